@@ -1,0 +1,5 @@
+"""`python -m balise`: the same program as `publish.py`."""
+
+from balise.cli import main
+
+main()

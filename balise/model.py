@@ -1,0 +1,230 @@
+"""The domain: organisation, establishments, statements, statuses, as frozen values.
+
+Pure data and small derived facts; nothing here reads files, the clock or the environment.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from zoneinfo import ZoneInfo
+
+ID_PATTERN = r"[a-z0-9][a-z0-9-]*"
+DEFAULT_TIMEZONE = "Europe/Paris"
+
+
+def _fold(text: str) -> str:
+    """Case- and accent-insensitive form used to match status aliases."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+class Status(Enum):
+    """The operating status of an establishment (CONTRACT §3), mildest first."""
+
+    NORMAL = "normal"
+    MAINTENANCE = "maintenance"
+    DEGRADED = "degraded"
+    DISRUPTED = "disrupted"
+    DOWN = "down"
+
+    @property
+    def label(self) -> str:
+        """The French label shown on the site."""
+        return _LABELS[self]
+
+    @property
+    def statuspage(self) -> str:
+        """The Atlassian Statuspage component status."""
+        return _STATUSPAGE[self]
+
+    @property
+    def severity(self) -> int:
+        """0 for normal and maintenance, then 1 (degraded) to 3 (down)."""
+        return _SEVERITY[self]
+
+    @classmethod
+    def parse(cls, text: str) -> Status | None:
+        """The status a user wrote (English value or French alias), or None if unknown."""
+        return _ALIASES.get(_fold(text))
+
+    @classmethod
+    def spellings(cls) -> tuple[str, ...]:
+        """Every accepted spelling, for "did you mean" hints."""
+        return tuple(_ALIASES)
+
+
+_LABELS = {
+    Status.NORMAL: "Fonctionnement normal",
+    Status.DEGRADED: "Mode dégradé",
+    Status.DISRUPTED: "Activité perturbée",
+    Status.DOWN: "Activité interrompue",
+    Status.MAINTENANCE: "Maintenance programmée",
+}
+_STATUSPAGE = {
+    Status.NORMAL: "operational",
+    Status.DEGRADED: "degraded_performance",
+    Status.DISRUPTED: "partial_outage",
+    Status.DOWN: "major_outage",
+    Status.MAINTENANCE: "under_maintenance",
+}
+_SEVERITY = {
+    Status.NORMAL: 0,
+    Status.MAINTENANCE: 0,
+    Status.DEGRADED: 1,
+    Status.DISRUPTED: 2,
+    Status.DOWN: 3,
+}
+_ALIASES: dict[str, Status] = {
+    _fold(alias): status
+    for status, aliases in {
+        Status.NORMAL: ("normal",),
+        Status.DEGRADED: ("degraded", "dégradé", "degrade"),
+        Status.DISRUPTED: ("disrupted", "perturbé", "perturbe"),
+        Status.DOWN: ("down", "interrompu", "hors-service"),
+        Status.MAINTENANCE: ("maintenance",),
+    }.items()
+    for alias in aliases
+}
+
+
+class StatementType(Enum):
+    """What kind of statement: a routine update or a press release."""
+
+    UPDATE = "update"
+    PRESS_RELEASE = "press-release"
+
+    @property
+    def label(self) -> str:
+        return "Communiqué de presse" if self is StatementType.PRESS_RELEASE else "Point de situation"
+
+
+@dataclass(frozen=True)
+class PressContact:
+    name: str
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class Organisation:
+    name: str
+    url: str | None = None
+    timezone: str = DEFAULT_TIMEZONE
+    press: PressContact | None = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class Establishment:
+    id: str
+    name: str
+    city: str
+    region: str | None = None
+    phone: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Site:
+    """What the site needs from mkdocs.yml: its name and absolute base URL (ends with /)."""
+
+    name: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One published-or-not update, as validated from `statements/**/*.md`."""
+
+    id: str
+    path: str  # relative to the repository, POSIX separators
+    title: str
+    date: datetime  # timezone-aware
+    body: str  # markdown
+    summary: str  # plain text, given or derived from the first paragraph
+    status: tuple[tuple[str, Status], ...] = ()  # resolved per establishment, registry order
+    names_all: bool = False  # the front matter used the key `all`
+    type: StatementType = StatementType.UPDATE
+    incident: str | None = None
+    draft: bool = False
+    publish_at: datetime | None = None
+    social: bool | str = True  # False: never posted; a string: the post text
+    updated: datetime | None = None  # last change (git commit time) when known
+    lines: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def status_map(self) -> dict[str, Status]:
+        return dict(self.status)
+
+    @property
+    def is_press_release(self) -> bool:
+        return self.type is StatementType.PRESS_RELEASE
+
+    def line_of(self, key: str) -> int:
+        """The source line of a front-matter key (1 when unknown)."""
+        return self.lines.get(key, 1)
+
+    def published_at(self, now: datetime) -> bool:
+        """CONTRACT §4: not a draft, embargo passed, and dated at or before NOW."""
+        if self.draft or self.date > now:
+            return False
+        return self.publish_at is None or self.publish_at <= now
+
+    @property
+    def last_modified(self) -> datetime:
+        return max(self.updated, self.date) if self.updated else self.date
+
+
+@dataclass(frozen=True)
+class Repository:
+    """A whole validated status repository."""
+
+    organisation: Organisation
+    establishments: tuple[Establishment, ...]
+    statements: tuple[Statement, ...]  # sorted by (date, path)
+    site: Site
+
+    def establishment(self, establishment_id: str) -> Establishment:
+        for establishment in self.establishments:
+            if establishment.id == establishment_id:
+                return establishment
+        raise KeyError(establishment_id)
+
+
+def sort_key(statement: Statement) -> tuple[datetime, str]:
+    """CONTRACT §4 order: by date, equal dates by file path (last wins)."""
+    return (statement.date, statement.path)
+
+
+@dataclass(frozen=True)
+class Incident:
+    """An `incident` thread as seen at NOW: its published statements, oldest first."""
+
+    id: str
+    statements: tuple[Statement, ...]
+    worst: Status  # the most severe status the thread ever set (NORMAL when none)
+    establishments: tuple[str, ...]  # ids the thread named, registry order
+    resolved_at: datetime | None  # when every establishment it named was back to normal
+
+    @property
+    def title(self) -> str:
+        return self.statements[0].title
+
+    @property
+    def started(self) -> datetime:
+        return self.statements[0].date
+
+    @property
+    def updated(self) -> datetime:
+        return self.statements[-1].date
+
+    @property
+    def active(self) -> bool:
+        return self.resolved_at is None
