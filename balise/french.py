@@ -1,0 +1,74 @@
+"""French wording the site needs: dates in the organisation's timezone, status explanations.
+
+Pure functions of values; babel does the calendar work.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+
+from balise.model import Status
+
+LOCALE = "fr_FR"
+
+# What each status means for a patient, in one or two plain sentences.
+EXPLANATIONS: dict[Status, str] = {
+    Status.NORMAL: "Soins, consultations et examens sont assurés normalement.",
+    Status.MAINTENANCE: (
+        "Une intervention programmée peut ralentir certains services ; les soins sont assurés."
+    ),
+    Status.DEGRADED: (
+        "Les soins continuent, avec des délais possibles. Venez avec vos documents papier : "
+        "carte Vitale, ordonnances, résultats d'examens."
+    ),
+    Status.DISRUPTED: (
+        "Une partie des activités est reportée. Si votre rendez-vous change, "
+        "l'établissement vous prévient par téléphone ou SMS."
+    ),
+    Status.DOWN: (
+        "L'activité est interrompue, sauf urgences. En cas d'urgence vitale, appelez le 15."
+    ),
+}
+
+# A text symbol beside every label, so that status is never told by colour alone.
+# U+FE0E asks for the text (not emoji) presentation.
+ICONS: dict[Status, str] = {
+    Status.NORMAL: "✓",
+    Status.MAINTENANCE: "⚙\ufe0e",
+    Status.DEGRADED: "⚠\ufe0e",
+    Status.DISRUPTED: "◐",
+    Status.DOWN: "✕",
+}
+
+
+def _day(moment: datetime, tz: ZoneInfo) -> str:
+    day = moment.astimezone(tz).day
+    return "1er" if day == 1 else str(day)
+
+
+def long_datetime(moment: datetime, tz: ZoneInfo) -> str:
+    """« samedi 5 octobre 2024 à 08:00 » (« 1er » on the first of the month)."""
+    weekday = format_datetime(moment, "EEEE", tzinfo=tz, locale=LOCALE)
+    rest = format_datetime(moment, "MMMM y 'à' HH:mm", tzinfo=tz, locale=LOCALE)
+    return f"{weekday} {_day(moment, tz)} {rest}"
+
+
+def long_date(moment: datetime, tz: ZoneInfo) -> str:
+    """« samedi 5 octobre 2024 »."""
+    weekday = format_datetime(moment, "EEEE", tzinfo=tz, locale=LOCALE)
+    rest = format_datetime(moment, "MMMM y", tzinfo=tz, locale=LOCALE)
+    return f"{weekday} {_day(moment, tz)} {rest}"
+
+
+def short_datetime(moment: datetime, tz: ZoneInfo) -> str:
+    """« 5 oct. 2024, 08:00 », for lists."""
+    rest = format_datetime(moment, "MMM y, HH:mm", tzinfo=tz, locale=LOCALE)
+    return f"{_day(moment, tz)} {rest}"
+
+
+def iso(moment: datetime, tz: ZoneInfo) -> str:
+    """ISO 8601 with the local offset, seconds precision: 2024-10-05T08:00:00+02:00."""
+    return moment.astimezone(tz).isoformat(timespec="seconds")

@@ -1,0 +1,97 @@
+"""Runs MkDocs (with mkdocs-material) on Balise's generated sources, into a scratch folder.
+
+An I/O edge like `output`: it writes the sources and the built site, and nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from balise.output import write_tree
+from balise.render.pages import NOT_IN_NAV
+
+# Material prints a banner about MkDocs 2 on import; it is noise in Balise's output.
+os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+
+THEME_DIR = Path(__file__).resolve().parent.parent / "theme"
+BALISE_CSS = "assets/balise.css"
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _quiet_mkdocs() -> Iterator[_Collect]:
+    """MkDocs logs progress at INFO; keep its warnings to report them, drop the rest."""
+    logger = logging.getLogger("mkdocs")
+    collect = _Collect()
+    saved = (logger.level, logger.propagate)
+    logger.addHandler(collect)
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+    try:
+        yield collect
+    finally:
+        logger.removeHandler(collect)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
+@contextmanager
+def _source_date_epoch(now: datetime) -> Iterator[None]:
+    """MkDocs dates the sitemap from SOURCE_DATE_EPOCH: pin it to NOW for reproducible bytes."""
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(now.timestamp()))
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = saved
+
+
+def build_site(
+    config_file: Path,
+    sources: Mapping[str, bytes],
+    nav: list[Any],
+    scratch: Path,
+    now: datetime,
+) -> tuple[Path, list[str]]:
+    """Write the sources under scratch/docs, build into scratch/site; return it and warnings."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    docs_dir = scratch / "docs"
+    site_dir = scratch / "site"
+    write_tree(docs_dir, sources)
+    with _quiet_mkdocs() as collected, _source_date_epoch(now):
+        config = load_config(
+            config_file=str(config_file),
+            docs_dir=str(docs_dir),
+            site_dir=str(site_dir),
+            use_directory_urls=False,  # permalinks are files: they work from any host and from disk
+            nav=nav,
+            not_in_nav=NOT_IN_NAV,
+        )
+        theme = config.theme
+        theme["language"] = "fr"
+        theme["font"] = False  # no Google Fonts: the site loads nothing from another host
+        theme.dirs.insert(1 if theme.custom_dir else 0, str(THEME_DIR))
+        if BALISE_CSS not in config.extra_css:
+            config.extra_css.append(BALISE_CSS)
+        config.extra.setdefault("generator", False)
+        build(config)
+    return site_dir, collected.messages

@@ -1,0 +1,89 @@
+"""The human pages as MkDocs sources: one generated markdown file per page, plus the nav.
+
+Balise-made text sits in HTML blocks escaped by Jinja; only a statement's body is markdown.
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+from typing import Any
+
+import jinja2
+import yaml
+
+from balise.views import (
+    EstablishmentPage,
+    IncidentPage,
+    ListPage,
+    OverviewPage,
+    Page,
+    SitePages,
+    StatementPage,
+)
+
+# Statement and incident pages are listed from other pages, never in the navigation:
+# in the nav every page would carry the whole list and the build would grow quadratically.
+NOT_IN_NAV = "/communiques/\n/incidents/\n"
+
+_TEMPLATES: dict[type, tuple[str, list[str]]] = {
+    OverviewPage: ("pages/overview.md", ["navigation", "toc"]),
+    EstablishmentPage: ("pages/establishment.md", ["toc"]),
+    StatementPage: ("pages/statement.md", []),
+    IncidentPage: ("pages/incident.md", ["toc"]),
+    ListPage: ("pages/list.md", ["toc"]),
+}
+
+
+def source_path(page_path: str) -> str:
+    """The markdown source of an output page: `communiques/x.html` -> `communiques/x.md`."""
+    return page_path.removesuffix(".html") + ".md"
+
+
+def relative(from_page: str, to_path: str) -> str:
+    """A link from one output page to another output path, relative (works from disk too)."""
+    if "://" in to_path or to_path.startswith(("mailto:", "tel:", "#")):
+        return to_path
+    start = posixpath.dirname(from_page) or "."
+    return posixpath.relpath(to_path, start)
+
+
+def render_page(page: Page, env: jinja2.Environment) -> bytes:
+    """One page's markdown source: front matter for MkDocs, then the rendered template."""
+    template_name, hide = _TEMPLATES[type(page)]
+    # Material prints page.meta.title and description without escaping: escape them here.
+    meta: dict[str, Any] = {
+        "title": html.escape(page.title),
+        "description": html.escape(page.description),
+        "balise_feeds": [
+            {"title": html.escape(f.title), "href": f.path, "type": f.media_type}
+            for f in page.feeds
+        ],
+    }
+    if hide:
+        meta["hide"] = hide
+    front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=10_000)
+    body = env.get_template(template_name).render(
+        page=page, rel=lambda target: relative(page.path, target)
+    )
+    return f"---\n{front}---\n\n{body}".encode()
+
+
+def render_pages(pages: SitePages, env: jinja2.Environment) -> dict[str, bytes]:
+    """`{source path: markdown bytes}` for every human page."""
+    return {source_path(page.path): render_page(page, env) for page in pages.all()}
+
+
+def navigation(pages: SitePages) -> list[Any]:
+    """The MkDocs nav: overview, establishments, press, history. Titles are escaped HTML."""
+    return [
+        {"Accueil": source_path(pages.overview.path)},
+        {
+            "Établissements": [
+                {html.escape(p.card.establishment.name): source_path(p.path)}
+                for p in pages.establishments
+            ]
+        },
+        {"Espace presse": source_path(pages.press.path)},
+        {"Tous les communiqués": source_path(pages.history.path)},
+    ]

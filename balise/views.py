@@ -1,0 +1,382 @@
+"""What each page needs, computed from the model and the timeline: links, labels, French dates.
+
+Pure: no HTML, no files. Renderers read these values and never re-derive a status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from balise import french
+from balise.model import Establishment, Incident, PressContact, Repository, Statement, Status
+from balise.timeline import EstablishmentStatus, Snapshot
+
+OVERVIEW = "index.html"
+PRESS = "presse.html"
+HISTORY = "historique.html"
+FOLLOW = "suivre.html"
+ATOM = "application/atom+xml"
+RSS = "application/rss+xml"
+
+
+def establishment_path(establishment_id: str) -> str:
+    return f"etablissements/{establishment_id}.html"
+
+
+def statement_path(statement_id: str) -> str:
+    return f"communiques/{statement_id}.html"
+
+
+def incident_path(incident_id: str) -> str:
+    return f"incidents/{incident_id}.html"
+
+
+def feed_path(name: str, kind: str) -> str:
+    """`feeds/NAME.atom` or `feeds/NAME.rss`; NAME is `all`, `press` or an establishment id."""
+    return f"feeds/{name}.{kind}"
+
+
+def badge_path(establishment_id: str) -> str:
+    return f"badges/{establishment_id}.svg"
+
+
+@dataclass(frozen=True)
+class Badge:
+    """A status as shown to people: symbol + French label + what it means."""
+
+    status: Status
+    label: str
+    icon: str
+    explanation: str
+
+    @property
+    def key(self) -> str:
+        return self.status.value
+
+
+def badge(status: Status) -> Badge:
+    return Badge(status, status.label, french.ICONS[status], french.EXPLANATIONS[status])
+
+
+LEGEND: tuple[Badge, ...] = tuple(
+    badge(s)
+    for s in (Status.NORMAL, Status.DEGRADED, Status.DISRUPTED, Status.DOWN, Status.MAINTENANCE)
+)
+
+
+@dataclass(frozen=True)
+class Feed:
+    title: str
+    path: str
+    media_type: str
+
+
+def feeds_for(name: str, label: str) -> tuple[Feed, ...]:
+    return (
+        Feed(f"{label} (Atom)", feed_path(name, "atom"), ATOM),
+        Feed(f"{label} (RSS)", feed_path(name, "rss"), RSS),
+    )
+
+
+GLOBAL_FEEDS = feeds_for("all", "Tous les communiqués")
+PRESS_FEEDS = feeds_for("press", "Communiqués de presse")
+
+
+@dataclass(frozen=True)
+class When:
+    """One instant, ready to print: ISO for <time datetime>, long and short French forms."""
+
+    iso: str
+    long: str
+    short: str
+
+
+def when(moment, tz: ZoneInfo) -> When:
+    return When(
+        french.iso(moment, tz), french.long_datetime(moment, tz), french.short_datetime(moment, tz)
+    )
+
+
+@dataclass(frozen=True)
+class Change:
+    """A status a statement sets for one establishment."""
+
+    establishment: Establishment
+    path: str
+    badge: Badge
+
+
+@dataclass(frozen=True)
+class StatementLink:
+    id: str
+    title: str
+    summary: str
+    path: str
+    url: str
+    date: When
+    type_label: str
+    is_press: bool
+    changes: tuple[Change, ...]
+    names_all: bool
+    incident: str | None
+
+
+@dataclass(frozen=True)
+class IncidentLink:
+    id: str
+    title: str
+    path: str
+    active: bool
+    started: When
+    updated: When
+    resolved: When | None
+    worst: Badge
+
+
+@dataclass(frozen=True)
+class EstablishmentCard:
+    establishment: Establishment
+    path: str
+    badge: Badge
+    since: When
+    statement: StatementLink | None
+    phone_href: str | None
+
+
+@dataclass(frozen=True)
+class RegionGroup:
+    name: str
+    cards: tuple[EstablishmentCard, ...]
+
+
+@dataclass(frozen=True)
+class Page:
+    """Fields every page shares."""
+
+    path: str
+    title: str
+    description: str
+    feeds: tuple[Feed, ...]
+
+
+@dataclass(frozen=True)
+class OverviewPage(Page):
+    organisation_name: str
+    regions: tuple[RegionGroup, ...]
+    counts: tuple[tuple[Badge, int], ...]
+    last_update: When | None
+    active_incidents: tuple[IncidentLink, ...]
+    recent: tuple[StatementLink, ...]
+    press: PressContact | None
+    legend: tuple[Badge, ...]
+
+
+@dataclass(frozen=True)
+class EstablishmentPage(Page):
+    card: EstablishmentCard
+    history: tuple[StatementLink, ...]  # newest first
+    badge_path: str
+
+
+@dataclass(frozen=True)
+class StatementPage(Page):
+    link: StatementLink
+    body: str  # markdown, the only user markup that reaches a page
+    incident: IncidentLink | None
+    press: PressContact | None  # shown on press releases
+    updated: When | None  # last correction, when later than the issue date
+
+
+@dataclass(frozen=True)
+class IncidentPage(Page):
+    incident: IncidentLink
+    affected: tuple[EstablishmentCard, ...]
+    thread: tuple[StatementLink, ...]  # newest first
+
+
+@dataclass(frozen=True)
+class ListPage(Page):
+    statements: tuple[StatementLink, ...]  # newest first
+    press: PressContact | None
+
+
+@dataclass(frozen=True)
+class SitePages:
+    overview: OverviewPage
+    establishments: tuple[EstablishmentPage, ...]
+    statements: tuple[StatementPage, ...]
+    incidents: tuple[IncidentPage, ...]
+    press: ListPage
+    history: ListPage
+
+    def all(self) -> Iterable[Page]:
+        yield self.overview
+        yield from self.establishments
+        yield from self.statements
+        yield from self.incidents
+        yield self.press
+        yield self.history
+
+
+class _Builder:
+    """Shares the repository, snapshot and caches while the page values are made."""
+
+    def __init__(self, repository: Repository, snap: Snapshot) -> None:
+        self.repository = repository
+        self.snap = snap
+        self.tz = repository.organisation.tz
+        self.by_id = {e.id: e for e in repository.establishments}
+        self._links: dict[str, StatementLink] = {}
+
+    def url(self, path: str) -> str:
+        return self.repository.site.url + path
+
+    def statement_link(self, statement: Statement) -> StatementLink:
+        link = self._links.get(statement.id)
+        if link is None:
+            path = statement_path(statement.id)
+            link = StatementLink(
+                id=statement.id,
+                title=statement.title,
+                summary=statement.summary,
+                path=path,
+                url=self.url(path),
+                date=when(statement.date, self.tz),
+                type_label=statement.type.label,
+                is_press=statement.is_press_release,
+                changes=tuple(
+                    Change(self.by_id[eid], establishment_path(eid), badge(status))
+                    for eid, status in statement.status
+                ),
+                names_all=statement.names_all,
+                incident=statement.incident,
+            )
+            self._links[statement.id] = link
+        return link
+
+    def incident_link(self, incident: Incident) -> IncidentLink:
+        return IncidentLink(
+            id=incident.id,
+            title=incident.title,
+            path=incident_path(incident.id),
+            active=incident.active,
+            started=when(incident.started, self.tz),
+            updated=when(incident.updated, self.tz),
+            resolved=when(incident.resolved_at, self.tz) if incident.resolved_at else None,
+            worst=badge(incident.worst),
+        )
+
+    def card(self, current: EstablishmentStatus) -> EstablishmentCard:
+        establishment = current.establishment
+        phone = establishment.phone
+        return EstablishmentCard(
+            establishment=establishment,
+            path=establishment_path(establishment.id),
+            badge=badge(current.status),
+            since=when(current.since, self.tz),
+            statement=self.statement_link(current.statement) if current.statement else None,
+            phone_href="tel:" + "".join(c for c in phone if c.isdigit() or c == "+")
+            if phone
+            else None,
+        )
+
+    def newest_first(self, statements: Iterable[Statement]) -> tuple[StatementLink, ...]:
+        return tuple(self.statement_link(s) for s in reversed(tuple(statements)))
+
+
+def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
+    """Every human page of the site, as values."""
+    b = _Builder(repository, snap)
+    org = repository.organisation
+    cards = {c.establishment.id: b.card(c) for c in snap.current}
+    incidents = {i.id: b.incident_link(i) for i in snap.incidents}
+
+    regions: dict[str, list[EstablishmentCard]] = {}
+    for establishment in repository.establishments:
+        regions.setdefault(establishment.region or "", []).append(cards[establishment.id])
+    counts = tuple(
+        (legend, n)
+        for legend in LEGEND
+        if (n := sum(1 for c in cards.values() if c.badge.status is legend.status))
+    )
+    summary = ", ".join(f"{n} en {bdg.label.lower()}" for bdg, n in counts)
+
+    overview = OverviewPage(
+        path=OVERVIEW,
+        title="État des établissements",
+        description=f"{org.name} : état de fonctionnement de chaque établissement ({summary}).",
+        feeds=GLOBAL_FEEDS,
+        organisation_name=org.name,
+        regions=tuple(RegionGroup(name, tuple(group)) for name, group in regions.items()),
+        counts=counts,
+        last_update=when(snap.last_update, b.tz) if snap.last_update else None,
+        active_incidents=tuple(incidents[i.id] for i in snap.active_incidents),
+        recent=b.newest_first(snap.published[-5:]),
+        press=org.press,
+        legend=LEGEND,
+    )
+
+    establishments = tuple(
+        EstablishmentPage(
+            path=card.path,
+            title=card.establishment.name,
+            description=(
+                f"{card.establishment.name} ({card.establishment.city}) : "
+                f"{card.badge.label.lower()} depuis le {card.since.long}."
+            ),
+            feeds=GLOBAL_FEEDS + feeds_for(card.establishment.id, card.establishment.name),
+            card=card,
+            history=b.newest_first(snap.history.get(card.establishment.id, ())),
+            badge_path=badge_path(card.establishment.id),
+        )
+        for card in cards.values()
+    )
+
+    statements = tuple(
+        StatementPage(
+            path=link.path,
+            title=s.title,
+            description=s.summary,
+            feeds=GLOBAL_FEEDS,
+            link=link,
+            body=s.body,
+            incident=incidents.get(s.incident) if s.incident else None,
+            press=org.press if s.is_press_release else None,
+            updated=when(s.updated, b.tz) if s.updated and s.updated > s.date else None,
+        )
+        for s in snap.published
+        for link in (b.statement_link(s),)
+    )
+
+    incident_pages = tuple(
+        IncidentPage(
+            path=incidents[i.id].path,
+            title=i.title,
+            description=f"Suivi de l'incident « {i.title} » : tous les points de situation.",
+            feeds=GLOBAL_FEEDS,
+            incident=incidents[i.id],
+            affected=tuple(cards[eid] for eid in i.establishments),
+            thread=b.newest_first(i.statements),
+        )
+        for i in snap.incidents
+    )
+
+    press = ListPage(
+        path=PRESS,
+        title="Espace presse",
+        description=f"Communiqués de presse de {org.name} et contact presse.",
+        feeds=GLOBAL_FEEDS + PRESS_FEEDS,
+        statements=b.newest_first(s for s in snap.published if s.is_press_release),
+        press=org.press,
+    )
+    history = ListPage(
+        path=HISTORY,
+        title="Tous les communiqués",
+        description=f"Tous les communiqués et points de situation de {org.name}.",
+        feeds=GLOBAL_FEEDS,
+        statements=b.newest_first(snap.published),
+        press=None,
+    )
+    return SitePages(overview, establishments, statements, incident_pages, press, history)
