@@ -107,7 +107,8 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from balise.serve import serve
 
-    return serve(args.repo, args.out, args.host, args.port, args.now)
+    parse_now(args.now)  # a bad --now is a usage error before anything starts
+    return serve(args.repo, args.out, args.host, args.port, lambda: parse_now(args.now))
 
 
 def _parser() -> argparse.ArgumentParser:

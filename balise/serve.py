@@ -12,8 +12,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
+from balise.build import Outcome, build
 from balise.errors import report
 
 WATCHED = ("establishments.yml", "mkdocs.yml", "statements", "templates")
@@ -34,43 +37,74 @@ def fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(entries)
 
 
-def _rebuild(root: Path, out: Path, now_text: str | None) -> None:
-    from balise.build import build
-    from balise.cli import parse_now
-
-    started = time.monotonic()
-    outcome = build(root, out, parse_now(now_text))
-    if outcome.problems:
-        print(report(outcome.problems), file=sys.stderr)
-    if outcome.ok:
-        print(f"Rebuilt in {time.monotonic() - started:.1f} s", file=sys.stderr)
-    else:
-        print("Not rebuilt: the preview still shows the last good build.", file=sys.stderr)
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # one line per request drowns the rebuild messages
 
 
-def serve(root: Path, out: Path | None, host: str, port: int, now_text: str | None) -> int:
+class Preview:
+    """A local server over `out` plus a rebuild whenever the sources' fingerprint changes."""
+
+    def __init__(
+        self, root: Path, out: Path, host: str, port: int, now: Callable[[], datetime]
+    ) -> None:
+        self.root, self.out, self.now = root, out, now
+        self.seen = fingerprint(root)
+        self.last = self.rebuild()
+        out.mkdir(parents=True, exist_ok=True)
+        # The handler resolves `directory` on every request, so the atomic swap of `out` is seen.
+        handler = functools.partial(_QuietHandler, directory=str(out))
+        self.server = http.server.ThreadingHTTPServer((host, port), handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def rebuild(self) -> Outcome:
+        started = time.monotonic()
+        outcome = build(self.root, self.out, self.now())
+        if outcome.problems:
+            print(report(outcome.problems), file=sys.stderr)
+        if outcome.ok:
+            print(f"Rebuilt in {time.monotonic() - started:.1f} s", file=sys.stderr)
+        else:
+            print("Not rebuilt: the preview still shows the last good build.", file=sys.stderr)
+        return outcome
+
+    def poll(self) -> Outcome | None:
+        """Rebuild if a source changed since the last look; the outcome, or None if unchanged."""
+        current = fingerprint(self.root)
+        if current == self.seen:
+            return None
+        self.seen = current
+        self.last = self.rebuild()
+        return self.last
+
+
+def serve(root: Path, out: Path | None, host: str, port: int, now: Callable[[], datetime]) -> int:
     scratch = None
     if out is None:
         scratch = Path(tempfile.mkdtemp(prefix="balise-serve-"))
         out = scratch / "site"
-    _rebuild(root, out, now_text)
-    out.mkdir(parents=True, exist_ok=True)
-    # The handler resolves `directory` on every request, so the atomic swap of `out` is seen.
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
-    server = http.server.ThreadingHTTPServer((host, port), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(f"Serving on http://{host}:{server.server_port}/ (Ctrl+C to stop)", file=sys.stderr)
-    seen = fingerprint(root)
+    preview = Preview(root, out, host, port, now)
+    preview.start()
+    print(f"Serving on {preview.url} (Ctrl+C to stop)", file=sys.stderr)
     try:
         while True:
             time.sleep(1)
-            current = fingerprint(root)
-            if current != seen:
-                seen = current
-                _rebuild(root, out, now_text)
+            preview.poll()
     except KeyboardInterrupt:
         return 0
     finally:
-        server.shutdown()
+        preview.stop()
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)

@@ -1,0 +1,539 @@
+"""Files -> raw records with source lines: registry, statements, mkdocs.yml, git times.
+
+The only reader of the repository's files; it interprets nothing and never raises for bad input.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from balise.errors import Problem
+
+ESTABLISHMENTS_FILE = "establishments.yml"
+MKDOCS_FILE = "mkdocs.yml"
+STATEMENTS_DIR = "statements"
+
+MAX_FILE_BYTES = 1_000_000
+MAX_DEPTH = 20
+MAX_NODES = 10_000
+
+YAML_TAG = "tag:yaml.org,2002:"
+STR_TAG = YAML_TAG + "str"
+NULL_TAG = YAML_TAG + "null"
+BOOL_TAG = YAML_TAG + "bool"
+SEQ_TAG = YAML_TAG + "seq"
+MAP_TAG = YAML_TAG + "map"
+_MERGE_TAG = YAML_TAG + "merge"
+
+# python-frontmatter's boundary: a line of three or more dashes.
+_BOUNDARY = re.compile(r"-{3,}[ \t]*")
+
+
+# --- raw records ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RawScalar:
+    """A YAML scalar as written: its raw text, YAML's resolved tag, and its 1-based file line."""
+
+    text: str
+    line: int
+    tag: str = STR_TAG
+
+    @property
+    def is_null(self) -> bool:
+        return self.tag == NULL_TAG
+
+
+@dataclass(frozen=True)
+class RawList:
+    """A YAML sequence and the file line where it starts."""
+
+    items: tuple[RawNode, ...]
+    line: int
+    tag: str = SEQ_TAG
+
+
+@dataclass(frozen=True)
+class RawMap:
+    """A YAML mapping in file order (duplicate keys already dropped and reported)."""
+
+    entries: tuple[tuple[RawNode, RawNode], ...]
+    line: int
+    tag: str = MAP_TAG
+
+    def get(self, key: str) -> RawNode | None:
+        """The value of a text key, or None when absent."""
+        for name, value in self.entries:
+            if isinstance(name, RawScalar) and name.text == key:
+                return value
+        return None
+
+
+RawNode = RawScalar | RawList | RawMap
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """One YAML file or statement: its YAML document (None when empty) and markdown body."""
+
+    path: str  # relative to the repository, POSIX separators
+    data: RawNode | None
+    body: str = ""
+    body_line: int = 1  # file line where the body starts
+
+
+@dataclass(frozen=True)
+class RawRepository:
+    """Everything read from a repository; files that could not be read are None or left out."""
+
+    establishments: RawFile | None
+    mkdocs: RawFile | None
+    statements: tuple[RawFile, ...]  # sorted by path; unreadable statements are left out
+    updated: Mapping[str, datetime] = field(default_factory=dict)  # path -> last commit (UTC)
+    problems: tuple[Problem, ...] = ()
+
+
+# --- YAML -------------------------------------------------------------------------------
+
+
+class _TooComplex(Exception):
+    """Internal: the YAML is nested too deeply or its aliases expand too far."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+class PermissiveLoader(yaml.SafeLoader):
+    """A SafeLoader that reads unknown tags (mkdocs' !ENV, !!python/name:...) as None."""
+
+
+PermissiveLoader.add_multi_constructor("", lambda loader, suffix, node: None)
+
+
+class _BoundedLoader(PermissiveLoader):
+    """Composes nodes only: refuses, before recursing, a document too deep or too large."""
+
+    def __init__(self, text: str, first_line: int) -> None:
+        super().__init__(text)
+        self.first_line = first_line
+        self.depth = 0
+        self.composed = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        line = self.peek_event().start_mark.line + self.first_line
+        self.composed += 1
+        if self.composed > MAX_NODES:
+            raise _TooComplex(line, f"YAML holds more than {MAX_NODES:,} values")
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _TooComplex(line, f"YAML is nested more than {MAX_DEPTH} levels deep")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+class _Converter:
+    """Turns PyYAML nodes into raw nodes with file lines, bounded in depth and size."""
+
+    def __init__(self, path: str, first_line: int, problems: list[Problem]) -> None:
+        self.path = path
+        self.first_line = first_line
+        self.problems = problems
+        self.count = 0
+
+    def line(self, node: yaml.Node) -> int:
+        return node.start_mark.line + self.first_line
+
+    def convert(self, node: yaml.Node, depth: int = 1) -> RawNode:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _TooComplex(
+                self.line(node), f"YAML aliases expand to more than {MAX_NODES:,} values"
+            )
+        if depth > MAX_DEPTH:
+            raise _TooComplex(self.line(node), f"YAML is nested more than {MAX_DEPTH} levels deep")
+        if isinstance(node, yaml.ScalarNode):
+            return RawScalar(node.value, self.line(node), node.tag)
+        if isinstance(node, yaml.SequenceNode):
+            items = tuple(self.convert(item, depth + 1) for item in node.value)
+            return RawList(items, self.line(node), node.tag)
+        return self.mapping(node, depth)
+
+    def mapping(self, node: yaml.MappingNode, depth: int) -> RawMap:
+        entries: list[tuple[RawNode, RawNode]] = []
+        seen: dict[str, int] = {}
+        merged: list[tuple[RawNode, RawNode]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                merged.extend(self.merged_entries(value_node, depth))
+                continue
+            key = self.convert(key_node, depth + 1)
+            value = self.convert(value_node, depth + 1)
+            if isinstance(value, RawScalar) and value.is_null and value.text == "":
+                # An empty value's mark may sit on the next line; the key's line is the truth.
+                value = RawScalar("", key.line, value.tag)
+            if isinstance(key, RawScalar):
+                if key.text in seen:
+                    self.problems.append(
+                        Problem(
+                            self.path,
+                            key.line,
+                            f'duplicate key "{key.text}"',
+                            f"also line {seen[key.text]}; keep only one",
+                        )
+                    )
+                    continue
+                seen[key.text] = key.line
+            entries.append((key, value))
+        # Merged keys (`<<: *base`) fill in only what the mapping does not set itself.
+        for key, value in merged:
+            if isinstance(key, RawScalar) and key.text not in seen:
+                seen[key.text] = key.line
+                entries.append((key, value))
+        return RawMap(tuple(entries), self.line(node), node.tag)
+
+    def merged_entries(self, node: yaml.Node, depth: int) -> list[tuple[RawNode, RawNode]]:
+        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        entries: list[tuple[RawNode, RawNode]] = []
+        for source in sources:
+            converted = self.convert(source, depth + 1)
+            if isinstance(converted, RawMap):
+                entries.extend(converted.entries)
+            else:
+                self.problems.append(
+                    Problem(self.path, converted.line, '"<<" can only merge a mapping')
+                )
+        return entries
+
+
+_YAML_HINTS = {
+    "mapping values are not allowed here": 'a value containing ": " must be put in quotes',
+    "found character '\\t' that cannot start any token": "indent with spaces, not tabs",
+}
+
+
+def parse_yaml(text: str, path: str, first_line: int, problems: list[Problem]) -> RawNode | None:
+    """The YAML document in `text` (None when empty or invalid; problems are recorded).
+
+    `first_line` is the file line of the text's first line, so raw lines point into the file.
+    """
+    before = len(problems)
+    loader: _BoundedLoader | None = None
+    try:
+        loader = _BoundedLoader(text, first_line)  # its reader already checks characters
+        node = loader.get_single_node()
+    except _TooComplex as error:
+        problems.append(Problem(path, error.line, error.message))
+        return None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + first_line if mark else first_line
+        detail = (error.problem or error.context or "unreadable").strip()
+        hint = _YAML_HINTS.get(detail, "")
+        problems.append(Problem(path, line, f"invalid YAML: {detail}", hint))
+        return None
+    except yaml.reader.ReaderError as error:
+        line = text.count("\n", 0, max(error.position, 0)) + first_line
+        problems.append(
+            Problem(
+                path,
+                line,
+                f"invalid YAML: the control character #x{error.character:02x} is not allowed",
+                "remove it or put the text in quotes",
+            )
+        )
+        return None
+    except yaml.YAMLError as error:
+        problems.append(Problem(path, first_line, f"invalid YAML: {error}"))
+        return None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    if node is None:
+        return None
+    try:
+        converted = _Converter(path, first_line, problems).convert(node)
+    except _TooComplex as error:
+        del problems[before:]
+        problems.append(Problem(path, error.line, error.message))
+        return None
+    return converted
+
+
+# --- files ------------------------------------------------------------------------------
+
+
+def _read_text(file: Path, path: str, problems: list[Problem]) -> str | None:
+    """The file's text, or None with a problem when it is not a small UTF-8 text file."""
+    try:
+        info = file.stat()
+        if not stat.S_ISREG(info.st_mode):
+            problems.append(Problem(path, 1, "is not a regular file"))
+            return None
+        with file.open("rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        problems.append(Problem(path, 1, f"file cannot be read ({reason})"))
+        return None
+    if len(data) > MAX_FILE_BYTES:
+        problems.append(
+            Problem(
+                path,
+                1,
+                "file is larger than 1 MB",
+                "link to large documents instead of copying them in",
+            )
+        )
+        return None
+    if b"\0" in data:
+        problems.append(Problem(path, 1, "file is binary, not text (it contains NUL bytes)"))
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        byte = data[error.start]
+        problems.append(
+            Problem(
+                path,
+                line,
+                f"file is not UTF-8 text (byte 0x{byte:02X} on this line)",
+                "save it as UTF-8 in your editor",
+            )
+        )
+        return None
+    text = text.removeprefix("\ufeff")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _read_yaml_file(root: Path, name: str, problems: list[Problem], hint: str) -> RawFile | None:
+    file = root / name
+    if not file.exists() and not file.is_symlink():
+        problems.append(Problem(name, 1, "file not found", hint))
+        return None
+    text = _read_text(file, name, problems)
+    if text is None:
+        return None
+    before = len(problems)
+    data = parse_yaml(text, name, 1, problems)
+    if data is None and any(p.path == name for p in problems[before:]):
+        return None
+    return RawFile(name, data)
+
+
+def split_front_matter(text: str) -> tuple[str, int, str, int] | str:
+    """(front matter, its first line, body, its first line), or a message saying what is wrong.
+
+    Like python-frontmatter's YAMLHandler, but it tracks lines and refuses an unclosed
+    front matter instead of silently reading it as empty.
+    """
+    lines = text.split("\n")
+    if not _BOUNDARY.fullmatch(lines[0]):
+        return "no front matter"
+    for index in range(1, len(lines)):
+        if _BOUNDARY.fullmatch(lines[index]):
+            front = "\n".join(lines[1:index])
+            body = "\n".join(lines[index + 1 :])
+            return front, 2, body, index + 2
+    return "front matter is not closed"
+
+
+_FRONT_MATTER_HINTS = {
+    "no front matter": 'a statement starts with a line "---", then "title:" and "date:", '
+    'then a line "---"',
+    "front matter is not closed": 'add a line "---" after the last key',
+}
+
+
+def load_statement(file: Path, path: str, problems: list[Problem]) -> RawFile | None:
+    """One statement file, or None when it cannot be read (problems recorded)."""
+    text = _read_text(file, path, problems)
+    if text is None:
+        return None
+    parts = split_front_matter(text)
+    if isinstance(parts, str):
+        problems.append(Problem(path, 1, parts, _FRONT_MATTER_HINTS[parts]))
+        return None
+    front, front_line, body, body_line = parts
+    before = len(problems)
+    data = parse_yaml(front, path, front_line, problems)
+    if data is None and len(problems) > before:
+        return None
+    return RawFile(path, data, body, body_line)
+
+
+def _statement_files(root: Path, problems: list[Problem]) -> list[tuple[str, Path]]:
+    """Every `statements/**/*.md` as (relative path, file), refusing links out of the repo."""
+    real_root = root.resolve()
+    found: list[tuple[str, Path]] = []
+    visited: set[Path] = set()
+
+    def walk(directory: Path, relative: str) -> None:
+        real = directory.resolve()
+        if real in visited:
+            return
+        visited.add(real)
+        try:
+            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+        except OSError as error:
+            problems.append(Problem(relative, 1, f"folder cannot be read ({error.strerror})"))
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue  # editor lock files, .DS_Store and the like
+            child = f"{relative}/{entry.name}"
+            try:
+                visit(entry, child)
+            except OSError as error:
+                problems.append(Problem(child, 1, f"cannot be read ({error.strerror})"))
+
+    def visit(entry: os.DirEntry[str], child: str) -> None:
+        path = Path(entry.path)
+        is_markdown = entry.name.endswith(".md")
+        if entry.is_symlink():
+            try:
+                target = path.resolve(strict=True)
+            except (OSError, RuntimeError):
+                if is_markdown:
+                    problems.append(Problem(child, 1, "is a broken link"))
+                return
+            if not target.is_relative_to(real_root):
+                if is_markdown or target.is_dir():
+                    problems.append(
+                        Problem(
+                            child,
+                            1,
+                            "is a link to a file outside the repository",
+                            "copy the file into the repository instead",
+                        )
+                    )
+                return
+        if entry.is_dir():
+            walk(path, child)
+        elif is_markdown:
+            found.append((child, path))
+
+    statements = root / STATEMENTS_DIR
+    try:
+        if statements.is_symlink():
+            target = statements.resolve(strict=True)
+            if not target.is_relative_to(real_root):
+                problems.append(
+                    Problem(STATEMENTS_DIR, 1, "is a link to a folder outside the repository")
+                )
+                return []
+        if statements.is_dir():
+            walk(statements, STATEMENTS_DIR)
+    except (OSError, RuntimeError) as error:
+        reason = getattr(error, "strerror", None) or "a link loop"
+        problems.append(Problem(STATEMENTS_DIR, 1, f"folder cannot be read ({reason})"))
+    return sorted(found)
+
+
+# --- git --------------------------------------------------------------------------------
+
+
+def git_times(root: Path) -> dict[str, datetime]:
+    """Path -> newest commit time (aware UTC) of each statement file; {} without git."""
+    try:
+        folder = root.resolve()
+        if not any((parent / ".git").exists() for parent in (folder, *folder.parents)):
+            return {}  # not a work tree: spare a subprocess
+        result = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(root),
+                "log",
+                "-z",
+                "--format=%ct",
+                "--name-only",
+                "--relative",
+                "--",
+                STATEMENTS_DIR,
+            ],
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    if result.returncode != 0:
+        return {}
+    return parse_git_log(result.stdout.decode("utf-8", errors="replace"))
+
+
+def parse_git_log(output: str) -> dict[str, datetime]:
+    """Parse `git log -z --format=%ct --name-only`: newest first, so the first time wins."""
+    times: dict[str, datetime] = {}
+    current: datetime | None = None
+    for token in output.split("\0"):
+        token = token.strip("\n")
+        if token.isdigit():
+            current = datetime.fromtimestamp(int(token), UTC)
+        elif token.startswith(STATEMENTS_DIR + "/") and current is not None:
+            times.setdefault(token, current)
+    return times
+
+
+# --- the repository ---------------------------------------------------------------------
+
+
+def load_repository(root: Path) -> RawRepository:
+    """Read a whole status repository; every problem met is recorded, none is raised."""
+    root = Path(root)
+    problems: list[Problem] = []
+    establishments = _read_yaml_file(
+        root,
+        ESTABLISHMENTS_FILE,
+        problems,
+        "a status repository has establishments.yml at its root; is --repo the right folder?",
+    )
+    mkdocs = _read_yaml_file(
+        root,
+        MKDOCS_FILE,
+        problems,
+        "a status repository has mkdocs.yml at its root, with site_name and site_url",
+    )
+    statements = []
+    for path, file in _statement_files(root, problems):
+        statement = load_statement(file, path, problems)
+        if statement is not None:
+            statements.append(statement)
+    return RawRepository(
+        establishments=establishments,
+        mkdocs=mkdocs,
+        statements=tuple(statements),
+        updated=git_times(root),
+        problems=tuple(problems),
+    )
+
+
+def plain(node: RawNode | None) -> Any:
+    """The node as plain Python data of strings, lists and dicts (for debugging and tests)."""
+    if node is None:
+        return None
+    if isinstance(node, RawScalar):
+        return None if node.is_null else node.text
+    if isinstance(node, RawList):
+        return [plain(item) for item in node.items]
+    return {
+        key.text if isinstance(key, RawScalar) else repr(plain(key)): plain(value)
+        for key, value in node.entries
+    }

@@ -1,0 +1,152 @@
+"""The timeline: statements + NOW -> what is published, each status and since, history, incidents.
+
+Pure (CONTRACT §4): no files, no clock, no environment; NOW is always a parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+
+from balise.model import Establishment, Incident, Repository, Statement, Status, sort_key
+
+
+@dataclass(frozen=True)
+class EstablishmentStatus:
+    """The status of one establishment at NOW, when it began, and the statement that set it."""
+
+    establishment: Establishment
+    status: Status
+    since: datetime
+    statement: Statement | None  # None when no published statement ever named it
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the timeline knows at NOW; renderers read statuses from here, never re-derive."""
+
+    now: datetime
+    published: tuple[Statement, ...]  # oldest first, model.sort_key order
+    current: tuple[EstablishmentStatus, ...]  # registry order
+    # establishment id -> published statements whose status names it (or `all`), oldest first
+    history: Mapping[str, tuple[Statement, ...]] = field(hash=False)
+    incidents: tuple[Incident, ...]  # active first, then newest update first
+
+    def status_of(self, establishment_id: str) -> EstablishmentStatus:
+        """The current status of one establishment; KeyError for an unknown id."""
+        for current in self.current:
+            if current.establishment.id == establishment_id:
+                return current
+        raise KeyError(establishment_id)
+
+    @property
+    def last_update(self) -> datetime | None:
+        """The date of the newest published statement, None when nothing is published."""
+        return self.published[-1].date if self.published else None
+
+    @property
+    def active_incidents(self) -> tuple[Incident, ...]:
+        return tuple(incident for incident in self.incidents if incident.active)
+
+
+def published(statements: Iterable[Statement], now: datetime) -> tuple[Statement, ...]:
+    """The statements published at NOW, oldest first (date, then path)."""
+    return tuple(sorted((s for s in statements if s.published_at(now)), key=sort_key))
+
+
+def snapshot(repository: Repository, now: datetime) -> Snapshot:
+    """The whole state of the repository at NOW."""
+    shown = published(repository.statements, now)
+    registry_ids = [establishment.id for establishment in repository.establishments]
+    history = _history(shown, registry_ids)
+    default_since = shown[0].date if shown else now
+    current = tuple(
+        _status(establishment, history[establishment.id], default_since)
+        for establishment in repository.establishments
+    )
+    return Snapshot(
+        now=now,
+        published=shown,
+        current=current,
+        history=MappingProxyType(history),
+        incidents=_incidents(shown, registry_ids),
+    )
+
+
+def _history(
+    statements: tuple[Statement, ...], registry_ids: list[str]
+) -> dict[str, tuple[Statement, ...]]:
+    # Every registry id gets an entry, so callers need no default for a quiet establishment.
+    naming: dict[str, list[Statement]] = {establishment_id: [] for establishment_id in registry_ids}
+    for statement in statements:
+        for establishment_id in statement.status_map:
+            naming.setdefault(establishment_id, []).append(statement)
+    return {establishment_id: tuple(found) for establishment_id, found in naming.items()}
+
+
+def _status(
+    establishment: Establishment, naming: tuple[Statement, ...], default_since: datetime
+) -> EstablishmentStatus:
+    """Replay the statements naming one establishment, oldest first."""
+    status, since, setter = Status.NORMAL, default_since, None
+    for statement in naming:
+        new = statement.status_map[establishment.id]
+        # Restating the current status keeps `since`; the first naming always starts a run.
+        if setter is None or new is not status:
+            since = statement.date
+        status, setter = new, statement
+    return EstablishmentStatus(establishment, status, since, setter)
+
+
+def _incidents(statements: tuple[Statement, ...], registry_ids: list[str]) -> tuple[Incident, ...]:
+    threads: dict[str, list[Statement]] = {}
+    for statement in statements:
+        if statement.incident is not None:
+            threads.setdefault(statement.incident, []).append(statement)
+    incidents = [_incident(slug, tuple(thread), registry_ids) for slug, thread in threads.items()]
+    # Last statements are distinct (paths are unique), so this order is total.
+    incidents.sort(key=lambda i: (i.active, sort_key(i.statements[-1])), reverse=True)
+    return tuple(incidents)
+
+
+def _incident(slug: str, thread: tuple[Statement, ...], registry_ids: list[str]) -> Incident:
+    named: set[str] = {establishment_id for s in thread for establishment_id in s.status_map}
+    rank = {establishment_id: index for index, establishment_id in enumerate(registry_ids)}
+    establishments = tuple(sorted(named, key=lambda e: (rank.get(e, len(rank)), e)))
+    return Incident(
+        id=slug,
+        statements=thread,
+        worst=_worst(thread),
+        establishments=establishments,
+        resolved_at=_resolved_at(thread),
+    )
+
+
+def _worst(thread: tuple[Statement, ...]) -> Status:
+    # Maintenance is as severe as normal, but saying "maintenance" tells more than "normal".
+    statuses = [status for statement in thread for _, status in statement.status]
+    return max(
+        statuses,
+        key=lambda status: (status.severity, status is not Status.NORMAL),
+        default=Status.NORMAL,
+    )
+
+
+def _resolved_at(thread: tuple[Statement, ...]) -> datetime | None:
+    if not any(statement.status for statement in thread):
+        return thread[-1].date  # purely informational thread
+    latest: dict[str, Status] = {}
+    resolved_at: datetime | None = None
+    for statement in thread:
+        latest.update(statement.status)
+        # An id not named yet is normal as far as the thread goes, so checking the ids named
+        # so far is the same as checking every id the thread will ever name. Leading
+        # information-only statements cannot resolve what the thread has not yet named.
+        if latest and all(status is Status.NORMAL for status in latest.values()):
+            if resolved_at is None:
+                resolved_at = statement.date
+        else:
+            resolved_at = None
+    return resolved_at
