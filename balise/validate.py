@@ -78,22 +78,61 @@ STATEMENT_KEYS: tuple[Key, ...] = (
     Key(
         "date",
         True,
-        "when it was issued: ISO 8601; without an offset it is read in the organisation's "
-        "timezone, and a local time that does not exist or exists twice is an error",
+        "when it was issued, ISO 8601. With an offset it is exact; without one it is read in "
+        "the organisation's timezone, and a local time that does not exist or exists twice "
+        "(daylight-saving change) is an error",
     ),
-    Key("status", False, "a mapping from establishment id (or `all`) to a status"),
-    Key("type", False, "`update` (default) or `press-release`"),
-    Key("incident", False, "a slug `[a-z0-9][a-z0-9-]*` grouping statements into one incident"),
+    Key(
+        "status",
+        False,
+        "a mapping from establishment id to a status; `all` sets every establishment, "
+        "explicit ids beside `all` win. Without `status` the statement changes nothing "
+        "(pure information)",
+    ),
+    Key(
+        "type",
+        False,
+        "`update` (default) or `press-release`; press releases also form the press page and "
+        "the press feeds",
+    ),
+    Key(
+        "incident",
+        False,
+        "a slug `[a-z0-9][a-z0-9-]*` grouping statements into one incident thread",
+    ),
     Key(
         "summary",
         False,
-        "plain text, at most 280 characters; default: the first paragraph of the body",
+        "plain text, at most 280 characters; default: the first paragraph of the body as plain "
+        "text",
     ),
     Key("draft", False, "`true`: never published, never posted"),
-    Key("publish_at", False, "embargo: the statement does not exist before this instant"),
-    Key("social", False, "`false`: never posted; a string: the post text"),
-    Key("id", False, "default: the file name without `.md`; unique across the repository"),
+    Key(
+        "publish_at",
+        False,
+        "embargo: the statement does not exist for the site, the feeds or social posting before "
+        "this instant",
+    ),
+    Key(
+        "social",
+        False,
+        "`false`: never posted; a string: the post text instead of the generated one",
+    ),
+    Key(
+        "id",
+        False,
+        "default: the file name without `.md`; `[a-z0-9][a-z0-9-]*`, unique across the repository",
+    ),
 )
+
+
+def keys_table(keys: tuple[Key, ...]) -> str:
+    """The markdown table of a schema, as the README shows it (a test keeps them equal)."""
+    rows = ["| key | required | meaning |", "| --- | --- | --- |"]
+    rows += [f"| `{k.name}` | {'yes' if k.required else 'no'} | {k.meaning} |" for k in keys]
+    return "\n".join(rows)
+
+
 REGISTRY_KEYS: tuple[Key, ...] = (
     Key("organisation", True, "the organisation: name, url, timezone, press"),
     Key("establishments", True, "the establishments, in display order"),

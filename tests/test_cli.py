@@ -161,3 +161,9 @@ def test_main_exits_with_the_command_code(tiny: Path, capsys: pytest.CaptureFixt
     with pytest.raises(SystemExit) as exit_info:
         main(["check", "--repo", str(tiny)])
     assert exit_info.value.code == 0
+
+
+def test_readme_statement_table_is_the_validation_schema() -> None:
+    from balise.validate import STATEMENT_KEYS, keys_table
+
+    assert keys_table(STATEMENT_KEYS) in (ROOT / "README.md").read_text()
