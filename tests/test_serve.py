@@ -5,14 +5,16 @@ from __future__ import annotations
 import urllib.request
 from pathlib import Path
 
+from bs4 import BeautifulSoup
 from conftest import TINY_NOW
 
 from balise.serve import Preview, fingerprint
 
 
 def fetch(url: str) -> str:
+    """The page's text, as a reader sees it."""
     with urllib.request.urlopen(url, timeout=10) as response:
-        return response.read().decode()
+        return BeautifulSoup(response.read().decode(), "html.parser").get_text()
 
 
 def test_fingerprint_changes_when_a_statement_is_edited_or_added(tiny: Path) -> None:
@@ -25,7 +27,7 @@ def test_preview_serves_and_picks_up_statement_edits(tiny: Path, tmp_path: Path)
     preview = Preview(tiny, tmp_path / "site", "127.0.0.1", 0, lambda: TINY_NOW)
     preview.start()
     try:
-        assert "Numéro d&#x27;information" in fetch(preview.url + "historique.html")
+        assert "Numéro d'information" in fetch(preview.url + "historique.html")
         assert preview.poll() is None  # nothing changed, nothing rebuilt
         info = tiny / "statements/2024/2024-10-07-info.md"
         info.write_text(info.read_text().replace("Numéro d'information", "Numéro vert ouvert"))
