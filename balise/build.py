@@ -5,20 +5,28 @@ Holds the order of the steps; the steps themselves live in their own modules.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import jinja2
 
+from balise import cache as build_cache
 from balise.errors import Problem
+from balise.guards import warnings as guard_warnings
 from balise.load import load_repository
 from balise.model import Repository
-from balise.output import replace_dir, staging, write_tree
+from balise.output import locked, read_files, replace_dir, staging, write_tree
 from balise.render import merge
 from balise.render.api import render_api
-from balise.render.pages import navigation, render_pages
+from balise.render.badges import render_badges
+from balise.render.feeds import render_feeds
+from balise.render.headers import render_headers
+from balise.render.pages import navigation
+from balise.render.sources import PageSources, templates_digest
 from balise.render.templates import environment
+from balise.stamp import STAMP_FILE, source_state, stamp, tree_digest
 from balise.timeline import snapshot
 from balise.validate import validate_repository
 from balise.views import site_pages
@@ -34,20 +42,29 @@ class Outcome:
     repository: Repository | None = None
     out: Path | None = None
     mkdocs_warnings: tuple[str, ...] = ()
+    strict: bool = False  # --strict: warnings count as errors
 
     @property
     def errors(self) -> tuple[Problem, ...]:
-        return tuple(p for p in self.problems if not p.warning)
+        return tuple(p for p in self.problems if self.strict or not p.warning)
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
 
-def check(root: Path) -> Outcome:
-    """Load and validate every source; nothing is written."""
+def check(root: Path, now: datetime | None = None, *, strict: bool = False) -> Outcome:
+    """Load and validate every source; with NOW, add the guard-rail warnings. Writes nothing."""
     validated = validate_repository(load_repository(root))
-    return Outcome(validated.problems, validated.repository)
+    problems = validated.problems
+    if validated.repository is not None:
+        from balise.social.post import social_problems  # posts that cannot fit (CONTRACT §8)
+
+        problems = tuple(sorted({*problems, *social_problems(root, validated.repository)}))
+    if validated.repository is not None and now is not None:
+        repository = validated.repository
+        problems = (*problems, *guard_warnings(repository, snapshot(repository, now)))
+    return Outcome(problems, validated.repository, strict=strict)
 
 
 def _out_problem(root: Path, out: Path) -> Problem | None:
@@ -64,9 +81,35 @@ def _out_problem(root: Path, out: Path) -> Problem | None:
     return None
 
 
-def build(root: Path, out: Path, now: datetime) -> Outcome:
-    """Check, then build the whole site into `out`, replacing it only once complete."""
-    checked = check(root)
+def build(
+    root: Path,
+    out: Path,
+    now: datetime,
+    *,
+    strict: bool = False,
+    on_wait: Callable[[], None] | None = None,
+    cache: Path | None = None,
+) -> Outcome:
+    """Check, then build the whole site into `out`, replacing it only once complete.
+
+    Builds into the same `out` wait for each other (`on_wait` is called when one must wait).
+    With a `cache` folder, what did not change since the last build is not computed again;
+    the site is byte for byte the one a build without cache makes.
+    """
+    with build_cache.session(cache):
+        return _build(root, out, now, strict=strict, on_wait=on_wait)
+
+
+def _build(
+    root: Path,
+    out: Path,
+    now: datetime,
+    *,
+    strict: bool,
+    on_wait: Callable[[], None] | None,
+) -> Outcome:
+    out = out.absolute()  # MkDocs reads relative folders from mkdocs.yml's folder, not ours
+    checked = check(root, now, strict=strict)
     if not checked.ok or checked.repository is None:
         return checked
     problem = _out_problem(root, out)
@@ -76,20 +119,38 @@ def build(root: Path, out: Path, now: datetime) -> Outcome:
     snap = snapshot(repository, now)
     pages = site_pages(repository, snap)
     try:
-        sources = render_pages(pages, environment(root / "templates", html=True))
+        env = environment(root / "templates", html=True)
+        sources = PageSources(pages, env, templates_digest(root / "templates"))
+        sources.render_unknown()  # what no earlier build rendered; the rest only if needed
     except jinja2.TemplateError as error:
         return Outcome((*checked.problems, _template_problem(root, error)), repository)
-    outputs = merge(render_api(repository, snap))
+    outputs = merge(
+        render_api(repository, snap),
+        render_feeds(repository, snap),
+        render_badges(repository, snap),
+    )
 
     from balise.render.mkdocs_site import build_site
 
-    with staging(out) as scratch:
-        site_dir, warnings = build_site(
-            root / "mkdocs.yml", sources, navigation(pages), scratch, now
-        )
-        write_tree(site_dir, outputs)
-        replace_dir(site_dir, out)
-    return Outcome(checked.problems, repository, out, tuple(warnings))
+    state = source_state(root)
+    warned = len(checked.problems) - len(checked.errors)
+    # Concurrent builds into one folder are serialised, never interleaved.
+    with locked(out, on_wait):
+        problem = _out_problem(root, out)  # again: another build may have run meanwhile
+        if problem:
+            return Outcome((*checked.problems, problem), repository)
+        with staging(out) as scratch:
+            site_dir, warnings = build_site(
+                root / "mkdocs.yml", sources, navigation(pages), scratch, now
+            )
+            write_tree(site_dir, outputs)
+            # The CSP allows the theme's inline scripts by hash: computed from the built pages.
+            write_tree(site_dir, render_headers(read_files(site_dir, "*.html")))
+            digest = tree_digest(site_dir)
+            built = stamp(state, now, digest, strict=strict, warnings=warned)
+            write_tree(site_dir, {STAMP_FILE: built})
+            replace_dir(site_dir, out)
+    return Outcome(checked.problems, repository, out, tuple(warnings), strict=strict)
 
 
 def _template_problem(root: Path, error: jinja2.TemplateError) -> Problem:

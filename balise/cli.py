@@ -17,6 +17,11 @@ from balise.errors import report
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_NETWORK = 0, 1, 2, 3
 
 
+CACHE_DIR = ".balise-cache"  # balise.cache.CACHE_DIR, without importing the build here
+NO_CACHE_HELP = "rebuild everything, without reading or writing REPO/.balise-cache"
+STRICT_HELP = "also fail on warnings (a date far in the future, a status without text, ...)"
+
+
 class UsageError(Exception):
     """A command-line value is wrong (exit 2)."""
 
@@ -50,7 +55,9 @@ def _summary(outcome, action: str) -> None:
     warnings = len(outcome.problems) - errors
     if errors:
         s = "s" if errors > 1 else ""
-        print(f"{errors} problem{s} found: {action}.", file=sys.stderr)
+        warned = outcome.strict and any(p.warning for p in outcome.problems)
+        note = " (--strict: warnings count)" if warned else ""
+        print(f"{errors} problem{s} found{note}: {action}.", file=sys.stderr)
     elif warnings:
         s = "s" if warnings > 1 else ""
         print(f"{warnings} warning{s}.", file=sys.stderr)
@@ -59,7 +66,7 @@ def _summary(outcome, action: str) -> None:
 def cmd_check(args: argparse.Namespace) -> int:
     from balise.build import check
 
-    outcome = check(args.repo)
+    outcome = check(args.repo, parse_now(args.now), strict=args.strict)
     _print_problems(outcome.problems)
     _summary(outcome, "fix them and run check again")
     if outcome.ok and outcome.repository is not None:
@@ -75,7 +82,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     from balise.build import build
 
     out = args.out if args.out is not None else args.repo / "site"
-    outcome = build(args.repo, out, parse_now(args.now))
+    outcome = build(
+        args.repo,
+        out,
+        parse_now(args.now),
+        strict=args.strict,
+        on_wait=lambda: print(f"Waiting for another build into {out} to finish…", file=sys.stderr),
+        cache=None if args.no_cache else args.repo / CACHE_DIR,
+    )
     _print_problems(outcome.problems)
     for warning in outcome.mkdocs_warnings:
         print(f"mkdocs: {warning}", file=sys.stderr)
@@ -84,6 +98,15 @@ def cmd_build(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     print(f"Built {out}", file=sys.stderr)
     return EXIT_OK
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from balise.cli_deploy import deploy
+
+    try:
+        return deploy(args)
+    except ValueError as error:  # a deploy target that cannot be understood
+        raise UsageError(str(error)) from None
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -111,6 +134,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(args.repo, args.out, args.host, args.port, lambda: parse_now(args.now))
 
 
+def cmd_social(args: argparse.Namespace) -> int:
+    from balise.cli_social import preview
+
+    return preview(args)
+
+
+def cmd_post(args: argparse.Namespace) -> int:
+    from balise.cli_social import post
+
+    return post(args)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="publish.py",
@@ -128,6 +163,8 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check", parents=[common], help="validate every source; print every problem"
     )
+    check.add_argument("--now", help="judge dates as at this instant (ISO 8601 with offset)")
+    check.add_argument("--strict", action="store_true", help=STRICT_HELP)
     check.set_defaults(run=cmd_check)
 
     build = commands.add_parser(
@@ -135,6 +172,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--out", type=Path, help="output folder (default: REPO/site)")
     build.add_argument("--now", help="the instant to build for (ISO 8601 with offset)")
+    build.add_argument("--strict", action="store_true", help=STRICT_HELP)
+    build.add_argument("--no-cache", action="store_true", help=NO_CACHE_HELP)
     build.set_defaults(run=cmd_build)
 
     new = commands.add_parser(
@@ -160,6 +199,61 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--now", help="preview the site as at this instant")
     serve.set_defaults(run=cmd_serve)
+
+    deploy = commands.add_parser(
+        "deploy",
+        parents=[common],
+        help="publish the built site to a folder or a git branch, showing what changes",
+    )
+    deploy.add_argument("--site", type=Path, help="the built site (default: REPO/site)")
+    deploy.add_argument(
+        "--to",
+        action="append",
+        metavar="TARGET",
+        help="folder:PATH or git:URL#BRANCH (repeatable; default: extra.balise.deploy "
+        "in mkdocs.yml)",
+    )
+    deploy.add_argument(
+        "--force",
+        action="store_true",
+        help="deploy even a site built from uncommitted or unchecked sources",
+    )
+    deploy.add_argument(
+        "--dry-run", action="store_true", help="show what would change, publish nothing"
+    )
+    deploy.set_defaults(run=cmd_deploy)
+
+    social = commands.add_parser(
+        "social", parents=[common], help="show the posts that `post` would send (dry run)"
+    )
+    post = commands.add_parser(
+        "post",
+        parents=[common],
+        help="send pending posts (credentials from BALISE_* variables); never twice",
+    )
+    for command, run in ((social, cmd_social), (post, cmd_post)):
+        command.add_argument(
+            "--network",
+            action="append",
+            metavar="x,mastodon,bluesky",
+            help="the networks, comma-separated or repeated (default: all three)",
+        )
+        command.add_argument("--now", help="the instant to post as of (ISO 8601 with offset)")
+        command.add_argument(
+            "--since",
+            metavar="ISO",
+            help="post statements published since this instant, even those recorded as "
+            "not to post (default: the first run's horizon)",
+        )
+        command.add_argument(
+            "--window",
+            type=float,
+            default=24.0,
+            metavar="HOURS",
+            help="on a network's first run, statements published more than HOURS before "
+            "NOW are recorded as not to post instead of flooding it (default: 24)",
+        )
+        command.set_defaults(run=run)
     return parser
 
 

@@ -21,7 +21,7 @@ class Problem:
     warning: bool = False
 
     def __str__(self) -> str:
-        text = f"{self.path}:{self.line}: {self.message}"
+        text = f"{self.path}:{self.line}: {'warning: ' if self.warning else ''}{self.message}"
         if self.hint:
             text += f" ({self.hint})"
         return text

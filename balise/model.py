@@ -181,6 +181,11 @@ class Statement:
     def last_modified(self) -> datetime:
         return max(self.updated, self.date) if self.updated else self.date
 
+    def last_modified_at(self, now: datetime) -> datetime:
+        """The last change as seen at NOW: a commit after NOW (a replay) is not seen yet."""
+        modified = self.last_modified
+        return modified if modified <= now else self.date
+
 
 @dataclass(frozen=True)
 class Repository:

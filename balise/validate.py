@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import markdown
 
+from balise.cache import memoized
 from balise.errors import Problem, did_you_mean
 from balise.load import (
     BOOL_TAG,
@@ -448,6 +449,7 @@ def shorten(text: str, limit: int = MAX_SUMMARY) -> str:
     return cut.rstrip(" ,;:.-–—") + "…"
 
 
+@memoized("summary")  # one markdown rendering per body and build; none when unchanged
 def summarize(body: str) -> str:
     """The first paragraph of a markdown body as plain text (at most 280 characters)."""
     extractor = _TextExtractor()

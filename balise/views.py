@@ -42,6 +42,15 @@ def badge_path(establishment_id: str) -> str:
     return f"badges/{establishment_id}.svg"
 
 
+STATUS_JSON = "status.json"
+STATUS_SCHEMA = "schema/status.json"
+STATUSPAGE_SUMMARY = "api/v2/summary.json"
+STATUSPAGE_STATUS = "api/v2/status.json"
+STATUSPAGE_COMPONENTS = "api/v2/components.json"
+STATUSPAGE_INCIDENTS = "api/v2/incidents.json"
+STATUSPAGE_UNRESOLVED = "api/v2/incidents/unresolved.json"
+
+
 @dataclass(frozen=True)
 class Badge:
     """A status as shown to people: symbol + French label + what it means."""
@@ -65,6 +74,15 @@ LEGEND: tuple[Badge, ...] = tuple(
     for s in (Status.NORMAL, Status.DEGRADED, Status.DISRUPTED, Status.DOWN, Status.MAINTENANCE)
 )
 
+# The order a worried reader scans in: what does not work first.
+MOST_SEVERE_FIRST: tuple[Status, ...] = (
+    Status.DOWN,
+    Status.DISRUPTED,
+    Status.DEGRADED,
+    Status.MAINTENANCE,
+    Status.NORMAL,
+)
+
 
 @dataclass(frozen=True)
 class Feed:
@@ -82,6 +100,60 @@ def feeds_for(name: str, label: str) -> tuple[Feed, ...]:
 
 GLOBAL_FEEDS = feeds_for("all", "Tous les communiqués")
 PRESS_FEEDS = feeds_for("press", "Communiqués de presse")
+
+# One sentence that tells a journalist what a feed is and why to use it.
+FEEDS_EXPLAINED = (
+    "Un flux Atom ou RSS s'ajoute à votre lecteur de flux ou à votre outil de veille : "
+    "chaque nouveau communiqué y apparaît dès sa publication, sans revenir sur ce site."
+)
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A stream of statements a reader can follow, published as one Atom and one RSS feed."""
+
+    name: str  # `all`, `press` or an establishment id: the feed file name
+    title: str
+    explanation: str  # one sentence for a journalist
+    page_path: str  # the HTML page the feed mirrors
+    feeds: tuple[Feed, ...]  # Atom, then RSS
+    statements: tuple[Statement, ...]  # newest first
+
+
+def channels(repository: Repository, snap: Snapshot) -> tuple[Channel, ...]:
+    """Every feed of the site: all statements, press releases, then one per establishment."""
+    newest_first = tuple(reversed(snap.published))
+    found = [
+        Channel(
+            "all",
+            "Tous les communiqués",
+            "Chaque communiqué et point de situation, dès sa publication.",
+            OVERVIEW,
+            GLOBAL_FEEDS,
+            newest_first,
+        ),
+        Channel(
+            "press",
+            "Communiqués de presse",
+            "Les communiqués de presse officiels seulement.",
+            PRESS,
+            PRESS_FEEDS,
+            tuple(s for s in newest_first if s.is_press_release),
+        ),
+    ]
+    for establishment in repository.establishments:
+        found.append(
+            Channel(
+                establishment.id,
+                establishment.name,
+                f"Les annonces qui concernent {establishment.name} ({establishment.city}), "
+                "y compris celles adressées à tous les établissements.",
+                establishment_path(establishment.id),
+                feeds_for(establishment.id, establishment.name),
+                tuple(reversed(snap.history.get(establishment.id, ()))),
+            )
+        )
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -152,6 +224,34 @@ class RegionGroup:
 
 
 @dataclass(frozen=True)
+class StatusGroup:
+    """The establishments that share one status: the overview's at-a-glance summary."""
+
+    badge: Badge
+    cards: tuple[EstablishmentCard, ...]  # registry order
+
+
+def at_a_glance(cards: Iterable[EstablishmentCard]) -> tuple[StatusGroup, ...]:
+    """One group per status in use, most severe first."""
+    cards = tuple(cards)
+    return tuple(
+        StatusGroup(badge(status), group)
+        for status in MOST_SEVERE_FIRST
+        if (group := tuple(c for c in cards if c.badge.status is status))
+    )
+
+
+@dataclass(frozen=True)
+class Poster:
+    """What the printed front-desk poster of an establishment page adds to the screen page."""
+
+    organisation_name: str
+    url: str  # the page's absolute URL: where a reader of the paper finds the current state
+    generated: When  # NOW: the time printed when the browser runs no script
+    timezone: str  # IANA name, for the script that writes the moment of printing
+
+
+@dataclass(frozen=True)
 class Page:
     """Fields every page shares."""
 
@@ -166,6 +266,7 @@ class OverviewPage(Page):
     organisation_name: str
     regions: tuple[RegionGroup, ...]
     counts: tuple[tuple[Badge, int], ...]
+    at_a_glance: tuple[StatusGroup, ...]  # most severe first
     last_update: When | None
     active_incidents: tuple[IncidentLink, ...]
     recent: tuple[StatementLink, ...]
@@ -178,6 +279,8 @@ class EstablishmentPage(Page):
     card: EstablishmentCard
     history: tuple[StatementLink, ...]  # newest first
     badge_path: str
+    poster: Poster
+    own_feeds: tuple[Feed, ...]  # this establishment's feeds (`feeds` adds the global ones)
 
 
 @dataclass(frozen=True)
@@ -203,6 +306,66 @@ class ListPage(Page):
 
 
 @dataclass(frozen=True)
+class MachineLink:
+    """A machine-readable file listed on the follow page."""
+
+    title: str
+    path: str
+    explanation: str
+
+
+@dataclass(frozen=True)
+class BadgeLink:
+    establishment: Establishment
+    path: str  # the SVG
+    page_path: str  # the establishment page
+    url: str  # absolute, for the embed snippet
+    page_url: str  # absolute URL of the establishment page
+
+
+@dataclass(frozen=True)
+class FollowPage(Page):
+    """« Suivre » : every feed, the JSON files and the badges, explained for journalists."""
+
+    explanation: str
+    site_url: str
+    channels: tuple[Channel, ...]
+    machine: tuple[MachineLink, ...]
+    badges: tuple[BadgeLink, ...]
+
+
+MACHINE_LINKS: tuple[MachineLink, ...] = (
+    MachineLink(
+        "État complet (JSON Balise)",
+        STATUS_JSON,
+        "L'état de chaque établissement et tous les communiqués, en un seul fichier.",
+    ),
+    MachineLink(
+        "Schéma du JSON Balise",
+        STATUS_SCHEMA,
+        "La description formelle (JSON Schema) du fichier précédent.",
+    ),
+    MachineLink(
+        "Résumé au format Statuspage",
+        STATUSPAGE_SUMMARY,
+        "Pour les agrégateurs de pages de statut : état global, établissements, incidents.",
+    ),
+    MachineLink("État global (Statuspage)", STATUSPAGE_STATUS, "L'indicateur global seul."),
+    MachineLink(
+        "Établissements (Statuspage)",
+        STATUSPAGE_COMPONENTS,
+        "Chaque établissement comme composant, groupé par région.",
+    ),
+    MachineLink(
+        "Incidents (Statuspage)", STATUSPAGE_INCIDENTS, "Tous les incidents et leurs points."
+    ),
+    MachineLink(
+        "Incidents en cours (Statuspage)", STATUSPAGE_UNRESOLVED, "Les incidents non résolus."
+    ),
+)
+
+
+@dataclass(frozen=True)
 class SitePages:
     overview: OverviewPage
     establishments: tuple[EstablishmentPage, ...]
@@ -210,6 +373,7 @@ class SitePages:
     incidents: tuple[IncidentPage, ...]
     press: ListPage
     history: ListPage
+    follow: FollowPage
 
     def all(self) -> Iterable[Page]:
         yield self.overview
@@ -218,6 +382,7 @@ class SitePages:
         yield from self.incidents
         yield self.press
         yield self.history
+        yield self.follow
 
 
 class _Builder:
@@ -311,6 +476,7 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
         organisation_name=org.name,
         regions=tuple(RegionGroup(name, tuple(group)) for name, group in regions.items()),
         counts=counts,
+        at_a_glance=at_a_glance(cards.values()),
         last_update=when(snap.last_update, b.tz) if snap.last_update else None,
         active_incidents=tuple(incidents[i.id] for i in snap.active_incidents),
         recent=b.newest_first(snap.published[-5:]),
@@ -330,6 +496,13 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
             card=card,
             history=b.newest_first(snap.history.get(card.establishment.id, ())),
             badge_path=badge_path(card.establishment.id),
+            poster=Poster(
+                organisation_name=org.name,
+                url=b.url(card.path),
+                generated=when(snap.now, b.tz),
+                timezone=org.timezone,
+            ),
+            own_feeds=feeds_for(card.establishment.id, card.establishment.name),
         )
         for card in cards.values()
     )
@@ -344,10 +517,11 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
             body=s.body,
             incident=incidents.get(s.incident) if s.incident else None,
             press=org.press if s.is_press_release else None,
-            updated=when(s.updated, b.tz) if s.updated and s.updated > s.date else None,
+            updated=when(modified, b.tz) if modified > s.date else None,
         )
         for s in snap.published
         for link in (b.statement_link(s),)
+        for modified in (s.last_modified_at(snap.now),)
     )
 
     incident_pages = tuple(
@@ -379,4 +553,24 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
         statements=b.newest_first(snap.published),
         press=None,
     )
-    return SitePages(overview, establishments, statements, incident_pages, press, history)
+    follow = FollowPage(
+        path=FOLLOW,
+        title="Suivre",
+        description=f"Suivre {org.name} : flux Atom et RSS, API JSON et badges à intégrer.",
+        feeds=GLOBAL_FEEDS + PRESS_FEEDS,
+        explanation=FEEDS_EXPLAINED,
+        site_url=repository.site.url,
+        channels=channels(repository, snap),
+        machine=MACHINE_LINKS,
+        badges=tuple(
+            BadgeLink(
+                e,
+                badge_path(e.id),
+                establishment_path(e.id),
+                b.url(badge_path(e.id)),
+                b.url(establishment_path(e.id)),
+            )
+            for e in repository.establishments
+        ),
+    )
+    return SitePages(overview, establishments, statements, incident_pages, press, history, follow)

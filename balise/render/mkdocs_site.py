@@ -5,6 +5,7 @@ An I/O edge like `output`: it writes the sources and the built site, and nothing
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 from collections.abc import Iterator, Mapping
@@ -13,14 +14,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from balise.output import write_tree
 from balise.render.pages import NOT_IN_NAV
+from balise.views import GLOBAL_FEEDS
 
 # Material prints a banner about MkDocs 2 on import; it is noise in Balise's output.
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
 THEME_DIR = Path(__file__).resolve().parent.parent / "theme"
 BALISE_CSS = "assets/balise.css"
+BALISE_JS = "assets/balise.js"  # progressive enhancement only: pages work without it
 
 
 class _Collect(logging.Handler):
@@ -70,14 +72,22 @@ def build_site(
     scratch: Path,
     now: datetime,
 ) -> tuple[Path, list[str]]:
-    """Write the sources under scratch/docs, build into scratch/site; return it and warnings."""
+    """Build the sources into scratch/site; return it and MkDocs' warnings.
+
+    The sources reach MkDocs from memory through Balise's plugin (scratch/docs stays empty),
+    which also restores from the build cache the pages whose inputs have not changed.
+    """
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
+    from balise import cache
+    from balise.render.mkdocs_plugin import BalisePlugin
+
     docs_dir = scratch / "docs"
     site_dir = scratch / "site"
-    write_tree(docs_dir, sources)
-    with _quiet_mkdocs() as collected, _source_date_epoch(now):
+    docs_dir.mkdir(parents=True)
+    plugin = BalisePlugin(sources, cache.active())
+    with _quiet_mkdocs() as collected, _source_date_epoch(now), plugin.replaying():
         config = load_config(
             config_file=str(config_file),
             docs_dir=str(docs_dir),
@@ -92,6 +102,14 @@ def build_site(
         theme.dirs.insert(1 if theme.custom_dir else 0, str(THEME_DIR))
         if BALISE_CSS not in config.extra_css:
             config.extra_css.append(BALISE_CSS)
+        if BALISE_JS not in [str(script) for script in config.extra_javascript]:
+            config.extra_javascript.append(BALISE_JS)
         config.extra.setdefault("generator", False)
+        # Pages without Balise meta (404) still announce the global feeds.
+        config.extra["balise_feeds"] = [
+            {"title": html.escape(f.title), "href": f.path, "type": f.media_type}
+            for f in GLOBAL_FEEDS
+        ]
+        config.plugins["balise"] = plugin
         build(config)
     return site_dir, collected.messages

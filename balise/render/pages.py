@@ -11,9 +11,12 @@ from typing import Any
 
 import jinja2
 import yaml
+from markupsafe import Markup
 
+from balise.render.markdown import body_html
 from balise.views import (
     EstablishmentPage,
+    FollowPage,
     IncidentPage,
     ListPage,
     OverviewPage,
@@ -32,6 +35,7 @@ _TEMPLATES: dict[type, tuple[str, list[str]]] = {
     StatementPage: ("pages/statement.md", []),
     IncidentPage: ("pages/incident.md", ["toc"]),
     ListPage: ("pages/list.md", ["toc"]),
+    FollowPage: ("pages/follow.md", []),
 }
 
 
@@ -63,8 +67,11 @@ def render_page(page: Page, env: jinja2.Environment) -> bytes:
     if hide:
         meta["hide"] = hide
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=10_000)
+    # A statement's body is rendered and sanitized here (render/markdown.py), not by MkDocs:
+    # the template inserts it as an HTML block that MkDocs passes through untouched.
+    body_markup = Markup(body_html(page.body)) if isinstance(page, StatementPage) else None
     body = env.get_template(template_name).render(
-        page=page, rel=lambda target: relative(page.path, target)
+        page=page, rel=lambda target: relative(page.path, target), body_html=body_markup
     )
     return f"---\n{front}---\n\n{body}".encode()
 
@@ -75,7 +82,7 @@ def render_pages(pages: SitePages, env: jinja2.Environment) -> dict[str, bytes]:
 
 
 def navigation(pages: SitePages) -> list[Any]:
-    """The MkDocs nav: overview, establishments, press, history. Titles are escaped HTML."""
+    """The MkDocs nav: overview, establishments, press, history, follow. Titles are escaped HTML."""
     return [
         {"Accueil": source_path(pages.overview.path)},
         {
@@ -86,4 +93,5 @@ def navigation(pages: SitePages) -> list[Any]:
         },
         {"Espace presse": source_path(pages.press.path)},
         {"Tous les communiqués": source_path(pages.history.path)},
+        {"Suivre": source_path(pages.follow.path)},
     ]

@@ -1,0 +1,84 @@
+"""`publish.py deploy`: check the stamp, show what changes, then publish to every target.
+
+Printing and exit codes only; the decisions are in `deploy`, the copying and pushing in `targets`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from balise.deploy import (
+    TARGET_FORMS,
+    changes,
+    commit_message,
+    describe,
+    parse_target,
+    refusals,
+    release_name,
+)
+from balise.stamp import read_stamp, source_state, tree_digest
+from balise.targets import DeployFailed, TargetRefused, open_target, targets_from_config
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_NETWORK = 0, 1, 2, 3
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def deploy(args: argparse.Namespace) -> int:
+    """Deploy the built site; ValueError (a bad target) is a usage error for the caller."""
+    root: Path = args.repo
+    site: Path = args.site if args.site is not None else root / "site"
+    try:
+        new = json.loads((site / "status.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        _say(f"{site} is not a built Balise site (no readable status.json): run build first.")
+        return EXIT_INVALID
+    chosen = [parse_target(t, Path.cwd()) for t in args.to] if args.to else None
+    if chosen is None:
+        chosen = targets_from_config(root)
+    if not chosen:
+        raise ValueError(
+            f"no deploy target: pass --to {TARGET_FORMS}, "
+            "or set extra: balise: deploy: in mkdocs.yml"
+        )
+
+    stamp = read_stamp(site)
+    digest = tree_digest(site)
+    reasons = refusals(stamp, digest)
+    for reason in reasons:
+        _say(f"{'warning' if args.force else 'refusing to deploy'}: {reason}")
+    if reasons and not args.force:
+        _say("Nothing was deployed (--force deploys anyway).")
+        return EXIT_INVALID
+    built_from = ((stamp or {}).get("source") or {}).get("commit")
+    head = source_state(root).commit
+    if built_from and head and built_from != head:
+        _say(f"note: the site was built from {built_from[:12]}; the sources are now at {head[:12]}")
+
+    code = EXIT_OK
+    for target in chosen:
+        waiting = f"Waiting for another deploy to {target} to finish…"
+        try:
+            with open_target(target, on_wait=lambda text=waiting: _say(text)) as opened:
+                found = changes(opened.deployed_status(), new)
+                _say(f"{'Would deploy' if args.dry_run else 'Deploying'} {site} to {target}:")
+                for line in describe(found):
+                    _say(line)
+                if args.dry_run:
+                    continue
+                message = commit_message(new, found, stamp)
+                where = opened.publish(site, message, release_name(stamp, digest))
+                _say(f"Deployed: {where}")
+        except TargetRefused as error:
+            _say(f"deploy to {target} refused: {error}")
+            code = max(code, EXIT_USAGE)
+        except DeployFailed as error:
+            _say(f"deploy to {target} FAILED: {error}")
+            _say(f"{target} still serves the site it served before.")
+            code = EXIT_NETWORK
+    return code

@@ -1,0 +1,216 @@
+"""The `social` and `post` commands: their options, credentials from the environment, printing.
+
+The decisions (what is due, what the post says) live in balise.social; nothing is decided here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+
+from balise.cli import EXIT_INVALID, EXIT_NETWORK, EXIT_OK, EXIT_USAGE, UsageError, parse_now
+from balise.errors import report
+from balise.load import ESTABLISHMENTS_FILE
+from balise.social import NETWORK_NAMES, NETWORKS
+
+TIMEOUT = 30.0  # seconds for one HTTP request
+SLEEP: Callable[[float], None] = time.sleep  # tests replace it: no test ever sleeps
+
+
+def parse_networks(values: Sequence[str] | None) -> tuple[str, ...]:
+    """`--network x,mastodon --network bluesky` -> the networks, in the usual order."""
+    if not values:
+        return NETWORKS
+    asked: set[str] = set()
+    for value in values:
+        for name in value.split(","):
+            name = name.strip().lower()
+            if not name:
+                continue
+            if name not in NETWORKS:
+                raise UsageError(f"unknown network {name!r}: choose among {', '.join(NETWORKS)}")
+            asked.add(name)
+    if not asked:
+        raise UsageError("--network needs at least one of " + ", ".join(NETWORKS))
+    return tuple(network for network in NETWORKS if network in asked)
+
+
+def parse_since(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--since {text!r} is not an ISO 8601 date") from None
+    if moment.tzinfo is None:
+        raise UsageError(f"--since {text!r} needs an offset, e.g. {text}+02:00")
+    return moment
+
+
+def parse_window(hours: float) -> timedelta:
+    if not hours > 0:
+        raise UsageError(f"--window must be a positive number of hours, not {hours}")
+    return timedelta(hours=hours)
+
+
+def _options(args: argparse.Namespace) -> dict:
+    """Every option parsed (UsageError, exit 2, before anything is read or written)."""
+    return {
+        "networks": parse_networks(args.network),
+        "now": parse_now(args.now),
+        "since": parse_since(args.since),
+        "window": parse_window(args.window),
+    }
+
+
+def _outbox(args: argparse.Namespace, options: dict):
+    """Check the sources, then read the ledger and compose: the Outbox, or an exit code."""
+    from balise.build import check
+    from balise.social.ledger import LedgerError
+    from balise.social.post import outbox
+
+    networks, now = options["networks"], options["now"]
+    since, window = options["since"], options["window"]
+    checked = check(args.repo)
+    if not checked.ok or checked.repository is None:
+        print(report(checked.problems), file=sys.stderr)
+        print("The sources have problems: nothing is posted until they are fixed.", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        return outbox(args.repo, checked.repository, networks, now, since=since, window=window)
+    except LedgerError as error:
+        print(error.problem, file=sys.stderr)
+        return EXIT_INVALID
+
+
+def _skipped_lines(box) -> list[str]:
+    lines = []
+    for network in NETWORKS:
+        count = box.plan.skipped_on(network)
+        if count:
+            since = box.plan.since[network].isoformat()
+            s = "s" if count > 1 else ""
+            lines.append(
+                f"{NETWORK_NAMES[network]}: {count} statement{s} published before {since} "
+                f"recorded as not to post (use --since to post {'them' if s else 'it'})."
+            )
+    return lines
+
+
+def preview(args: argparse.Namespace) -> int:
+    """`social`: print every pending post exactly as it would go out; send nothing."""
+    box = _outbox(args, _options(args))
+    if isinstance(box, int):
+        return box
+    for pending in box.plan.pending:
+        post = box.post(pending)
+        limit = post.limit
+        facts = [limit.name, pending.statement.id, f"{post.length}/{limit.maximum} {limit.unit}"]
+        facts += list(post.adjustments)
+        if pending.resumed:
+            facts.append("resuming an interrupted send")
+        if not post.fits:
+            facts.append("TOO LONG")
+        print(" · ".join(facts))
+        for line in post.text.splitlines():
+            print(f"    {line}" if line else "")
+        print()
+    count = len(box.plan.pending)
+    print(f"{count} post{'s' if count != 1 else ''} to send." if count else "Nothing to post.")
+    for line in _skipped_lines(box):
+        print(line.replace("recorded as", "would be recorded as"))
+    return EXIT_OK
+
+
+def _clients(networks: Sequence[str], environ: Mapping[str, str]):
+    """One client per network, or the exit code after saying which variables are missing."""
+    from balise.social.network import MissingCredentials
+
+    try:
+        from balise.social import bluesky, mastodon, x
+    except ImportError as error:
+        print(
+            f"Posting needs the social extras ({error.name} is missing): "
+            "pip install 'balise[social]'",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    modules = {"x": x, "mastodon": mastodon, "bluesky": bluesky}
+    credentials, missing = {}, []
+    for network in networks:
+        try:
+            credentials[network] = modules[network].credentials(environ)
+        except MissingCredentials as error:
+            missing.extend(error.names)
+    if missing:
+        s = "s" if len(missing) > 1 else ""
+        print(
+            f"Missing environment variable{s}: {', '.join(missing)}. "
+            "Nothing was posted. Set them (see README, Social posting), or choose the "
+            "networks to post to with --network.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+
+    def pause(seconds: float) -> None:
+        SLEEP(seconds)
+
+    classes = {
+        "x": x.XClient,
+        "mastodon": mastodon.MastodonClient,
+        "bluesky": bluesky.BlueskyClient,
+    }
+    return {
+        network: classes[network](creds, timeout=TIMEOUT, sleep=pause)
+        for network, creds in credentials.items()
+    }
+
+
+def post(args: argparse.Namespace) -> int:
+    """`post`: send pending posts, record each one at once, exit 3 if any network failed."""
+    from balise.social.ledger import LedgerBusy, ledger_lock
+    from balise.social.post import Outcome, send
+
+    options = _options(args)
+    if not (args.repo / ESTABLISHMENTS_FILE).exists():
+        return _outbox(args, options)  # not a status repository: report it, create nothing
+    try:
+        with ledger_lock(args.repo):
+            box = _outbox(args, options)
+            if isinstance(box, int):
+                return box
+            due = tuple(dict.fromkeys(pending.network for pending in box.plan.pending))
+            clients = _clients(due, os.environ) if due else {}
+            if isinstance(clients, int):
+                return clients
+
+            def show(outcome: Outcome) -> None:
+                name = NETWORK_NAMES[outcome.pending.network]
+                statement = outcome.pending.statement.id
+                if outcome.sent is not None:
+                    where = outcome.sent.url or outcome.sent.note or "sent"
+                    print(f"sent    {name} · {statement} · {where}")
+                else:
+                    print(f"FAILED  {name} · {statement}: {outcome.failure}", file=sys.stderr)
+
+            result = send(args.repo, box, clients, clock=lambda: datetime.now(UTC), report=show)
+    except LedgerBusy as error:
+        print(f"{error}; nothing was posted by this run.", file=sys.stderr)
+        return EXIT_NETWORK
+    for line in _skipped_lines(box):
+        print(line)
+    sent = len(result.outcomes) - len(result.failed)
+    if result.failed:
+        failed = len(result.failed)
+        print(
+            f"{sent} sent, {failed} not sent: they stay pending; run post again "
+            "(nothing already sent will be sent twice).",
+            file=sys.stderr,
+        )
+        return EXIT_NETWORK
+    print(f"{sent} post{'s' if sent != 1 else ''} sent." if sent else "Nothing to post.")
+    return EXIT_OK

@@ -1,0 +1,222 @@
+"""Planning a deploy: where to (targets), whether the site may go (stamp), what changes (diff).
+
+Pure: values in, values out. The copying and pushing live in `targets`; printing in `cli`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULT_BRANCH = "gh-pages"
+TARGET_FORMS = "folder:PATH or git:URL#BRANCH"
+
+
+class TargetError(ValueError):
+    """A deploy target that cannot be understood (a usage error)."""
+
+
+@dataclass(frozen=True)
+class FolderTarget:
+    """A local folder served by a web server: a link switched from release to release."""
+
+    path: Path
+
+    def __str__(self) -> str:
+        return f"folder:{self.path}"
+
+
+@dataclass(frozen=True)
+class GitTarget:
+    """A branch of a git remote served as pages (GitHub Pages, GitLab Pages, a bare repo)."""
+
+    url: str
+    branch: str = DEFAULT_BRANCH
+
+    def __str__(self) -> str:
+        return f"git:{self.url}#{self.branch}"
+
+
+Target = FolderTarget | GitTarget
+
+
+def parse_target(text: str, base: Path) -> Target:
+    """`folder:PATH` (relative to base) or `git:URL#BRANCH` (branch default gh-pages)."""
+    kind, colon, rest = text.strip().partition(":")
+    if not colon or not rest.strip():
+        raise TargetError(f"deploy target {text!r} is not {TARGET_FORMS}")
+    rest = rest.strip()
+    if kind == "folder":
+        return FolderTarget(base / Path(rest).expanduser())
+    if kind == "git":
+        url, hash_sign, branch = rest.rpartition("#")
+        if not hash_sign:
+            url, branch = rest, DEFAULT_BRANCH
+        if not url or url.startswith("-") or not branch or branch.startswith("-") or " " in branch:
+            raise TargetError(f"deploy target {text!r} is not {TARGET_FORMS}")
+        return GitTarget(url, branch)
+    raise TargetError(f"deploy target {text!r} is not {TARGET_FORMS}")
+
+
+def configured_targets(mkdocs: Any, root: Path) -> list[Target]:
+    """The targets of `extra: balise: deploy:` in mkdocs.yml: one string or a list of them."""
+    extra = mkdocs.get("extra") if isinstance(mkdocs, Mapping) else None
+    balise = extra.get("balise") if isinstance(extra, Mapping) else None
+    value = balise.get("deploy") if isinstance(balise, Mapping) else None
+    if value is None:
+        return []
+    values = value if isinstance(value, list) else [value]
+    if not all(isinstance(v, str) for v in values):
+        raise TargetError(f"mkdocs.yml: extra.balise.deploy must be {TARGET_FORMS} (or a list)")
+    return [parse_target(v, root) for v in values]
+
+
+# --- may this site go? ------------------------------------------------------------------
+
+
+def refusals(stamp: Mapping[str, Any] | None, digest: str) -> list[str]:
+    """Why a built site must not be deployed without --force; [] when it may go."""
+    if stamp is None:
+        return [
+            "the site has no build stamp (.balise-build.json): it was not made by "
+            "`publish.py build`, so nothing says it was checked; build it first"
+        ]
+    reasons = []
+    if not stamp.get("checked"):
+        reasons.append("the site was built from sources that were not checked")
+    if stamp.get("digest") != digest:
+        reasons.append("the site was changed after it was built; build it again")
+    source = stamp.get("source") if isinstance(stamp.get("source"), Mapping) else {}
+    clean = source.get("clean")
+    if clean is None:
+        reasons.append(
+            "the site was built from a folder that is not a git repository: "
+            "nothing records which statements it publishes"
+        )
+    elif not clean:
+        changed = source.get("changed") or 0
+        files = f"{changed} source file{'s' if changed != 1 else ''}" if changed else "sources"
+        reasons.append(
+            f"the site was built from uncommitted changes ({files}): "
+            "commit them, build again, then deploy"
+        )
+    return reasons
+
+
+# --- what changes -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    establishment: str  # id
+    name: str
+    before: str | None  # canonical status, None when the establishment is new
+    after: str | None  # None when it left the registry
+
+
+@dataclass(frozen=True)
+class StatementRef:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What the public will see change, from the deployed status.json to the new one."""
+
+    first: bool  # nothing deployed yet (or the deployed site has no status.json)
+    added: tuple[StatementRef, ...]
+    removed: tuple[StatementRef, ...]
+    edited: tuple[StatementRef, ...]
+    statuses: tuple[StatusChange, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.first or self.added or self.removed or self.edited or self.statuses)
+
+
+def _statements(data: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
+    listed = data.get("statements") if isinstance(data, Mapping) else None
+    return {str(s.get("id")): s for s in (listed or []) if isinstance(s, Mapping) and "id" in s}
+
+
+def _establishments(data: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
+    listed = data.get("establishments") if isinstance(data, Mapping) else None
+    return {str(e.get("id")): e for e in (listed or []) if isinstance(e, Mapping) and "id" in e}
+
+
+def _ref(statement: Mapping[str, Any]) -> StatementRef:
+    return StatementRef(str(statement.get("id")), str(statement.get("title", "")))
+
+
+_COMPARED = ("title", "date", "type", "incident", "status", "summary")
+
+
+def changes(deployed: Mapping[str, Any] | None, new: Mapping[str, Any]) -> Changes:
+    """Compare two status.json documents (the deployed one may be missing)."""
+    old_statements, new_statements = _statements(deployed), _statements(new)
+    old_places, new_places = _establishments(deployed), _establishments(new)
+    added = tuple(_ref(s) for i, s in new_statements.items() if i not in old_statements)
+    removed = tuple(_ref(s) for i, s in old_statements.items() if i not in new_statements)
+    edited = tuple(
+        _ref(s)
+        for i, s in new_statements.items()
+        if i in old_statements and any(s.get(k) != old_statements[i].get(k) for k in _COMPARED)
+    )
+    statuses = []
+    for establishment_id in [*new_places, *(i for i in old_places if i not in new_places)]:
+        before = old_places.get(establishment_id, {}).get("status")
+        after = new_places.get(establishment_id, {}).get("status")
+        if before != after:
+            place = new_places.get(establishment_id) or old_places[establishment_id]
+            statuses.append(
+                StatusChange(establishment_id, str(place.get("name", "")), before, after)
+            )
+    return Changes(deployed is None, added, removed, edited, tuple(statuses))
+
+
+def describe(found: Changes) -> list[str]:
+    """The lines printed before publishing, so the person deploying sees what will change."""
+    lines = []
+    if found.first:
+        count = len(found.added)
+        lines.append(f"first deploy to this target: {count} statement{'s' if count != 1 else ''}")
+    else:
+        lines += [f'  + statement {s.id}: "{s.title}"' for s in found.added]
+    lines += [f'  ~ statement {s.id} changed: "{s.title}"' for s in found.edited]
+    lines += [f'  - statement {s.id} withdrawn: "{s.title}"' for s in found.removed]
+    for change in found.statuses:
+        before = change.before or "(new)"
+        after = change.after or "(removed)"
+        lines.append(f"  {change.establishment} ({change.name}): {before} -> {after}")
+    if found.empty:
+        lines.append("no change in statements or statuses since the last deploy")
+    return lines
+
+
+def newest_statement(new: Mapping[str, Any]) -> StatementRef | None:
+    """status.json lists statements newest first."""
+    listed = new.get("statements")
+    if isinstance(listed, Sequence) and listed and isinstance(listed[0], Mapping):
+        return _ref(listed[0])
+    return None
+
+
+def commit_message(new: Mapping[str, Any], found: Changes, stamp: Mapping[str, Any] | None) -> str:
+    """The commit of a git deploy: its subject names the newest statement."""
+    newest = newest_statement(new)
+    subject = f'Publish {newest.id}: "{newest.title}"' if newest else "Publish the status site"
+    body = [line.strip() for line in describe(found)]
+    source = (stamp or {}).get("source") or {}
+    if source.get("commit"):
+        body.append(f"Built from {source['commit']} at {(stamp or {}).get('built_at')}.")
+    return subject + "\n\n" + "\n".join(body) + "\n"
+
+
+def release_name(stamp: Mapping[str, Any] | None, digest: str) -> str:
+    """A folder name for one release: sortable by build time, unique by content."""
+    built = str((stamp or {}).get("built_at") or "unstamped")
+    compact = "".join(c for c in built if c.isalnum())[:15]
+    return f"{compact}-{digest.removeprefix('sha256:')[:12]}"

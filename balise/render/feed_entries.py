@@ -1,0 +1,116 @@
+"""Feeds put together from entries serialised once: feedgen's bytes, in N entries, not E×N.
+
+An entry's XML does not depend on the feed around it (feedgen indents by depth only), so each
+statement's entry is serialised once per format, kept in the build cache under the digest of
+its inputs, and every feed is its own head, the entries it holds, and its tail.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable, Iterable, Sequence
+
+from balise import cache, views
+from balise.model import Statement
+
+_KIND = "feed-entry"
+_TAGS = {views.ATOM: b"entry", views.RSS: b"item"}
+
+# (channel, feed, only these entries) -> the serialised feed
+Serialize = Callable[[views.Channel, views.Feed, Sequence[Statement] | None], bytes]
+
+
+def split(xml: bytes, tag: bytes) -> tuple[bytes, list[bytes], bytes]:
+    """(head, each entry's lines, tail) of a serialised feed; its text never holds a raw `<`."""
+    start, end = b"<" + tag + b">", b"</" + tag + b">\n"
+    chunks: list[bytes] = []
+    found = xml.find(start)
+    if found < 0:
+        return xml, [], b""
+    head_end = xml.rfind(b"\n", 0, found) + 1
+    position = head_end
+    while found >= 0:
+        stop = xml.index(end, found) + len(end)
+        chunks.append(xml[position:stop])
+        position = stop
+        found = xml.find(start, stop)
+        if found >= 0 and xml.rfind(b"\n", 0, found) + 1 != position:
+            raise ValueError("feed entries are not consecutive lines")
+    return xml[:head_end], chunks, xml[position:]
+
+
+def _key(media_type: str, inputs: tuple[object, ...]) -> str | None:
+    try:
+        return cache.digest(media_type, pickle.dumps(inputs, protocol=5))
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return None
+
+
+def _entries(
+    channels: Sequence[views.Channel],
+    feed_of: dict[str, tuple[views.Channel, views.Feed]],
+    serialize: Serialize,
+    inputs: Callable[[Statement], tuple[object, ...]],
+) -> dict[tuple[str, str], bytes]:
+    """(media type, statement id) -> that statement's entry, from the cache or serialised now."""
+    store = cache.active()
+    found: dict[tuple[str, str], bytes] = {}
+    for media_type, (channel, feed) in feed_of.items():
+        wanted: dict[str, Statement] = {}
+        for c in channels:
+            if any(f.media_type == media_type for f in c.feeds):
+                for statement in c.statements:
+                    wanted.setdefault(statement.id, statement)
+        keys = {sid: _key(media_type, inputs(s)) for sid, s in wanted.items()}
+        missing = []
+        for sid, statement in wanted.items():
+            key = keys[sid]
+            cached = store.get(_KIND, key) if store is not None and key is not None else None
+            if cached is None:
+                missing.append(statement)
+            else:
+                found[(media_type, sid)] = cached.encode("utf-8")
+        if missing:
+            _, chunks, _ = split(serialize(channel, feed, missing), _TAGS[media_type])
+            if len(chunks) != len(missing):
+                raise ValueError("a serialised feed does not hold one entry per statement")
+            for statement, chunk in zip(missing, chunks, strict=True):
+                found[(media_type, statement.id)] = chunk
+                key = keys[statement.id]
+                if store is not None and key is not None:
+                    store.put(_KIND, key, chunk.decode("utf-8"))
+    return found
+
+
+def assemble(
+    channels: Iterable[views.Channel],
+    serialize: Serialize,
+    inputs: Callable[[Statement], tuple[object, ...]],
+) -> dict[str, bytes]:
+    """`{feed path: bytes}` for every feed of the channels, equal to serialising each whole.
+
+    `serialize` builds one feed (with only some entries when asked); `inputs` gives everything
+    an entry is made of (feeds.entry_inputs), the key of its cached XML.
+    """
+    channels = tuple(channels)
+    feed_of: dict[str, tuple[views.Channel, views.Feed]] = {}
+    for channel in channels:
+        for feed in channel.feeds:
+            feed_of.setdefault(feed.media_type, (channel, feed))
+    entries = _entries(channels, feed_of, serialize, inputs)
+    out: dict[str, bytes] = {}
+    for channel in channels:
+        for feed in channel.feeds:
+            if not channel.statements:
+                out[feed.path] = serialize(channel, feed, None)
+                continue
+            # The feed's own fields with one entry; the entries themselves from `entries`.
+            head, first, tail = split(
+                serialize(channel, feed, channel.statements[:1]), _TAGS[feed.media_type]
+            )
+            if len(first) != 1 or first[0] != entries[(feed.media_type, channel.statements[0].id)]:
+                out[feed.path] = serialize(channel, feed, None)  # never seen; but never wrong
+                continue
+            body = b"".join(entries[(feed.media_type, s.id)] for s in channel.statements)
+            out[feed.path] = head + body + tail
+    return out

@@ -1,0 +1,167 @@
+"""Atom and RSS 2.0 feeds with feedgen: every statement, press releases, one per establishment.
+
+Statements come from views.channels; every date comes from the data, never the clock.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from datetime import datetime
+
+from feedgen.feed import FeedGenerator
+
+from balise import views
+from balise.model import Repository, Statement
+from balise.render.markup import body_html
+from balise.timeline import Snapshot
+
+GENERATOR = "Balise"
+
+
+class _Entries:
+    """What every feed says about a statement, computed once per build."""
+
+    def __init__(self, repository: Repository, snap: Snapshot) -> None:
+        self.repository = repository
+        self.now = snap.now
+        self.tz = repository.organisation.tz
+        self._bodies: dict[str, str] = {}
+
+    def permalink(self, statement: Statement) -> str:
+        return self.repository.site.url + views.statement_path(statement.id)
+
+    def body(self, statement: Statement) -> str:
+        if statement.id not in self._bodies:
+            html_body = body_html(statement.body, self.permalink(statement))
+            self._bodies[statement.id] = xml_text(html_body)
+        return self._bodies[statement.id]
+
+    def published(self, statement: Statement) -> datetime:
+        return statement.date.astimezone(self.tz)
+
+    def updated(self, statement: Statement) -> datetime:
+        return statement.last_modified_at(self.now).astimezone(self.tz)
+
+    def author(self) -> dict[str, str]:
+        org = self.repository.organisation
+        if org.press is None:
+            return _without_none({"name": org.name, "uri": org.url})
+        return _without_none(
+            {"name": f"{org.press.name} ({org.name})", "email": org.press.email, "uri": org.url}
+        )
+
+    def categories(self, statement: Statement) -> list[dict[str, str]]:
+        site = self.repository.site.url
+        named = [
+            {
+                "term": establishment_id,
+                "label": self.repository.establishment(establishment_id).name,
+                "scheme": site + "etablissements/",
+            }
+            for establishment_id, _ in statement.status
+        ]
+        statuses = dict.fromkeys(status for _, status in statement.status)
+        return named + [
+            {"term": status.value, "label": status.label, "scheme": site + views.STATUS_SCHEMA}
+            for status in statuses
+        ]
+
+
+def xml_text(text: str) -> str:
+    """Text without the characters XML 1.0 cannot carry (YAML refuses them; a body may not)."""
+    return "".join(c for c in text if _allowed_in_xml(c))
+
+
+def _allowed_in_xml(c: str) -> bool:
+    return c in "\t\n\r" or " " <= c <= "\ud7ff" or "\ue000" <= c <= "\ufffd" or c >= "\U00010000"
+
+
+def _without_none(fields: dict[str, str | None]) -> dict[str, str]:
+    return {key: value for key, value in fields.items() if value}
+
+
+def _feed(
+    entries: _Entries,
+    channel: views.Channel,
+    feed: views.Feed,
+    only: Sequence[Statement] | None = None,
+) -> FeedGenerator:
+    """The channel's feed; with `only`, just those entries (the feed's own fields unchanged)."""
+    repository = entries.repository
+    org = repository.organisation
+    site = repository.site.url
+    fg = FeedGenerator()
+    fg.id(site + feed.path)
+    fg.title(f"{org.name} : {channel.title}")
+    fg.subtitle(channel.explanation)
+    fg.author(_without_none({"name": org.name, "uri": org.url}))
+    fg.link(href=site + feed.path, rel="self", type=feed.media_type)
+    # RSS keeps the last link added as the channel link: the page the feed mirrors.
+    fg.link(href=site + channel.page_path, rel="alternate", type="text/html")
+    fg.language("fr")
+    fg.generator(GENERATOR)
+    statements = channel.statements  # newest first
+    fg.updated(max((entries.updated(s) for s in statements), default=entries.now))
+    if statements:
+        fg.pubDate(entries.published(statements[0]))
+    for statement in statements if only is None else only:
+        _add_entry(fg, entries, statement)
+    return fg
+
+
+def _add_entry(fg: FeedGenerator, entries: _Entries, statement: Statement) -> None:
+    permalink = entries.permalink(statement)
+    entry = fg.add_entry(order="append")
+    entry.guid(permalink, permalink=True)  # the Atom id too: stable across corrections
+    entry.title(xml_text(statement.title))
+    entry.link(href=permalink)
+    entry.published(entries.published(statement))
+    entry.updated(entries.updated(statement))
+    entry.author(entries.author())
+    # RSS descriptions are HTML: the plain-text summary is escaped once for both formats.
+    entry.summary(xml_text(html.escape(statement.summary, quote=False)), type="html")
+    entry.content(entries.body(statement), type="html")
+    for category in entries.categories(statement):
+        entry.category(category)
+
+
+def entry_inputs(entries: _Entries, statement: Statement) -> tuple[object, ...]:
+    """Everything _add_entry reads: an entry's cached XML is reused only when all are equal."""
+    return (
+        statement,
+        entries.permalink(statement),
+        entries.published(statement),
+        entries.updated(statement),
+        entries.author(),
+        entries.categories(statement),
+    )
+
+
+def serialize(fg: FeedGenerator, feed: views.Feed) -> bytes:
+    return fg.atom_str(pretty=True) if feed.media_type == views.ATOM else fg.rss_str(pretty=True)
+
+
+def render_feeds(repository: Repository, snap: Snapshot) -> dict[str, bytes]:
+    """`{feeds/NAME.atom|rss: bytes}` for every channel of views.channels.
+
+    Each entry is serialised once and shared by the feeds that hold it (feed_entries).
+    """
+    from balise.render.feed_entries import assemble
+
+    entries = _Entries(repository, snap)
+    return assemble(
+        views.channels(repository, snap),
+        lambda channel, feed, only: serialize(_feed(entries, channel, feed, only), feed),
+        lambda statement: entry_inputs(entries, statement),
+    )
+
+
+def render_feeds_plainly(repository: Repository, snap: Snapshot) -> dict[str, bytes]:
+    """The same feeds, each built whole by feedgen: the reference render_feeds must equal."""
+    entries = _Entries(repository, snap)
+    return {
+        feed.path: serialize(_feed(entries, channel, feed), feed)
+        for channel in views.channels(repository, snap)
+        for feed in channel.feeds
+    }

@@ -1,0 +1,188 @@
+"""A statement's body: markdown -> HTML, sanitized with nh3 to a small set of safe tags.
+
+The one place a body becomes HTML (pages, feeds); it never reads files and never trusts markup.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from urllib.parse import urlsplit, urlunsplit
+from xml.etree.ElementTree import Element
+
+import markdown
+import nh3
+from markdown.treeprocessors import Treeprocessor
+
+from balise.cache import memoized
+
+# What a statement may contain: text structure, links, lists, tables, quotes, code.
+# No images, media, forms, frames, scripts, styles or classes: a statement is short text,
+# the site loads nothing from another host, and the CSP allows no inline style or script.
+ALLOWED_TAGS = frozenset(
+    {
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "caption",
+        "code",
+        "dd",
+        "del",
+        "dl",
+        "dt",
+        "em",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "ins",
+        "kbd",
+        "li",
+        "mark",
+        "ol",
+        "p",
+        "pre",
+        "q",
+        "s",
+        "small",
+        "strong",
+        "sub",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    }
+)
+ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
+    "a": {"href", "title", "hreflang"},
+    "abbr": {"title"},
+    "ol": {"start", "reversed"},
+    "td": {"align", "colspan", "rowspan"},
+    "th": {"align", "colspan", "rowspan", "scope"},
+}
+# Relative links (to other pages of the site) are kept too.
+URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+LINK_REL = "noopener noreferrer"
+_DROPPED_WITH_CONTENT = frozenset({"script", "style"})
+
+
+class _DemoteH1(Treeprocessor):
+    """The page title is the only h1: a `# Heading` in a body becomes an h2."""
+
+    def run(self, root: Element) -> None:
+        for element in root.iter("h1"):
+            element.tag = "h2"
+
+
+def _markdown() -> markdown.Markdown:
+    converter = markdown.Markdown(
+        extensions=["tables", "sane_lists", "fenced_code"],
+        # `align` attributes, not `style`: the site's CSP allows no inline style.
+        extension_configs={"tables": {"use_align_attribute": True}},
+        output_format="html",
+    )
+    converter.treeprocessors.register(_DemoteH1(converter), "balise-demote-h1", 0)
+    return converter
+
+
+@memoized("unsafe-html", persist=False)  # shared by body_html and removed_markup
+def unsafe_html(body: str) -> str:
+    """The body as Python-Markdown renders it, raw HTML included: never publish this."""
+    return _markdown().convert(body)
+
+
+def page_link(href: str) -> str:
+    """A relative link to a markdown source (`autre.md#x`) points to its page (`autre.html#x`).
+
+    MkDocs does this for the markdown it renders; a body is rendered here, so it is done here.
+    """
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or not parts.path.endswith(".md"):
+        return href
+    folder, name = posixpath.split(parts.path)
+    page = "index.html" if name in ("index.md", "README.md") else name[:-3] + ".html"
+    return urlunsplit(parts._replace(path=posixpath.join(folder, page)))
+
+
+def sanitize(html: str) -> str:
+    """Keep only the allowed tags, attributes and link schemes; drop scripts with their text."""
+    return nh3.clean(
+        html,
+        tags=set(ALLOWED_TAGS),
+        clean_content_tags=set(_DROPPED_WITH_CONTENT),
+        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(URL_SCHEMES),
+        link_rel=LINK_REL,
+        strip_comments=True,
+        url_relative=page_link,
+    )
+
+
+@memoized("body-html", persist=False)  # shared by the page, the feeds and the JSON
+def body_html(body: str) -> str:
+    """A statement's body as safe HTML, the same for every output that shows it."""
+    return sanitize(unsafe_html(body))
+
+
+@dataclass(frozen=True)
+class Removed:
+    """Markup the sanitizer takes out of a body: what it is, and where it starts in the body."""
+
+    what: str  # e.g. `<script>`, `onclick="…"`, `href="javascript:…"`
+    offset: int  # index in the markdown body of the first occurrence (0 when not found)
+
+
+class _Inspector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, str]] = []  # (description, text to look for in the source)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ALLOWED_TAGS:
+            self.found.append((f"<{tag}>", f"<{tag}"))
+            return
+        allowed = ALLOWED_ATTRIBUTES.get(tag, set())
+        for name, value in attrs:
+            if name not in allowed:
+                self.found.append((f'{name}="…" on <{tag}>', name))
+            elif name == "href" and value and not _safe_url(value):
+                scheme = urlsplit(value.strip()).scheme or value.strip()[:20]
+                self.found.append((f'a "{scheme}:" link', f"{scheme}:"))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+
+def _safe_url(url: str) -> bool:
+    scheme = urlsplit(url.strip()).scheme.lower()
+    return not scheme or scheme in URL_SCHEMES
+
+
+@memoized(
+    "removed-markup",
+    encode=lambda found: [[r.what, r.offset] for r in found],
+    decode=lambda stored: tuple(Removed(what, offset) for what, offset in stored),
+)
+def removed_markup(body: str) -> tuple[Removed, ...]:
+    """Each kind of markup `body_html` removes from this body, first occurrence first."""
+    inspector = _Inspector()
+    inspector.feed(unsafe_html(body))
+    inspector.close()
+    seen: dict[str, Removed] = {}
+    for what, needle in inspector.found:
+        if what not in seen:
+            match = re.search(re.escape(needle), body, re.IGNORECASE)
+            seen[what] = Removed(what, match.start() if match else 0)
+    return tuple(sorted(seen.values(), key=lambda r: (r.offset, r.what)))

@@ -1,0 +1,107 @@
+"""The pages' markdown sources, rendered when MkDocs needs them, each with a digest.
+
+A page whose view value and templates are those of a previous build has the same source: its
+digest comes from the build cache without rendering, and MkDocs may then restore its output.
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import jinja2
+
+from balise import cache
+from balise.render.pages import render_page, source_path
+from balise.views import Page, SitePages
+
+_KIND = "page-source"  # view key -> what Known holds
+# MkDocs' own front-matter pattern (mkdocs.utils.meta.YAML_RE), on bytes.
+_FRONT = re.compile(rb"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.DOTALL)
+
+
+def templates_digest(repository_templates: Path) -> str:
+    """The repository's template overrides (Balise's own are in the cache's code digest)."""
+    parts: list[str | bytes] = []
+    if repository_templates.is_dir():
+        for path in sorted(repository_templates.rglob("*")):
+            if path.is_file():
+                parts += [path.relative_to(repository_templates).as_posix(), path.read_bytes()]
+    return cache.digest(*parts)
+
+
+def has_links(source: bytes) -> bool:
+    """Whether MkDocs may rewrite or check a link in this markdown (so it depends on the files).
+
+    Balise writes its links as HTML, which MkDocs leaves alone; markdown links (`[x](y)`,
+    `[x]: y`) come only from a repository's own templates.
+    """
+    return b"](" in source or b"]:" in source
+
+
+def _facts(text: bytes) -> list[object]:
+    """What the cache keeps of a source: its digest, whether it has links, its front matter."""
+    front = _FRONT.match(text)
+    return [cache.digest(text), has_links(text), front.group(0).decode() if front else ""]
+
+
+class PageSources(Mapping[str, bytes]):
+    """`{source path: markdown bytes}` for every human page, rendered on first access."""
+
+    def __init__(self, pages: SitePages, env: jinja2.Environment, templates: str) -> None:
+        self._pages: dict[str, Page] = {source_path(p.path): p for p in pages.all()}
+        self._env = env
+        self._templates = templates
+        self._texts: dict[str, bytes] = {}
+        self._keys: dict[str, str | None] = {}
+
+    def __getitem__(self, path: str) -> bytes:
+        text = self._texts.get(path)
+        if text is None:
+            text = render_page(self._pages[path], self._env)
+            key = self._key(path)
+            store = cache.active()
+            if key is not None and store is not None:
+                store.put(_KIND, key, _facts(text))
+            self._texts[path] = text
+        return text
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._pages)
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+    def _key(self, path: str) -> str | None:
+        if path not in self._keys:
+            try:
+                view = pickle.dumps(self._pages[path], protocol=5)
+            except (pickle.PicklingError, TypeError, AttributeError):
+                self._keys[path] = None  # not a plain value: never cached, always rendered
+            else:
+                self._keys[path] = cache.digest(self._templates, view)
+        return self._keys[path]
+
+    def known(self, path: str) -> list[object] | None:
+        """[digest, has markdown links, front matter] of a source rendered by some build."""
+        key = self._key(path)
+        store = cache.active()
+        if key is None or store is None:
+            return None
+        return store.get(_KIND, key)
+
+    def facts(self, path: str) -> list[object]:
+        """[digest, has markdown links, front matter], rendering the page only when unknown."""
+        return self.known(path) or _facts(self[path])
+
+    def render_unknown(self) -> None:
+        """Render every page no previous build rendered: template errors surface here."""
+        for path in self._pages:
+            if self.known(path) is None:
+                self[path]
+
+    def release(self, path: str) -> None:
+        """Forget a rendered source once MkDocs holds it (keeps one copy in memory, not two)."""
+        self._texts.pop(path, None)

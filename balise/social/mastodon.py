@@ -1,0 +1,107 @@
+"""The Mastodon client: Mastodon.py's `status_post` with an idempotency key, retried on 429/5xx.
+
+The key is stored in the ledger before sending, so a resumed send cannot create a second status.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from balise.social.compose import Post
+from balise.social.network import (
+    DEFAULT_BACKOFF,
+    Backoff,
+    PostFailed,
+    Sent,
+    content_key,
+    read_credentials,
+    redact,
+    with_retries,
+)
+
+ENVIRONMENT = ("BALISE_MASTODON_URL", "BALISE_MASTODON_TOKEN")
+LANGUAGE = "fr"
+
+
+@dataclass(frozen=True)
+class MastodonCredentials:
+    url: str  # the instance, e.g. https://social.example.org
+    token: str = field(repr=False)
+
+
+def credentials(environ: Mapping[str, str]) -> MastodonCredentials:
+    """Credentials from BALISE_MASTODON_URL and BALISE_MASTODON_TOKEN."""
+    values = read_credentials(environ, ENVIRONMENT)
+    return MastodonCredentials(values["BALISE_MASTODON_URL"], values["BALISE_MASTODON_TOKEN"])
+
+
+class MastodonClient:
+    network = "mastodon"
+
+    def __init__(
+        self,
+        creds: MastodonCredentials,
+        *,
+        timeout: float = 30.0,
+        backoff: Backoff = DEFAULT_BACKOFF,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        from mastodon import Mastodon
+
+        self._creds = creds
+        self._backoff = backoff
+        self._sleep = sleep
+        self._api = Mastodon(
+            access_token=creds.token,
+            api_base_url=creds.url,
+            request_timeout=timeout,
+            ratelimit_method="throw",  # never sleep inside Mastodon.py: our backoff decides
+            version_check_mode="none",  # no instance lookup before the post
+        )
+
+    def secrets(self) -> tuple[str, ...]:
+        return (self._creds.token,)
+
+    def key(self, post: Post, now: datetime) -> str:
+        return content_key(post)
+
+    def send(self, post: Post, key: str, *, resumed: bool = False) -> Sent:
+        from mastodon import errors
+
+        def attempt(number: int) -> Sent:
+            try:
+                status = self._api.status_post(post.text, language=LANGUAGE, idempotency_key=key)
+            except errors.MastodonRatelimitError:
+                raise PostFailed(
+                    "Mastodon answered HTTP 429: too many requests", transient=True
+                ) from None
+            except errors.MastodonServerError as error:
+                raise PostFailed(_detail(error), transient=True) from None
+            except errors.MastodonNetworkError as error:
+                kind = "timeout" if isinstance(error, errors.MastodonReadTimeout) else "network"
+                raise PostFailed(
+                    f"no answer from Mastodon ({kind} error)", transient=True
+                ) from None
+            except errors.MastodonError as error:
+                raise PostFailed(_detail(error), transient=False) from None
+            return Sent(str(status["id"]), status.get("url") or status.get("uri"))
+
+        try:
+            return with_retries(attempt, self._backoff, self._sleep)
+        except PostFailed as failure:
+            raise PostFailed(
+                redact(str(failure), self.secrets()), transient=failure.transient
+            ) from None
+
+
+def _detail(error: Exception) -> str:
+    # Mastodon.py's API errors carry (message, status code, reason, server's error text).
+    args = [a for a in error.args if a is not None]
+    if len(args) >= 3 and isinstance(args[1], int):
+        detail = f"Mastodon answered HTTP {args[1]}"
+        extra = args[3] if len(args) > 3 else args[2]
+        return f"{detail}: {extra}" if extra else detail
+    return f"Mastodon error: {error}"

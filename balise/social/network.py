@@ -1,0 +1,124 @@
+"""What every network client shares: credentials from the environment, the result of a send,
+failures (transient or not), retries with backoff, and keeping secrets out of messages.
+
+No client lives here; x.py, mastodon.py and bluesky.py each hold one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from balise.social.compose import Post
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A post the network accepted: its id and address there."""
+
+    remote_id: str | None
+    url: str | None
+    note: str | None = None
+
+
+class PostFailed(Exception):
+    """A send did not succeed. `transient` failures (429, 5xx, timeouts) are worth retrying."""
+
+    def __init__(self, message: str, *, transient: bool, retry_after: float | None = None):
+        super().__init__(message)
+        self.transient = transient
+        self.retry_after = retry_after
+
+
+class MissingCredentials(Exception):
+    """Environment variables a network needs and does not have."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = tuple(names)
+        super().__init__(", ".join(self.names))
+
+
+def read_credentials(environ: Mapping[str, str], names: Iterable[str]) -> dict[str, str]:
+    """The values of `names`; MissingCredentials naming every one that is unset or empty."""
+    values = {name: environ.get(name, "").strip() for name in names}
+    missing = [name for name, value in values.items() if not value]
+    if missing:
+        raise MissingCredentials(missing)
+    return values
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret value replaced, so that no error message can leak one."""
+    for secret in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
+        text = text.replace(secret, "[secret]")
+    return text
+
+
+def content_key(post: Post) -> str:
+    """A stable idempotency key for a post's content on its network."""
+    digest = hashlib.sha256(f"{post.statement_id}\n{post.network}\n{post.text}".encode())
+    return f"balise-{post.statement_id[:40]}-{digest.hexdigest()[:24]}"
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Attempts and the waits between them: 2 s, 4 s, 8 s by default."""
+
+    attempts: int = 4
+    first: float = 2.0
+    factor: float = 2.0
+    longest: float = 60.0  # a network asking to wait longer is left for the next run
+
+    def delay(self, failed_attempts: int) -> float:
+        return min(self.first * self.factor ** (failed_attempts - 1), self.longest)
+
+
+DEFAULT_BACKOFF = Backoff()
+
+
+def with_retries(
+    attempt: Callable[[int], Sent], backoff: Backoff, sleep: Callable[[float], None]
+) -> Sent:
+    """Call `attempt(1)`, `attempt(2)`... until it succeeds, fails for good or runs out."""
+    number = 1
+    while True:
+        try:
+            return attempt(number)
+        except PostFailed as failure:
+            if not failure.transient:
+                raise
+            if number >= backoff.attempts:
+                raise PostFailed(
+                    f"{failure} (gave up after {number} attempts)", transient=True
+                ) from None
+            delay = backoff.delay(number)
+            if failure.retry_after is not None:
+                if failure.retry_after > backoff.longest:
+                    raise PostFailed(
+                        f"{failure} (the network asks to wait {failure.retry_after:.0f} s)",
+                        transient=True,
+                    ) from None
+                delay = max(delay, failure.retry_after)
+            sleep(delay)
+            number += 1
+
+
+class Network(Protocol):
+    """A client for one network, as `post` uses it."""
+
+    network: str
+
+    def key(self, post: Post, now: datetime) -> str:
+        """The key that makes a resumed send safe (idempotency key or record key)."""
+        ...
+
+    def send(self, post: Post, key: str, *, resumed: bool = False) -> Sent:
+        """Send one post (with retries); PostFailed when it did not go out."""
+        ...
+
+    def secrets(self) -> tuple[str, ...]:
+        """Credential values that must never appear in a message."""
+        ...

@@ -1,0 +1,184 @@
+"""Sending pending posts: the loop that records each step in the ledger before moving on.
+
+The order of writes is the guarantee: "attempted" (with its key) before a send, "posted" right
+after it; a crash, a kill or a second run therefore never sends a post twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jinja2
+
+from balise.errors import Problem
+from balise.model import Repository
+from balise.render.templates import environment
+from balise.social import NETWORKS
+from balise.social.compose import Post, compose, post_problems
+from balise.social.ledger import (
+    ATTEMPTED,
+    POSTED,
+    SKIPPED,
+    Entry,
+    Ledger,
+    ledger_problems,
+    read_ledger,
+    write_ledger,
+)
+from balise.social.network import Network, PostFailed, redact
+from balise.social.plan import DEFAULT_WINDOW, Pending, Plan, plan
+from balise.timeline import snapshot
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """What `social` shows and `post` sends: the plan and the composed post of each pending."""
+
+    plan: Plan
+    posts: Mapping[tuple[str, str], Post]
+    ledger: Ledger
+
+    def post(self, pending: Pending) -> Post:
+        return self.posts[(pending.statement.id, pending.network)]
+
+
+def templates(root: Path) -> jinja2.Environment:
+    return environment(root / "templates", html=False)
+
+
+def outbox(
+    root: Path,
+    repository: Repository,
+    networks: Sequence[str],
+    now: datetime,
+    *,
+    since: datetime | None = None,
+    window: timedelta = DEFAULT_WINDOW,
+) -> Outbox:
+    """Read the ledger, plan at NOW and compose every pending post (LedgerError if unreadable)."""
+    ledger = read_ledger(root)
+    decided = plan(snapshot(repository, now), ledger, networks, now, since=since, window=window)
+    env = templates(root)
+    posts = {
+        (p.statement.id, p.network): compose(p.statement, repository, p.network, env)
+        for p in decided.pending
+    }
+    return Outbox(decided, posts, ledger)
+
+
+def social_problems(root: Path, repository: Repository) -> list[Problem]:
+    """For `check`: posts that cannot fit, broken post templates, an unreadable ledger."""
+    problems = ledger_problems(root)
+    try:
+        problems.extend(post_problems(repository, templates(root)))
+    except jinja2.TemplateError as error:
+        name = getattr(error, "name", None) or getattr(error, "filename", None) or "posts"
+        line = getattr(error, "lineno", None) or 1
+        own = (root / "templates" / str(name)).exists()
+        path = f"templates/{name}" if own else f"(balise)/{name}"
+        problems.append(Problem(path, line, f"post template error: {error.message or error}"))
+    return problems
+
+
+# --- sending --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One pending post after the run: sent (with where), failed (with why) or not tried."""
+
+    pending: Pending
+    post: Post
+    sent: Entry | None = None
+    failure: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    outcomes: tuple[Outcome, ...]
+    skipped: int  # statements x networks recorded as not to post by this run
+
+    @property
+    def failed(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if o.sent is None)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def send(
+    root: Path,
+    box: Outbox,
+    clients: Mapping[str, Network],
+    *,
+    clock: Callable[[], datetime] = _now,
+    report: Callable[[Outcome], None] = lambda outcome: None,
+) -> Report:
+    """Send every pending post of `box`, writing the ledger after every single step.
+
+    A network that fails is not tried again in this run (its later posts stay pending) and
+    the others go on. The caller holds the ledger lock.
+    """
+    ledger = box.ledger
+    moment = clock()
+    if not ledger.started or box.plan.new or box.plan.skipped:
+        new = {network: box.plan.since[network] for network in box.plan.new}
+        ledger = ledger.starting(moment, new)
+        for statement, network in box.plan.skipped:
+            note = f"published before {box.plan.since[network].isoformat()}: not posted"
+            ledger = ledger.with_entry(statement.id, network, Entry(SKIPPED, moment, note=note))
+        write_ledger(root, ledger)
+
+    outcomes: list[Outcome] = []
+    broken: dict[str, str] = {}
+    for pending in box.plan.pending:
+        post = box.post(pending)
+        network = pending.network
+        if network in broken:
+            outcome = Outcome(pending, post, failure=f"not tried: {broken[network]}")
+            outcomes.append(outcome)
+            report(outcome)
+            continue
+        if not post.fits:  # `check` prevents it for `social` texts; never let a network cut
+            limit = post.limit
+            outcome = Outcome(
+                pending,
+                post,
+                failure=f"too long for {limit.name}: {post.length} of {limit.maximum} {limit.unit}",
+            )
+            outcomes.append(outcome)
+            report(outcome)
+            continue
+        client = clients[network]
+        previous = pending.previous
+        key = previous.key if pending.resumed and previous and previous.key else None
+        key = key or client.key(post, clock())
+        ledger = ledger.with_entry(
+            pending.statement.id, network, Entry(ATTEMPTED, clock(), key=key)
+        )
+        write_ledger(root, ledger)
+        try:
+            sent = client.send(post, key, resumed=pending.resumed)
+        except PostFailed as failure:
+            message = redact(str(failure), client.secrets())
+            broken[network] = f"{network} failed earlier in this run"
+            outcome = Outcome(pending, post, failure=message)
+        else:
+            entry = Entry(POSTED, clock(), sent.remote_id, sent.url, key, sent.note)
+            ledger = ledger.with_entry(pending.statement.id, network, entry)
+            write_ledger(root, ledger)
+            outcome = Outcome(pending, post, sent=entry)
+        outcomes.append(outcome)
+        report(outcome)
+    return Report(tuple(outcomes), len(box.plan.skipped))
+
+
+__all__ = ["NETWORKS", "Outbox", "Outcome", "Report", "outbox", "send", "social_problems"]

@@ -1,0 +1,196 @@
+"""Balise's build benchmark: full build, one-statement rebuild and the floor, for several N.
+
+Each build runs in a fresh subprocess (as `publish.py build` does in CI), so that its time,
+CPU and peak memory (os.wait4's rusage) are its own. Prints one table; run it from anywhere:
+
+    python3 bench/run.py            # N = 500, 2,000 and 10,000 at E = 40 (several minutes)
+    python3 bench/run.py --quick    # N = 200 and 500: a smoke test of the benchmark itself
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PROJECT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import corpus  # noqa: E402  (bench/ is not a package: a script beside its helpers)
+
+CACHE = ".balise-cache"
+
+
+@dataclass(frozen=True)
+class Run:
+    """One subprocess: wall and CPU seconds, peak resident memory, and what it wrote."""
+
+    wall: float
+    cpu: float
+    peak_mib: float
+    out_mib: float
+    files: int
+
+
+def measure(command: list[str], out: Path) -> Run:
+    """Run `command` to completion; its own rusage, not that of earlier children."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    stderr = process.stderr.read() if process.stderr else b""
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{stderr.decode(errors='replace')}")
+    size, files = 0, 0
+    for path in out.rglob("*"):
+        if path.is_file():
+            size += path.stat().st_size
+            files += 1
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, size / 2**20, files)
+
+
+def balise(repo: Path, out: Path, *, cache: bool = True) -> list[str]:
+    command = [sys.executable, "publish.py", "build", "--repo", str(repo), "--out", str(out)]
+    command += ["--now", corpus.NOW]
+    return command if cache else [*command, "--no-cache"]
+
+
+def floor(repo: Path, out: Path) -> list[str]:
+    return [sys.executable, str(HERE / "floor.py"), str(repo), str(out)]
+
+
+def same_tree(left: Path, right: Path) -> bool:
+    """Byte for byte: the same relative paths, the same bytes."""
+    names = {p.relative_to(left) for p in left.rglob("*") if p.is_file()}
+    if names != {p.relative_to(right) for p in right.rglob("*") if p.is_file()}:
+        return False
+    return all(filecmp.cmp(left / n, right / n, shallow=False) for n in names)
+
+
+def commit(repo: Path, path: str) -> None:
+    """Commit the new statement, as the communication team does before the rebuild."""
+    git = ["git", "-C", str(repo)]
+    subprocess.run([*git, "add", path], check=True)
+    subprocess.run(
+        [*git, "-c", "user.name=Bench", "-c", "user.email=bench@example.org", "commit", "-q"]
+        + ["-m", "One more statement", "--date", "2023-12-31T23:40:00+01:00"],
+        check=True,
+        env={**os.environ, "GIT_COMMITTER_DATE": "2023-12-31T23:40:00+01:00"},
+    )
+
+
+@dataclass(frozen=True)
+class Row:
+    n: int
+    floor: Run
+    full: Run
+    incremental: Run
+    identical: bool | None  # the incremental build equals a cold one (None: not verified)
+
+
+def bench_size(n: int, establishments: int, work: Path, verify: bool) -> Row:
+    repo = work / f"repo-{n}"
+    corpus.generate(repo, n, establishments, git=True)
+    floor_out = work / f"floor-{n}"
+    shutil.rmtree(floor_out, ignore_errors=True)
+    floor_run = measure(floor(repo, floor_out), floor_out)
+    out = work / f"site-{n}"
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(repo / CACHE, ignore_errors=True)
+    full = measure(balise(repo, out), out)  # cold: no cache yet (it fills it)
+    commit(repo, corpus.add_statement(repo))
+    incremental = measure(balise(repo, out), out)  # warm: the cache of the full build
+    identical = None
+    if verify:
+        cold = work / f"cold-{n}"
+        shutil.rmtree(cold, ignore_errors=True)
+        measure(balise(repo, cold, cache=False), cold)
+        identical = same_tree(out, cold)
+        shutil.rmtree(cold, ignore_errors=True)
+    return Row(n, floor_run, full, incremental, identical)
+
+
+def table(rows: list[Row], establishments: int) -> str:
+    head = (
+        f"| N (E = {establishments}) | floor | full build | full / floor "
+        "| one-statement rebuild | rebuild / floor | full per statement | peak memory "
+        "| output | rebuild = cold build |"
+    )
+    lines = [head, "| " + " | ".join(["---:"] * 9 + [":---:"]) + " |"]
+    for r in rows:
+        same = {True: "yes", False: "**no**", None: "not checked"}[r.identical]
+        lines.append(
+            f"| {r.n:,} | {r.floor.wall:.1f} s | {r.full.wall:.1f} s "
+            f"| {r.full.wall / r.floor.wall:.2f}× | {r.incremental.wall:.2f} s "
+            f"| {r.incremental.wall / r.floor.wall:.2f}× | {1000 * r.full.wall / r.n:.1f} ms "
+            f"| {r.full.peak_mib:,.0f} MiB | {r.full.out_mib:,.0f} MiB, {r.full.files:,} files "
+            f"| {same} |"
+        )
+    lines.append("")
+    lines.append("CPU seconds (user + system), the same runs:")
+    lines.append("")
+    lines.append("| N | floor | full build | full / floor | rebuild | rebuild / floor | floor peak |")
+    lines.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in rows:
+        lines.append(
+            f"| {r.n:,} | {r.floor.cpu:.1f} s | {r.full.cpu:.1f} s "
+            f"| {r.full.cpu / r.floor.cpu:.2f}× | {r.incremental.cpu:.2f} s "
+            f"| {r.incremental.cpu / r.floor.cpu:.2f}× | {r.floor.peak_mib:,.0f} MiB |"
+        )
+    if len(rows) > 1:
+        first, last = rows[0], rows[-1]
+        growth = (last.full.wall / last.n) / (first.full.wall / first.n)
+        floor_growth = (last.floor.wall / last.n) / (first.floor.wall / first.n)
+        lines.append("")
+        lines.append(
+            f"Time per statement at N = {last.n:,} / at N = {first.n:,}: "
+            f"{growth:.2f}× for the full build, {floor_growth:.2f}× for the floor."
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="N = 200 and 500 only")
+    parser.add_argument("--sizes", help="comma-separated N, e.g. 500,2000")
+    parser.add_argument("-e", "--establishments", type=int, default=40)
+    parser.add_argument("--work", type=Path, help="where to write (default: a temporary folder)")
+    parser.add_argument(
+        "--verify-all",
+        action="store_true",
+        help="check the rebuild against a cold build at every N (default: up to 2,000)",
+    )
+    args = parser.parse_args()
+    sizes = [200, 500] if args.quick else [500, 2000, 10_000]
+    if args.sizes:
+        sizes = [int(n) for n in args.sizes.split(",")]
+    work = args.work or Path(tempfile.mkdtemp(prefix="balise-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"Benchmark in {work} ({os.cpu_count()} CPUs); one line per N as it completes.")
+    rows = []
+    for n in sizes:
+        row = bench_size(n, args.establishments, work, args.verify_all or n <= 2000)
+        rows.append(row)
+        print(
+            f"N={n}: floor {row.floor.wall:.1f} s, full {row.full.wall:.1f} s, "
+            f"rebuild {row.incremental.wall:.2f} s, peak {row.full.peak_mib:.0f} MiB",
+            flush=True,
+        )
+    print()
+    print(table(rows, args.establishments))
+    if args.work is None:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+"""Test doubles for the social networks, at the HTTP layer: small repositories, a Mastodon
+and a Bluesky PDS on local pytest-httpserver servers, and X behind `responses`.
+
+Every fake records the requests it received so that tests assert the exact payloads.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import responses
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+TINY = Path(__file__).parent / "data" / "tiny"
+X_TWEETS = "https://api.twitter.com/2/tweets"
+LOCAL = re.compile(r"http://(localhost|127\.0\.0\.1)(:\d+)?/")
+
+MASTODON_TOKEN = "mastodon-SECRET-token-0123456789"
+BLUESKY_PASSWORD = "bsky-SECRET-app-pass-abcd"
+X_SECRETS = {
+    "BALISE_X_API_KEY": "x-SECRET-api-key",
+    "BALISE_X_API_SECRET": "x-SECRET-api-secret",
+    "BALISE_X_ACCESS_TOKEN": "x-SECRET-access-token",
+    "BALISE_X_ACCESS_SECRET": "x-SECRET-access-secret",
+}
+DID = "did:plc:balisetest"
+HANDLE = "hospi.test"
+
+
+def copy_tiny(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(TINY, root)
+    return root
+
+
+REGISTRY = """\
+organisation:
+  name: Hospi Test
+establishments:
+  - id: la-sagesse
+    name: Clinique mutualiste La Sagesse
+    city: Rennes
+  - id: estuaire
+    name: Clinique mutualiste de l'Estuaire
+    city: Saint-Nazaire
+  - id: jules-verne
+    name: Clinique Jules Verne
+    city: Nantes
+  - id: brocéliande
+    name: Polyclinique de Brocéliande
+    city: Rennes
+  - id: atlantique
+    name: Centre hospitalier de l'Atlantique
+    city: Nantes
+  - id: iroise
+    name: Hôpital privé de l'Iroise
+    city: Brest
+"""
+REGISTRY = REGISTRY.replace("brocéliande", "broceliande")
+MKDOCS = "site_name: Hospi Test\nsite_url: https://status.example.org/\n"
+
+
+def make_repository(root: Path, statements: dict[str, str]) -> Path:
+    """A status repository with the registry above and these statement files (name -> text)."""
+    (root / "statements").mkdir(parents=True, exist_ok=True)
+    (root / "establishments.yml").write_text(REGISTRY, encoding="utf-8")
+    (root / "mkdocs.yml").write_text(MKDOCS, encoding="utf-8")
+    for name, text in statements.items():
+        (root / "statements" / f"{name}.md").write_text(text, encoding="utf-8")
+    return root
+
+
+def statement(title: str, date: str, *front: str, body: str = "Texte.") -> str:
+    """The text of a statement file; `front` are extra front-matter lines."""
+    lines = ["---", f"title: {json.dumps(title, ensure_ascii=False)}", f"date: {date}", *front]
+    return "\n".join([*lines, "---", body, ""])
+
+
+# --- Mastodon -------------------------------------------------------------------------
+
+
+class FakeMastodon:
+    """POST /api/v1/statuses, honouring Idempotency-Key like Mastodon does."""
+
+    def __init__(self, server: HTTPServer, fail: Callable[[str, int], int | None] | None = None):
+        self.server = server
+        self.fail = fail or (lambda text, attempt: None)  # (status text, attempt no.) -> HTTP code
+        self.requests: list[dict] = []
+        self.statuses: list[dict] = []
+        self._by_key: dict[str, dict] = {}
+        server.expect_request("/api/v1/statuses", method="POST").respond_with_handler(self.handle)
+
+    @property
+    def url(self) -> str:
+        return self.server.url_for("/").rstrip("/")
+
+    def handle(self, request: Request) -> Response:
+        form = {k: v[0] for k, v in parse_qs(request.get_data(as_text=True)).items()}
+        entry = {"form": form, "headers": dict(request.headers)}
+        self.requests.append(entry)
+        attempt = sum(1 for r in self.requests if r["form"].get("status") == form.get("status"))
+        code = self.fail(form.get("status", ""), attempt)
+        if code:
+            body = {
+                "error": f"failure {code}; Authorization was {request.headers.get('Authorization')}"
+            }
+            return Response(json.dumps(body), status=code, content_type="application/json")
+        key = request.headers.get("Idempotency-Key")
+        if key and key in self._by_key:
+            return Response(json.dumps(self._by_key[key]), content_type="application/json")
+        number = 1000 + len(self.statuses) + 1
+        status = {
+            "id": str(number),
+            "uri": f"https://social.example.org/users/hospi/statuses/{number}",
+            "url": f"https://social.example.org/@hospi/{number}",
+            "content": form.get("status", ""),
+            "created_at": "2024-10-09T10:00:00.000Z",
+            "visibility": "public",
+            "language": form.get("language"),
+        }
+        self.statuses.append(status)
+        if key:
+            self._by_key[key] = status
+        return Response(json.dumps(status), content_type="application/json")
+
+
+# --- Bluesky --------------------------------------------------------------------------
+
+
+def _jwt(payload: dict) -> str:
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(payload)}.c2ln"
+
+
+class FakeBluesky:
+    """A PDS: createSession, createRecord, getRecord, for one account."""
+
+    def __init__(self, server: HTTPServer, fail: Callable[[str, int], int | None] | None = None):
+        self.server = server
+        self.fail = fail or (lambda text, attempt: None)
+        self.sessions: list[dict] = []
+        self.creates: list[dict] = []
+        self.gets: list[dict] = []
+        self.records: dict[str, dict] = {}
+        xrpc = "/xrpc/"
+        server.expect_request(f"{xrpc}com.atproto.server.createSession").respond_with_handler(
+            self.create_session
+        )
+        server.expect_request(f"{xrpc}com.atproto.repo.createRecord").respond_with_handler(
+            self.create_record
+        )
+        server.expect_request(f"{xrpc}com.atproto.repo.getRecord").respond_with_handler(
+            self.get_record
+        )
+
+    @property
+    def url(self) -> str:
+        return self.server.url_for("/").rstrip("/")
+
+    def create_session(self, request: Request) -> Response:
+        self.sessions.append(json.loads(request.get_data()))
+        token = _jwt({"sub": DID, "exp": 4102444800, "iat": 0, "scope": "com.atproto.appPass"})
+        body = {"accessJwt": token, "refreshJwt": token, "handle": HANDLE, "did": DID}
+        return Response(json.dumps(body), content_type="application/json")
+
+    def create_record(self, request: Request) -> Response:
+        data = json.loads(request.get_data())
+        self.creates.append({"json": data, "headers": dict(request.headers)})
+        text = data["record"]["text"]
+        attempt = sum(1 for c in self.creates if c["json"]["record"]["text"] == text)
+        code = self.fail(text, attempt)
+        if code:
+            body = {"error": "InternalServerError", "message": f"failure {code}"}
+            return Response(json.dumps(body), status=code, content_type="application/json")
+        rkey = data.get("rkey") or f"3auto{len(self.records)}"
+        uri = f"at://{DID}/app.bsky.feed.post/{rkey}"
+        self.records[rkey] = {"uri": uri, "cid": "bafyreicid", "value": data["record"]}
+        return Response(
+            json.dumps({"uri": uri, "cid": "bafyreicid"}), content_type="application/json"
+        )
+
+    def get_record(self, request: Request) -> Response:
+        self.gets.append(dict(request.args))
+        record = self.records.get(request.args.get("rkey", ""))
+        if record is None:
+            body = {"error": "RecordNotFound", "message": "Could not locate record"}
+            return Response(json.dumps(body), status=400, content_type="application/json")
+        return Response(json.dumps(record), content_type="application/json")
+
+
+# --- X --------------------------------------------------------------------------------
+
+
+class FakeX:
+    """POST https://api.twitter.com/2/tweets behind `responses`; local servers pass through."""
+
+    def __init__(self, mock: responses.RequestsMock, fail=None):
+        self.fail = fail or (lambda text, attempt: None)  # -> HTTP code, or an exception
+        self.requests: list[dict] = []
+        self.tweets: list[dict] = []
+        mock.add_passthru(LOCAL)
+        mock.add_callback(responses.POST, X_TWEETS, callback=self.handle)
+
+    def handle(self, request):
+        body = json.loads(request.body)
+        self.requests.append({"json": body, "headers": dict(request.headers)})
+        attempt = sum(1 for r in self.requests if r["json"].get("text") == body.get("text"))
+        failure = self.fail(body.get("text", ""), attempt)
+        if isinstance(failure, BaseException):
+            raise failure
+        if failure == 403:
+            detail = "You are not allowed to create a Tweet with duplicate content."
+            body = {"detail": detail, "title": "Forbidden", "status": 403, "type": "about:blank"}
+            return (403, {}, json.dumps(body))
+        if failure:
+            return (failure, {}, json.dumps({"title": "Error", "detail": f"failure {failure}"}))
+        tweet_id = str(1846000000000000000 + len(self.tweets) + 1)
+        self.tweets.append({"id": tweet_id, "text": body["text"]})
+        return (201, {}, json.dumps({"data": {"id": tweet_id, "text": body["text"]}}))
+
+
+def environment(mastodon: FakeMastodon, bluesky: FakeBluesky) -> dict[str, str]:
+    """Every BALISE_* variable, pointing Mastodon and Bluesky at the local fakes."""
+    return {
+        **X_SECRETS,
+        "BALISE_MASTODON_URL": mastodon.url,
+        "BALISE_MASTODON_TOKEN": MASTODON_TOKEN,
+        "BALISE_BLUESKY_HANDLE": HANDLE,
+        "BALISE_BLUESKY_APP_PASSWORD": BLUESKY_PASSWORD,
+        "BALISE_BLUESKY_URL": bluesky.url,
+    }
+
+
+def all_secrets() -> list[str]:
+    return [MASTODON_TOKEN, BLUESKY_PASSWORD, *X_SECRETS.values()]
+
+
+# --- fixtures (import them into a test module to use them) ------------------------------
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def second_server():
+    """A second local HTTP server (the `httpserver` fixture is the first)."""
+    server = HTTPServer()
+    server.start()
+    yield server
+    server.clear()
+    if server.is_running():
+        server.stop()
+
+
+@pytest.fixture
+def x_mock():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock

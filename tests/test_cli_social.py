@@ -1,0 +1,248 @@
+"""`python publish.py social` and `post` as a comms officer runs them: what is printed, exit codes.
+
+Runs in-process against the local fakes (X intercepted by `responses`); nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from social_fakes import (  # noqa: F401  (fixtures)
+    FakeBluesky,
+    FakeMastodon,
+    FakeX,
+    all_secrets,
+    environment,
+    second_server,
+    x_mock,
+)
+
+import balise.cli_social
+from balise.cli import main
+
+NOW = "2024-10-09T12:00:00+02:00"
+SINCE = "2024-10-01T00:00:00+02:00"
+
+
+def publish(*args: str) -> int:
+    with pytest.raises(SystemExit) as exited:
+        main(list(args))
+    return exited.value.code
+
+
+@pytest.fixture
+def sleeps(monkeypatch) -> list[float]:
+    waits: list[float] = []
+    monkeypatch.setattr(balise.cli_social, "SLEEP", waits.append)
+    return waits
+
+
+@pytest.fixture
+def fakes(httpserver, second_server, x_mock, monkeypatch, sleeps):  # noqa: F811
+    fake_mastodon, fake_bluesky = FakeMastodon(httpserver), FakeBluesky(second_server)
+    for name in [n for n in os.environ if n.startswith("BALISE_")]:
+        monkeypatch.delenv(name)
+    for name, value in environment(fake_mastodon, fake_bluesky).items():
+        monkeypatch.setenv(name, value)
+    return fake_mastodon, fake_bluesky, FakeX(x_mock)
+
+
+@pytest.fixture
+def no_credentials(monkeypatch):
+    for name in [n for n in os.environ if n.startswith("BALISE_")]:
+        monkeypatch.delenv(name)
+
+
+# --- social: the dry run --------------------------------------------------------------
+
+
+def test_social_shows_each_post_with_its_length_and_sends_nothing(
+    tiny: Path,
+    capsys,
+    x_mock,  # noqa: F811
+    no_credentials,
+) -> None:
+    code = publish("social", "--repo", str(tiny), "--now", NOW, "--since", SINCE)
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "X · 2024-10-05-alerte · 124/280 weighted characters\n" in out
+    assert "Mastodon · 2024-10-05-alerte · 124/500 characters\n" in out
+    assert "Bluesky · 2024-10-05-alerte · 167/300 graphemes\n" in out
+    assert (
+        "    Cyberattaque à la clinique Alpha\n"
+        "    Alpha : activité interrompue · Autres établissements : mode dégradé\n"
+        "    https://status.example.org/test/communiques/2024-10-05-alerte.html\n"
+    ) in out
+    assert "9 posts to send." in out
+    assert "Brouillon" not in out and "Sous embargo" not in out
+    assert not (tiny / ".balise").exists()
+    assert len(x_mock.calls) == 0
+
+
+def test_social_on_a_first_run_says_older_statements_will_not_be_posted(
+    tiny: Path, capsys, no_credentials
+) -> None:
+    assert publish("social", "--repo", str(tiny), "--now", NOW, "--network", "x") == 0
+    out = capsys.readouterr().out
+    assert "Nothing to post." in out
+    assert (
+        "X: 3 statements published before 2024-10-08T12:00:00+02:00 would be recorded "
+        "as not to post (use --since to post them)."
+    ) in out
+    assert "Mastodon" not in out
+
+
+def test_social_with_a_wider_window(tiny: Path, capsys, no_credentials) -> None:
+    code = publish("social", "--repo", str(tiny), "--now", NOW, "--window", "80", "--network", "x")
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "2 posts to send." in out and "X: 1 statement published before" in out
+
+
+# --- post -----------------------------------------------------------------------------
+
+
+def test_post_sends_once_and_a_second_run_sends_nothing(tiny: Path, fakes, capsys) -> None:
+    fake_mastodon, fake_bluesky, fake_x = fakes
+    assert publish("post", "--repo", str(tiny), "--now", NOW, "--since", SINCE) == 0
+    out = capsys.readouterr().out
+    first_tweet = fake_x.tweets[0]["id"]
+    assert f"sent    X · 2024-10-05-alerte · https://x.com/i/web/status/{first_tweet}\n" in out
+    assert "sent    Mastodon · 2024-10-05-alerte · https://social.example.org/@hospi/1001\n" in out
+    assert "9 posts sent." in out
+    ledger = json.loads((tiny / ".balise/posted.json").read_text(encoding="utf-8"))
+    assert ledger["statements"]["2024-10-07-info"]["bluesky"]["status"] == "posted"
+
+    assert publish("post", "--repo", str(tiny), "--now", NOW) == 0
+    assert "Nothing to post." in capsys.readouterr().out
+    assert (len(fake_x.requests), len(fake_mastodon.requests), len(fake_bluesky.creates)) == (
+        3,
+        3,
+        3,
+    )
+
+
+def test_post_needs_only_the_variables_of_the_chosen_networks(
+    tiny: Path, fakes, capsys, monkeypatch
+) -> None:
+    fake_mastodon, _, fake_x = fakes
+    for name in ("BALISE_X_API_KEY", "BALISE_BLUESKY_HANDLE"):
+        monkeypatch.delenv(name)
+    args = ("post", "--repo", str(tiny), "--now", NOW, "--since", SINCE)
+    assert publish(*args, "--network", "mastodon") == 0
+    assert len(fake_mastodon.statuses) == 3 and fake_x.tweets == []
+
+
+def test_missing_credentials_are_named_and_nothing_is_posted(
+    tiny: Path, capsys, no_credentials
+) -> None:
+    code = publish("post", "--repo", str(tiny), "--now", NOW, "--since", SINCE)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith(
+        "Missing environment variables: BALISE_X_API_KEY, BALISE_X_API_SECRET, "
+        "BALISE_X_ACCESS_TOKEN, BALISE_X_ACCESS_SECRET, BALISE_MASTODON_URL, "
+        "BALISE_MASTODON_TOKEN, BALISE_BLUESKY_HANDLE, BALISE_BLUESKY_APP_PASSWORD. "
+        "Nothing was posted."
+    )
+    assert not (tiny / ".balise/posted.json").exists()
+
+
+def test_missing_credentials_from_the_real_command_line_give_no_traceback(tiny: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BALISE_")}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "publish.py"), "post", "--repo", str(tiny), "--now", NOW,
+         "--since", SINCE, "--network", "bluesky"],
+        capture_output=True, text=True, env=env, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "BALISE_BLUESKY_HANDLE, BALISE_BLUESKY_APP_PASSWORD" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_network_failure_exits_3_leaves_it_pending_and_posts_elsewhere(
+    tiny: Path, fakes, capsys, sleeps
+) -> None:
+    fake_mastodon, fake_bluesky, fake_x = fakes
+    fake_mastodon.fail = lambda text, attempt: 503
+    assert publish("post", "--repo", str(tiny), "--now", NOW, "--since", SINCE) == 3
+    captured = capsys.readouterr()
+    assert ("FAILED  Mastodon · 2024-10-05-alerte: Mastodon answered HTTP 503") in captured.err
+    assert "(gave up after 4 attempts)" in captured.err
+    assert "6 sent, 3 not sent: they stay pending; run post again" in captured.err
+    assert sleeps == [2.0, 4.0, 8.0]
+    assert len(fake_x.tweets) == 3 and len(fake_bluesky.records) == 3
+    for secret in all_secrets():
+        assert secret not in captured.out + captured.err
+
+    fake_mastodon.fail = lambda text, attempt: None
+    assert publish("post", "--repo", str(tiny), "--now", NOW) == 0
+    assert "3 posts sent." in capsys.readouterr().out
+    assert len(fake_mastodon.statuses) == 3 and len(fake_x.tweets) == 3
+
+
+def test_a_token_echoed_by_a_failing_server_is_never_printed(tiny: Path, fakes, capsys) -> None:
+    fake_mastodon, _, _ = fakes
+    fake_mastodon.fail = lambda text, attempt: 401  # the error body contains the bearer token
+    args = ("post", "--repo", str(tiny), "--now", NOW, "--since", SINCE, "--network", "mastodon")
+    assert publish(*args) == 3
+    captured = capsys.readouterr()
+    assert "Mastodon answered HTTP 401" in captured.err
+    assert "[secret]" in captured.err
+    for secret in all_secrets():
+        assert secret not in captured.out + captured.err
+
+
+def test_unknown_network_is_a_usage_error(tiny: Path, capsys) -> None:
+    assert publish("post", "--repo", str(tiny), "--network", "x,myspace") == 2
+    assert "unknown network 'myspace'" in capsys.readouterr().err
+    assert not (tiny / ".balise").exists()
+
+
+def test_post_refuses_invalid_sources(tiny: Path, capsys, fakes) -> None:
+    (tiny / "statements/2024/bad.md").write_text("---\ntitle: x\n---\n", encoding="utf-8")
+    assert publish("post", "--repo", str(tiny), "--now", NOW, "--since", SINCE) == 1
+    assert "nothing is posted until they are fixed" in capsys.readouterr().err
+    assert fakes[2].requests == []
+
+
+def test_post_refuses_a_broken_ledger(tiny: Path, capsys, fakes) -> None:
+    (tiny / ".balise").mkdir()
+    (tiny / ".balise/posted.json").write_text("{not json", encoding="utf-8")
+    assert publish("post", "--repo", str(tiny), "--now", NOW) == 1
+    assert capsys.readouterr().err.startswith(".balise/posted.json:1: the ledger is not valid JSON")
+    assert fakes[2].requests == []
+
+
+def test_check_reports_a_social_text_too_long_at_its_line(tiny: Path, capsys) -> None:
+    path = tiny / "statements/2024/2024-10-07-info.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("---\nUn", f"social: {'long ' * 70}\n---\nUn"), encoding="utf-8")
+    assert publish("check", "--repo", str(tiny)) == 1
+    err = capsys.readouterr().err
+    assert 'statements/2024/2024-10-07-info.md:4: "social" is too long for X' in err
+
+
+def test_the_readme_documents_social_posting() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in (
+        "BALISE_X_API_KEY",
+        "BALISE_X_API_SECRET",
+        "BALISE_X_ACCESS_TOKEN",
+        "BALISE_X_ACCESS_SECRET",
+        "BALISE_MASTODON_URL",
+        "BALISE_MASTODON_TOKEN",
+        "BALISE_BLUESKY_HANDLE",
+        "BALISE_BLUESKY_APP_PASSWORD",
+        "BALISE_BLUESKY_URL",
+        ".balise/posted.json",
+        "--since",
+        "--window",
+    ):
+        assert name in readme, name

@@ -1,0 +1,457 @@
+"""Deploy: targets, the build stamp, what changed, a local folder and a git branch, half-deploys.
+
+Every remote is a local bare repository and every folder is under tmp_path: nothing leaves
+the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from conftest import DATA, TINY_NOW, tree_bytes
+
+import balise.targets
+from balise.build import build
+from balise.cli import main
+from balise.deploy import (
+    Changes,
+    FolderTarget,
+    GitTarget,
+    StatementRef,
+    StatusChange,
+    TargetError,
+    changes,
+    commit_message,
+    configured_targets,
+    describe,
+    parse_target,
+    refusals,
+    release_name,
+)
+from balise.stamp import STAMP_FILE, read_stamp, source_state, tree_digest
+
+IDENTITY = ["-c", "user.name=Équipe com", "-c", "user.email=com@example.org"]
+NEW_STATEMENT = (
+    "---\ntitle: Reprise à Gamma\ndate: 2024-10-10T09:00:00+02:00\nincident: attaque\n"
+    "status:\n  gamma: normal\n---\nLe centre Gamma fonctionne normalement.\n"
+)
+
+
+def git(*args: str, cwd: Path | None = None) -> str:
+    result = subprocess.run(
+        ["git", *IDENTITY, *args], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    return result.stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A copy of tiny, committed in its own git repository, built into repo/site."""
+    target = tmp_path / "repo"
+    shutil.copytree(DATA / "tiny", target)
+    git("init", "--quiet", "--initial-branch=main", cwd=target)
+    git("add", "-A", cwd=target)
+    git("commit", "--quiet", "-m", "Sources", cwd=target)
+    assert build(target, target / "site", TINY_NOW).ok
+    return target
+
+
+@pytest.fixture
+def remote(tmp_path: Path) -> Path:
+    path = tmp_path / "remote.git"
+    git("init", "--quiet", "--bare", str(path))
+    return path
+
+
+def add_statement(repo: Path, name: str = "2024-10-10-gamma.md", *, commit: bool = True) -> None:
+    (repo / "statements/2024" / name).write_text(NEW_STATEMENT)
+    if commit:
+        git("add", "-A", cwd=repo)
+        git("commit", "--quiet", "-m", "Reprise", cwd=repo)
+    assert build(repo, repo / "site", TINY_NOW + timedelta(hours=1)).ok
+
+
+def deploy(capsys: pytest.CaptureFixture[str], repo: Path, *args: str) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["deploy", "--repo", str(repo), *args])
+    return int(exit_info.value.code), capsys.readouterr().err
+
+
+# --- targets ------------------------------------------------------------------------------
+
+
+def test_targets_are_folders_or_git_branches(tmp_path: Path) -> None:
+    assert parse_target("folder:public", tmp_path) == FolderTarget(tmp_path / "public")
+    assert parse_target("folder:/srv/statut", tmp_path) == FolderTarget(Path("/srv/statut"))
+    assert parse_target("git:/srv/git/statut.git#main", tmp_path) == GitTarget(
+        "/srv/git/statut.git", "main"
+    )
+    assert parse_target("git:git@github.com:hgo/statut.git", tmp_path) == GitTarget(
+        "git@github.com:hgo/statut.git", "gh-pages"
+    )
+    assert str(GitTarget("https://gitlab.example/hgo/statut.git", "pages")) == (
+        "git:https://gitlab.example/hgo/statut.git#pages"
+    )
+
+
+@pytest.mark.parametrize(
+    "text", ["ftp:x", "folder:", "git:", "git:#main", "git:--upload-pack=evil#x", "public"]
+)
+def test_a_target_that_is_not_understood_is_refused(tmp_path: Path, text: str) -> None:
+    with pytest.raises(TargetError, match="is not folder:PATH or git:URL#BRANCH"):
+        parse_target(text, tmp_path)
+
+
+def test_targets_come_from_extra_balise_deploy_in_mkdocs_yml(tmp_path: Path) -> None:
+    config = {"extra": {"balise": {"deploy": ["folder:../public", "git:/r.git#pages"]}}}
+    assert configured_targets(config, tmp_path) == [
+        FolderTarget(tmp_path / "../public"),
+        GitTarget("/r.git", "pages"),
+    ]
+    assert configured_targets({"extra": {"balise": {"deploy": "folder:x"}}}, tmp_path) == [
+        FolderTarget(tmp_path / "x")
+    ]
+    assert configured_targets({"site_name": "x"}, tmp_path) == []
+    with pytest.raises(TargetError, match=r"extra\.balise\.deploy must be"):
+        configured_targets({"extra": {"balise": {"deploy": {"a": 1}}}}, tmp_path)
+
+
+# --- the stamp ----------------------------------------------------------------------------
+
+
+def test_the_stamp_records_a_clean_committed_build(repo: Path) -> None:
+    stamp = read_stamp(repo / "site")
+    assert stamp is not None
+    assert stamp["source"] == {
+        "commit": git("rev-parse", "HEAD", cwd=repo),
+        "clean": True,
+        "changed": 0,
+    }
+    assert stamp["checked"] is True and stamp["built_at"] == TINY_NOW.isoformat()
+    assert stamp["digest"] == tree_digest(repo / "site")
+
+
+def test_uncommitted_or_untracked_sources_make_the_tree_dirty(repo: Path) -> None:
+    (repo / "README.md").write_text("not a source")  # outside the sources: still clean
+    assert source_state(repo).clean is True
+    (repo / "statements/2024/2024-10-07-info.md").write_text(NEW_STATEMENT)
+    (repo / "statements/2024/nouveau.md").write_text(NEW_STATEMENT)
+    state = source_state(repo)
+    assert (state.clean, state.changed) == (False, 2)
+
+
+def test_a_folder_outside_git_cannot_say_what_it_publishes(tiny: Path) -> None:
+    assert source_state(tiny).clean is None
+
+
+# --- may it go? -----------------------------------------------------------------------------
+
+
+def test_refusals_say_why_a_site_must_not_go() -> None:
+    clean = {"checked": True, "digest": "d", "source": {"commit": "c", "clean": True}}
+    assert refusals(clean, "d") == []
+    assert refusals(None, "d") == [
+        "the site has no build stamp (.balise-build.json): it was not made by "
+        "`publish.py build`, so nothing says it was checked; build it first"
+    ]
+    assert refusals(clean, "other") == ["the site was changed after it was built; build it again"]
+    dirty = {**clean, "source": {"commit": "c", "clean": False, "changed": 2}}
+    assert refusals(dirty, "d") == [
+        "the site was built from uncommitted changes (2 source files): "
+        "commit them, build again, then deploy"
+    ]
+    no_git = {**clean, "source": {"commit": None, "clean": None}}
+    assert refusals(no_git, "d") == [
+        "the site was built from a folder that is not a git repository: "
+        "nothing records which statements it publishes"
+    ]
+
+
+# --- what changed ---------------------------------------------------------------------------
+
+
+def status(statements: list[tuple[str, str, str]], places: dict[str, str]) -> dict:
+    return {
+        "statements": [{"id": i, "title": t, "summary": s} for i, t, s in statements],
+        "establishments": [{"id": e, "name": e.title(), "status": v} for e, v in places.items()],
+    }
+
+
+def test_changes_name_added_edited_withdrawn_statements_and_status_moves() -> None:
+    before = status([("b", "B", "x"), ("a", "A", "x")], {"alpha": "down", "beta": "normal"})
+    after = status(
+        [("c", "C", "x"), ("b", "B", "corrigé")], {"alpha": "degraded", "beta": "normal"}
+    )
+    found = changes(before, after)
+    assert found == Changes(
+        first=False,
+        added=(StatementRef("c", "C"),),
+        removed=(StatementRef("a", "A"),),
+        edited=(StatementRef("b", "B"),),
+        statuses=(StatusChange("alpha", "Alpha", "down", "degraded"),),
+    )
+    assert describe(found) == [
+        '  + statement c: "C"',
+        '  ~ statement b changed: "B"',
+        '  - statement a withdrawn: "A"',
+        "  alpha (Alpha): down -> degraded",
+    ]
+    assert describe(changes(after, after)) == [
+        "no change in statements or statuses since the last deploy"
+    ]
+    assert describe(changes(None, after))[0] == "first deploy to this target: 2 statements"
+
+
+def test_the_commit_message_names_the_newest_statement() -> None:
+    after = status([("c", "Reprise à Gamma", "x"), ("b", "B", "x")], {"alpha": "normal"})
+    stamp = {"source": {"commit": "abc123"}, "built_at": "2024-10-10T13:00:00+02:00"}
+    message = commit_message(after, changes(None, after), stamp)
+    assert message.splitlines()[0] == 'Publish c: "Reprise à Gamma"'
+    assert "Built from abc123 at 2024-10-10T13:00:00+02:00." in message
+    assert commit_message({"statements": []}, changes(None, {}), None).startswith(
+        "Publish the status site\n"
+    )
+
+
+def test_release_names_sort_by_build_time_and_differ_by_content() -> None:
+    stamp = {"built_at": "2024-10-10T12:00:00+02:00"}
+    assert release_name(stamp, "sha256:0123456789abcdef") == "20241010T120000-0123456789ab"
+    assert release_name(None, "sha256:ff") == "unstamped-ff"
+
+
+# --- a local folder ---------------------------------------------------------------------------
+
+
+def test_deploy_to_a_folder_switches_a_link_and_keeps_the_previous_release(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    public = tmp_path / "public"
+    code, err = deploy(capsys, repo, "--to", f"folder:{public}")
+    assert code == 0, err
+    assert public.is_symlink()
+    first = public.resolve()
+    assert tree_bytes(public) == tree_bytes(repo / "site")
+    assert "first deploy to this target: 3 statements" in err
+
+    add_statement(repo)
+    code, err = deploy(capsys, repo, "--to", f"folder:{public}")
+    assert code == 0, err
+    assert '  + statement 2024-10-10-gamma: "Reprise à Gamma"' in err
+    assert "  gamma (Centre Gamma): degraded -> normal" in err
+    assert err.index("+ statement") < err.index("Deployed:")  # shown before publishing
+    assert public.resolve() != first and first.is_dir()  # the previous release is kept
+    assert json.loads((public / "status.json").read_text())["statements"][0]["id"] == (
+        "2024-10-10-gamma"
+    )
+
+    second = public.resolve()
+    (repo / "statements/2024/2024-10-10-gamma.md").write_text(NEW_STATEMENT + "Suite.\n")
+    git("commit", "--quiet", "-am", "Suite", cwd=repo)
+    assert build(repo, repo / "site", TINY_NOW + timedelta(hours=2)).ok
+    assert deploy(capsys, repo, "--to", f"folder:{public}")[0] == 0
+    releases = sorted(p.name for p in (tmp_path / "public.releases").iterdir())
+    assert releases == sorted([second.name, public.resolve().name])  # older ones pruned
+    assert not first.exists()
+    code, err = deploy(capsys, repo, "--to", f"folder:{public}")  # the same site again
+    assert code == 0 and "no change in statements or statuses" in err
+    assert sorted(p.name for p in (tmp_path / "public.releases").iterdir()) == releases
+
+
+def test_a_failure_in_the_middle_of_a_folder_deploy_leaves_the_previous_site(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    public = tmp_path / "public"
+    assert deploy(capsys, repo, "--to", f"folder:{public}")[0] == 0
+    served = tree_bytes(public)
+    link = os.readlink(public)
+    add_statement(repo)
+
+    real_copytree, copied = shutil.copytree, []
+
+    def copy_then_fail(source, destination, *args, **kwargs):
+        if args:  # copytree's own recursive call already carries the failing copy
+            return real_copytree(source, destination, *args, **kwargs)
+
+        def copy(src, dst):
+            if len(copied) == 10:
+                raise OSError(28, "No space left on device")
+            copied.append(src)
+            return shutil.copy2(src, dst)
+
+        return real_copytree(source, destination, copy_function=copy, **kwargs)
+
+    monkeypatch.setattr(balise.targets.shutil, "copytree", copy_then_fail)
+    code, err = deploy(capsys, repo, "--to", f"folder:{public}")
+    assert code == 3
+    assert "No space left on device" in err
+    assert f"folder:{public} still serves the site it served before." in err
+    assert copied  # it did fail in the middle of the copy
+    assert os.readlink(public) == link
+    assert tree_bytes(public) == served
+    leftovers = [p.name for p in (tmp_path / "public.releases").iterdir()]
+    assert leftovers == [Path(link).name]  # no half-copied release remains
+    assert not any(p.name.startswith(".public") for p in tmp_path.iterdir())  # lock released
+
+
+def test_a_failure_at_the_switch_leaves_the_previous_site(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    public = tmp_path / "public"
+    assert deploy(capsys, repo, "--to", f"folder:{public}")[0] == 0
+    served, link = tree_bytes(public), os.readlink(public)
+    add_statement(repo)
+
+    def no_rename(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(balise.targets.os, "replace", no_rename)
+    code, err = deploy(capsys, repo, "--to", f"folder:{public}")
+    assert code == 3, err
+    assert os.readlink(public) == link and tree_bytes(public) == served
+    assert not any(p.name.startswith(".public.link") for p in tmp_path.iterdir())
+
+
+def test_a_real_folder_is_not_replaced(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    public = tmp_path / "public"
+    public.mkdir()
+    (public / "index.html").write_text("ancien site")
+    code, err = deploy(capsys, repo, "--to", f"folder:{public}")
+    assert code == 2
+    assert f"{public} is a real folder, not a link to a release" in err
+    assert (public / "index.html").read_text() == "ancien site"
+    public.joinpath("index.html").unlink()  # an empty folder serves nothing: it may go
+    assert deploy(capsys, repo, "--to", f"folder:{public}")[0] == 0
+    assert public.is_symlink()
+
+
+# --- a git branch -------------------------------------------------------------------------------
+
+
+def branch_log(remote: Path, branch: str = "gh-pages") -> list[str]:
+    return git("--git-dir", str(remote), "log", "--format=%s", branch).splitlines()
+
+
+def test_deploy_to_a_git_branch_commits_the_site_naming_the_newest_statement(
+    repo: Path, remote: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = deploy(capsys, repo, "--to", f"git:{remote}#gh-pages")
+    assert code == 0, err
+    assert branch_log(remote) == ['Publish 2024-10-07-info: "Numéro d\'information"']
+    files = git("--git-dir", str(remote), "ls-tree", "--name-only", "gh-pages").splitlines()
+    assert {".nojekyll", "index.html", "status.json", "_headers", STAMP_FILE} <= set(files)
+    published = git("--git-dir", str(remote), "show", "gh-pages:status.json")
+    assert published == (repo / "site/status.json").read_text().strip()
+
+    add_statement(repo)
+    code, err = deploy(capsys, repo, "--to", f"git:{remote}#gh-pages")
+    assert code == 0, err
+    assert '  + statement 2024-10-10-gamma: "Reprise à Gamma"' in err
+    assert branch_log(remote) == [
+        'Publish 2024-10-10-gamma: "Reprise à Gamma"',
+        'Publish 2024-10-07-info: "Numéro d\'information"',
+    ]
+    body = git("--git-dir", str(remote), "log", "-1", "--format=%b", "gh-pages")
+    assert (
+        "+ statement 2024-10-10-gamma" in body
+        and "gamma (Centre Gamma): degraded -> normal" in body
+    )
+
+    code, err = deploy(capsys, repo, "--to", f"git:{remote}#gh-pages")
+    assert code == 0 and "already up to date" in err
+    assert len(branch_log(remote)) == 2
+
+
+def test_a_refused_push_leaves_the_branch_serving_the_previous_site(
+    repo: Path, remote: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert deploy(capsys, repo, "--to", f"git:{remote}")[0] == 0
+    before = git("--git-dir", str(remote), "rev-parse", "gh-pages")
+    hook = remote / "hooks/pre-receive"
+    hook.write_text("#!/bin/sh\necho 'quota exceeded' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    add_statement(repo)
+    code, err = deploy(capsys, repo, "--to", f"git:{remote}")
+    assert code == 3
+    assert "the branch is unchanged" in err
+    assert f"git:{remote}#gh-pages still serves the site it served before." in err
+    assert git("--git-dir", str(remote), "rev-parse", "gh-pages") == before
+
+
+def test_an_unreachable_remote_is_a_network_failure(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = deploy(capsys, repo, "--to", f"git:{tmp_path / 'nowhere.git'}")
+    assert code == 3
+    assert "cannot reach" in err and "does not appear to be a git repository" in err
+
+
+# --- refusing a doubtful site ---------------------------------------------------------------
+
+
+def test_a_site_built_from_uncommitted_changes_is_refused_unless_forced(
+    repo: Path, remote: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_statement(repo, commit=False)
+    code, err = deploy(capsys, repo, "--to", f"git:{remote}")
+    assert code == 1
+    assert err.splitlines() == [
+        "refusing to deploy: the site was built from uncommitted changes (1 source file): "
+        "commit them, build again, then deploy",
+        "Nothing was deployed (--force deploys anyway).",
+    ]
+    assert git("--git-dir", str(remote), "branch", "--list") == ""
+    code, err = deploy(capsys, repo, "--to", f"git:{remote}", "--force")
+    assert code == 0, err
+    assert err.startswith("warning: the site was built from uncommitted changes")
+
+
+def test_an_unstamped_or_edited_site_is_refused(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    public = tmp_path / "public"
+    (repo / "site/index.html").write_text("<p>modifié à la main</p>")
+    code, err = deploy(capsys, repo, "--to", f"folder:{public}")
+    assert code == 1
+    assert "the site was changed after it was built; build it again" in err
+    (repo / "site" / STAMP_FILE).unlink()
+    code, err = deploy(capsys, repo, "--to", f"folder:{public}")
+    assert code == 1 and "the site has no build stamp" in err
+    assert not public.exists()
+
+
+def test_deploy_needs_a_built_site_and_a_target(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = deploy(capsys, repo, "--site", str(tmp_path / "nothing"), "--to", "folder:x")
+    assert code == 1 and "is not a built Balise site" in err
+    code, err = deploy(capsys, repo)
+    assert code == 2 and "no deploy target" in err
+
+
+def test_dry_run_shows_the_changes_and_publishes_nothing(
+    repo: Path, remote: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = deploy(capsys, repo, "--to", f"git:{remote}", "--dry-run")
+    assert code == 0 and "Would deploy" in err and "first deploy" in err
+    assert git("--git-dir", str(remote), "branch", "--list") == ""
+
+
+def test_the_target_can_be_set_in_mkdocs_yml_which_mkdocs_still_accepts(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = repo / "mkdocs.yml"
+    config.write_text(config.read_text() + "extra:\n  balise:\n    deploy: folder:../public\n")
+    git("commit", "--quiet", "-am", "Deploy target", cwd=repo)
+    outcome = build(repo, repo / "site", TINY_NOW)
+    assert outcome.ok and outcome.mkdocs_warnings == ()
+    code, err = deploy(capsys, repo)
+    assert code == 0, err
+    assert (tmp_path / "public/index.html").is_file()

@@ -1,0 +1,231 @@
+"""Guard rails: each warning with its exact text, --strict on check and build, pre-commit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import DATA, ROOT, TINY_NOW, tree_bytes
+
+from balise.build import build, check
+from balise.cli import main
+from balise.guards import warnings
+from balise.timeline import snapshot
+
+HEAD = "---\ntitle: Point\ndate: 2024-10-10T09:00:00+02:00\n"  # 3 hours before NOW
+STALE_HINT = "(publish a point de situation, even to say that nothing has changed)"
+
+
+def warning_texts(repo: Path, now: datetime = TINY_NOW) -> list[str]:
+    return [str(p) for p in check(repo, now).problems if p.warning]
+
+
+def mine(repo: Path, path: str, now: datetime = TINY_NOW) -> list[str]:
+    return [w for w in warning_texts(repo, now) if w.startswith(path)]
+
+
+def write(repo: Path, name: str, text: str) -> str:
+    (repo / "statements/2024" / name).write_text(text)
+    return f"statements/2024/{name}"
+
+
+# --- each warning -------------------------------------------------------------------------
+
+
+def test_a_date_more_than_a_day_in_the_future_is_a_warning(tiny: Path) -> None:
+    path = write(tiny, "futur.md", "---\ntitle: Point\ndate: 2024-10-12T09:00:00+02:00\n---\nX\n")
+    assert mine(tiny, path) == [
+        f'{path}:3: warning: "date" is more than a day in the future (2024-10-12 09:00) '
+        "(check the year, month and day: it will not be published before that date; "
+        'to hold a statement back on purpose, use "publish_at")'
+    ]
+
+
+def test_a_date_less_than_a_day_ahead_is_fine(tiny: Path) -> None:
+    path = write(tiny, "bientot.md", "---\ntitle: Point\ndate: 2024-10-11T12:00:00+02:00\n---\nX\n")
+    assert mine(tiny, path) == []
+
+
+def test_a_typo_in_the_year_is_caught(tiny: Path) -> None:
+    path = write(tiny, "annee.md", "---\ntitle: Point\ndate: 2025-10-09 09:00\n---\nX\n")
+    assert mine(tiny, path)[0].startswith(
+        f'{path}:3: warning: "date" is more than a day in the future (2025-10-09 09:00)'
+    )
+
+
+def test_a_status_change_without_text_is_a_warning(tiny: Path) -> None:
+    path = write(tiny, "muet.md", HEAD + "status:\n  beta: dégradé\n---\n  \n\n")
+    assert mine(tiny, path) == [
+        f"{path}:4: warning: sets a status but has no text (say below the front matter what "
+        "it means for patients: what to do, whom to call)"
+    ]
+
+
+def test_information_without_a_status_needs_no_text(tiny: Path) -> None:
+    path = write(tiny, "info.md", HEAD + "---\n")
+    assert mine(tiny, path) == []
+
+
+def test_an_establishment_without_news_during_an_active_incident_is_a_warning(
+    tiny: Path,
+) -> None:
+    path = "statements/2024/2024-10-05-alerte.md"
+    assert mine(tiny, path) == [
+        f'{path}:6: warning: no statement about "alpha" and "gamma" for 5 days while the '
+        f'incident "attaque" is active (last: 2024-10-05 08:00) {STALE_HINT}'
+    ]
+
+
+def test_staleness_is_counted_in_hours_under_two_days(tiny: Path) -> None:
+    now = datetime.fromisoformat("2024-10-06T14:00:00+02:00")
+    texts = mine(tiny, "statements/2024/2024-10-05-alerte.md", now)
+    assert [t.split(" while")[0].split("warning: ")[1] for t in texts] == [
+        'no statement about "alpha" and "gamma" for 30 hours'
+    ]
+
+
+def test_no_staleness_warning_within_a_day_or_once_back_to_normal(tiny: Path) -> None:
+    assert (
+        mine(
+            tiny,
+            "statements/2024/2024-10-05-alerte.md",
+            datetime.fromisoformat("2024-10-05T20:00:00+02:00"),
+        )
+        == []
+    )
+    write(
+        tiny,
+        "fin.md",
+        "---\ntitle: Fin\ndate: 2024-10-08T09:00:00+02:00\nincident: attaque\n"
+        "status:\n  all: normal\n---\nTout est rétabli.\n",
+    )
+    assert [w for w in warning_texts(tiny) if "no statement about" in w] == []
+
+
+def test_raw_html_that_the_sanitizer_removes_is_a_warning(tiny: Path) -> None:
+    path = write(tiny, "html.md", HEAD + "---\nBonjour.\n\n<script>alert(1)</script>\n<b>ok</b>\n")
+    texts = [t.split(": ", 1)[1] for t in mine(tiny, path)]
+    assert texts == [
+        "warning: <script> is removed from the published page (a statement is markdown: HTML is "
+        "kept only for simple text, lists, tables and http(s), mailto or tel links)"
+    ]
+
+
+def test_removed_markup_names_the_body_line_when_validation_records_it(tiny: Path) -> None:
+    repository = check(DATA / "tiny").repository
+    assert repository is not None
+    statement = repository.statements[-1]
+    body = "Bonjour.\n\nUn [lien](javascript:alert(1)).\n"
+    with_html = type(statement)(**{**statement.__dict__, "body": body, "lines": {"body": 7}})
+    repository = type(repository)(
+        repository.organisation, repository.establishments, (with_html,), repository.site
+    )
+    found = warnings(repository, snapshot(repository, TINY_NOW))
+    assert [(p.line, p.message) for p in found] == [
+        (9, 'a "javascript:" link is removed from the published page')
+    ]
+
+
+def test_drafts_are_not_judged(tiny: Path) -> None:
+    path = write(
+        tiny,
+        "brouillon2.md",
+        "---\ntitle: B\ndate: 2030-01-01T00:00:00+01:00\ndraft: true\nstatus:\n  all: down\n---\n",
+    )
+    assert mine(tiny, path) == []
+
+
+def test_check_without_now_adds_no_warning(tiny: Path) -> None:
+    write(tiny, "futur.md", "---\ntitle: Point\ndate: 2099-10-12T09:00:00+02:00\n---\nX\n")
+    assert [p for p in check(tiny).problems if p.warning] == []
+
+
+# --- --strict ------------------------------------------------------------------------------
+
+
+def run_main(*args: str) -> int:
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+    return int(exit_info.value.code)
+
+
+def test_check_reports_warnings_but_passes_without_strict(
+    tiny: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_main("check", "--repo", str(tiny), "--now", TINY_NOW.isoformat()) == 0
+    err = capsys.readouterr().err
+    assert "statements/2024/2024-10-05-alerte.md:6: warning: no statement about" in err
+    assert "1 warning." in err
+
+
+def test_check_strict_fails_on_warnings(tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = run_main("check", "--strict", "--repo", str(tiny), "--now", TINY_NOW.isoformat())
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "1 problem found (--strict: warnings count): fix them and run check again." in err
+
+
+def test_build_strict_refuses_and_leaves_the_site_untouched(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "site"
+    assert build(tiny, out, TINY_NOW).ok
+    before = tree_bytes(out)
+    write(tiny, "muet.md", HEAD + "status:\n  beta: dégradé\n---\n")
+    code = run_main(
+        "build", "--strict", "--repo", str(tiny), "--out", str(out), "--now", TINY_NOW.isoformat()
+    )
+    assert code == 1
+    assert "statements/2024/muet.md:4: warning: sets a status but has no text" in (
+        capsys.readouterr().err
+    )
+    assert tree_bytes(out) == before
+
+
+def test_build_strict_succeeds_when_there_is_no_warning(tiny: Path, tmp_path: Path) -> None:
+    after = datetime.fromisoformat("2024-10-20T12:00:00+02:00")  # incident over, all said
+    outcome = build(tiny, tmp_path / "site", after, strict=True)
+    assert outcome.ok, outcome.problems
+    assert outcome.problems == ()
+
+
+# --- the pre-commit hooks ---------------------------------------------------------------
+
+
+def hooks() -> list[dict]:
+    return yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+
+
+def test_the_pre_commit_hooks_run_check_on_the_repository() -> None:
+    found = {hook["id"]: hook for hook in hooks()}
+    assert set(found) == {"balise-check", "balise-check-strict"}
+    for hook in found.values():
+        assert hook["language"] == "python"
+        assert hook["pass_filenames"] is False  # check judges the whole repository
+        assert hook["entry"].split()[:2] == ["balise", "check"]
+    assert found["balise-check-strict"]["entry"] == "balise check --strict"
+
+
+@pytest.mark.parametrize("hook_id", ["balise-check", "balise-check-strict"])
+def test_a_pre_commit_hook_refuses_a_typo(tiny: Path, hook_id: str) -> None:
+    entry = next(h for h in hooks() if h["id"] == hook_id)["entry"].split()
+    command = [sys.executable, "-m", "balise", *entry[1:], "--now", TINY_NOW.isoformat()]
+    ok = subprocess.run(command, cwd=tiny, capture_output=True, text=True)
+    assert ok.returncode == (1 if "--strict" in entry else 0), ok.stderr
+    write(tiny, "typo.md", HEAD + "status:\n  alpah: normal\n---\nX\n")
+    typo = subprocess.run(command, cwd=tiny, capture_output=True, text=True)
+    assert typo.returncode == 1
+    assert 'statements/2024/typo.md:5: unknown establishment "alpah"' in typo.stderr
+
+
+def test_the_hooks_watch_every_source_that_check_reads() -> None:
+    import re
+
+    pattern = re.compile(hooks()[0]["files"])
+    for path in ("statements/2024-10/a.md", "establishments.yml", "mkdocs.yml", "templates/x"):
+        assert pattern.search(path), path
+    assert not pattern.search("README.md")

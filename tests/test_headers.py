@@ -1,0 +1,131 @@
+"""Security headers: the emitted CSP allows every inline script of every built page, and no
+other host; `_headers` and the nginx snippet carry the same headers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from conftest import DATA, ROOT, TINY_NOW
+
+from balise.build import build
+from balise.render.headers import (
+    HEADERS_FILE,
+    NGINX_FILE,
+    inline_code,
+    parse_headers_file,
+    render_headers,
+    script_hash,
+)
+
+REQUIRED = {
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+@pytest.fixture(scope="module", params=["tiny", "demo"])
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    source = DATA / "tiny" if request.param == "tiny" else ROOT
+    if not (source / "statements").is_dir():
+        pytest.skip(f"{source} has no statements yet")
+    out = tmp_path_factory.mktemp(f"headers-{request.param}") / "site"
+    outcome = build(source, out, TINY_NOW)
+    assert outcome.ok, outcome.errors
+    return out
+
+
+def csp_of(site: Path) -> dict[str, list[str]]:
+    rules = parse_headers_file((site / HEADERS_FILE).read_text())
+    policy = rules["/*"]["Content-Security-Policy"]
+    directives = {}
+    for directive in policy.split(";"):
+        name, *sources = directive.split()
+        directives[name] = sources
+    return directives
+
+
+def allowed(csp: dict[str, list[str]], script: str) -> bool:
+    """Would a browser run this inline script under this CSP?"""
+    sources = csp.get("script-src", csp.get("default-src", []))
+    return "'unsafe-inline'" in sources or script_hash(script) in sources
+
+
+def test_every_inline_script_of_every_page_is_allowed_by_the_csp(site: Path) -> None:
+    csp = csp_of(site)
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) > 5
+    seen = 0
+    for page in pages:
+        found = inline_code(page.read_bytes())
+        for script in found.scripts:
+            seen += 1
+            assert allowed(csp, script), (page, script[:80])
+        assert found.handlers == [], page  # onclick="" needs 'unsafe-hashes': none allowed
+        assert found.styles == [], page  # style-src 'self': no inline style may be needed
+    assert seen >= len(pages)  # Material inlines scripts in every page: they were checked
+
+
+def test_the_csp_allows_no_other_host_and_nothing_unsafe(site: Path) -> None:
+    csp = csp_of(site)
+    assert csp["default-src"] == ["'self'"]
+    for name, sources in csp.items():
+        for source in sources:
+            assert source in ("'self'", "'none'", "data:") or source.startswith("'sha256-"), (
+                name,
+                source,
+            )
+    assert csp["object-src"] == ["'none'"]
+    assert csp["frame-ancestors"] == ["'none'"]
+    assert csp["style-src"] == ["'self'"]
+
+
+def test_no_script_or_style_is_loaded_from_another_host(site: Path) -> None:
+    for page in sorted(site.rglob("*.html")):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for element in soup.select("script[src], link[rel=stylesheet]"):
+            url = element.get("src") or element.get("href")
+            assert not re.match(r"(https?:)?//", url), (page, url)
+
+
+def test_headers_file_and_nginx_snippet_carry_the_same_headers(site: Path) -> None:
+    rules = parse_headers_file((site / HEADERS_FILE).read_text())
+    everywhere = rules["/*"]
+    for name, value in REQUIRED.items():
+        assert everywhere[name] == value
+    for data in ("/status.json", "/api/*", "/feeds/*"):
+        assert rules[data] == {"Access-Control-Allow-Origin": "*"}
+    nginx = (site / NGINX_FILE).read_text()
+    lines = [line for line in nginx.splitlines() if line and not line.startswith("#")]
+    from_nginx = dict(
+        re.fullmatch(r'add_header (\S+) "(.*)" always;', line).groups() for line in lines
+    )
+    assert from_nginx == everywhere
+
+
+def test_a_script_outside_the_csp_would_be_caught() -> None:
+    pages = [b"<html><head><script>var a=1</script></head></html>"]
+    files = render_headers(pages)
+    policy = parse_headers_file(files[HEADERS_FILE].decode())["/*"]["Content-Security-Policy"]
+    assert script_hash("var a=1") in policy
+    assert script_hash("var a=2") not in policy
+
+
+def test_inline_code_finds_executable_scripts_only() -> None:
+    page = (
+        '<script>one()</script><script type="module">two()</script>'
+        '<script type="application/json">{"not": "run"}</script>'
+        '<script src="x.js"></script><a onclick="x()" style="color:red">a</a><style>p{}</style>'
+    )
+    found = inline_code(page)
+    assert found.scripts == ["one()", "two()"]
+    assert found.handlers == ["onclick on <a>"]
+    assert found.styles == ["style on <a>", "<style>"]
+
+
+def test_script_hash_is_the_csp_sha256_of_the_text() -> None:
+    assert script_hash("") == "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"

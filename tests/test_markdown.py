@@ -1,0 +1,112 @@
+"""A statement body as HTML: markdown rendered, then sanitized with nh3 to a small safe set."""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+
+from balise.render.markdown import Removed, body_html, page_link, removed_markup
+
+
+def soup(body: str) -> BeautifulSoup:
+    return BeautifulSoup(body_html(body), "html.parser")
+
+
+def test_markdown_structure_is_kept() -> None:
+    page = soup(
+        "## Consignes\n\n- **Venez** à l'heure\n- *Apportez* vos documents\n\n"
+        "1. un\n2. deux\n\n> Citation\n\n```\ncode <b>\n```\n\n---\n\nFin `x`\n"
+    )
+    assert page.select_one("h2").get_text() == "Consignes"
+    assert [li.get_text() for li in page.select("ul li")] == [
+        "Venez à l'heure",
+        "Apportez vos documents",
+    ]
+    assert page.select_one("ol") and page.select_one("blockquote p").get_text() == "Citation"
+    assert page.select_one("pre code").get_text() == "code <b>\n"
+    assert page.select_one("hr") is not None and page.select_one("p code").get_text() == "x"
+
+
+def test_a_level_one_heading_becomes_level_two() -> None:
+    assert body_html("# Titre\n\nTexte") == "<h2>Titre</h2>\n<p>Texte</p>"
+
+
+def test_table_alignment_uses_attributes_not_inline_style() -> None:
+    page = soup("| a | b |\n|:--|--:|\n| 1 | 2 |\n")
+    assert [c.get("align") for c in page.select("th, td")] == ["left", "right", "left", "right"]
+    assert not page.select("[style]")
+
+
+@pytest.mark.parametrize(
+    ("href", "kept"),
+    [
+        ("https://www.example.org/a?b=c", True),
+        ("http://example.org", True),
+        ("mailto:presse@example.org", True),
+        ("tel:+33200000000", True),
+        ("../etablissements/alpha.html", True),
+        ("#consignes", True),
+        ("javascript:alert(1)", False),
+        ("JaVaScRiPt:alert(1)", False),
+        ("data:text/html;base64,PHNjcmlwdD4=", False),
+        ("vbscript:msgbox(1)", False),
+        ("file:///etc/passwd", False),
+    ],
+)
+def test_only_safe_link_schemes_are_kept(href: str, kept: bool) -> None:
+    link = soup(f'<a href="{href}">lien</a>').select_one("a")
+    assert (link.get("href") == href) is kept
+    assert link.get_text() == "lien"
+    assert link["rel"] == ["noopener", "noreferrer"]
+
+
+def test_links_to_markdown_sources_point_to_their_pages() -> None:
+    assert page_link("2024-10-06-point.md") == "2024-10-06-point.html"
+    assert page_link("../communiques/x.md#suite") == "../communiques/x.html#suite"
+    assert page_link("https://example.org/x.md") == "https://example.org/x.md"
+    link = soup("[voir](2024-10-06-point.md)").select_one("a")
+    assert link["href"] == "2024-10-06-point.html"
+
+
+def test_scripts_styles_and_their_content_are_dropped() -> None:
+    html = body_html(
+        "A<script>alert('x')</script>B<style>body{display:none}</style>C\n\n"
+        "<noscript>n</noscript><!-- commentaire -->"
+    )
+    assert "alert" not in html and "display" not in html and "commentaire" not in html
+    assert "<script" not in html and "<style" not in html
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        '<img src="x" onerror="alert(1)">',
+        '<iframe src="https://evil.example"></iframe>',
+        '<form action="https://evil.example"><input name="p"></form>',
+        '<svg onload="alert(1)"><circle/></svg>',
+        '<object data="x.swf"></object>',
+        '<embed src="x.swf">',
+        '<meta http-equiv="refresh" content="0;url=https://evil.example">',
+        '<link rel="stylesheet" href="https://evil.example/x.css">',
+        '<base href="https://evil.example/">',
+    ],
+)
+def test_dangerous_elements_are_removed(markup: str) -> None:
+    page = soup(f"Texte\n\n{markup}\n")
+    assert not page.find_all(["img", "iframe", "form", "input", "svg", "object", "embed"])
+    assert not page.find_all(["meta", "link", "base"])
+
+
+def test_event_handlers_styles_and_classes_are_removed_from_allowed_tags() -> None:
+    page = soup('<p onclick="x()" style="color:red" class="md-button" id="x">p</p>')
+    assert page.select_one("p").attrs == {}
+
+
+def test_removed_markup_says_what_goes_and_where() -> None:
+    body = "Bonjour.\n\n<script>x</script>\n\n[a](javascript:y) <b onclick='z'>b</b>\n"
+    assert removed_markup(body) == (
+        Removed("<script>", body.index("<script>")),
+        Removed('a "javascript:" link', body.index("javascript:")),
+        Removed('onclick="…" on <b>', body.index("onclick")),
+    )
+    assert removed_markup("**Rien** à signaler, [lien](https://example.org).") == ()

@@ -1,0 +1,151 @@
+"""The pages a patient reads, checked in the HTML (no browser): at a glance, French dates,
+status never by colour alone, the front-desk poster. tests/browser checks them in Chromium.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from conftest import DATA, TINY_NOW
+
+from balise.build import build, check
+from balise.model import Status
+from balise.timeline import snapshot
+from balise.views import MOST_SEVERE_FIRST, site_pages
+
+FRENCH_LONG = re.compile(
+    r"^(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche) (1er|\d{1,2}) [a-zéû]+ \d{4}"
+    r"( à \d{2}:\d{2})?$"
+)
+FRENCH_SHORT = re.compile(r"^(1er|\d{1,2}) [a-zéû]+\.? \d{4}, \d{2}:\d{2}$")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("patient") / "site"
+    outcome = build(DATA / "tiny", out, TINY_NOW)
+    assert outcome.ok, outcome.problems
+    return out
+
+
+def soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def test_at_a_glance_groups_establishments_by_status_most_severe_first() -> None:
+    repository = check(DATA / "tiny").repository
+    overview = site_pages(repository, snapshot(repository, TINY_NOW)).overview
+    groups = [(g.badge.status, [c.establishment.id for c in g.cards]) for g in overview.at_a_glance]
+    assert groups == [
+        (Status.DOWN, ["alpha"]),
+        (Status.DEGRADED, ["gamma"]),
+        (Status.NORMAL, ["beta"]),
+    ]
+    assert set(MOST_SEVERE_FIRST) == set(Status)
+
+
+def test_overview_summary_links_each_establishment_under_its_status(site: Path) -> None:
+    page = soup(site / "index.html")
+    glance = page.select_one("section.balise-glance")
+    assert glance.h2.get_text() == "En bref"
+    groups = [
+        (
+            g.select_one(".balise-status").get_text(),
+            [(a.get_text(), a["href"]) for a in g.select(".balise-glance-names a")],
+        )
+        for g in glance.select(".balise-glance-group")
+    ]
+    assert groups == [
+        ("✕ Activité interrompue", [("Clinique Alpha", "etablissements/alpha.html")]),
+        ("⚠\ufe0e Mode dégradé", [("Centre Gamma", "etablissements/gamma.html")]),
+        ("✓ Fonctionnement normal", [('Clinique <Beta> & "Co"', "etablissements/beta.html")]),
+    ]
+    assert glance.select_one(".balise-glance-help a")["href"] == "#balise-legend-title"
+
+
+def test_incident_banner_comes_before_the_summary_and_links_its_thread(site: Path) -> None:
+    page = soup(site / "index.html")
+    banner = page.select_one("section.balise-incident")
+    heading = banner.find("h2")
+    assert heading.get_text(" ", strip=True).endswith("Incident en cours")
+    assert banner["aria-labelledby"] == heading["id"]
+    assert banner.a["href"] == "incidents/attaque.html"
+    order = [
+        s.get("class")[0] for s in page.select("section.balise-incident, section.balise-glance")
+    ]
+    assert order == ["balise-incident", "balise-glance"]
+
+
+def test_every_status_shows_a_symbol_and_a_label_not_only_a_colour(site: Path) -> None:
+    for html in site.rglob("*.html"):
+        for status in soup(html).select(".balise-status"):
+            icon = status.select_one(".balise-icon")
+            assert icon is not None and icon["aria-hidden"] == "true", html
+            assert icon.get_text().strip(), html
+            label = status.get_text().replace(icon.get_text(), "").strip()
+            assert label in {s.label for s in Status}, (html, label)
+
+
+def test_the_legend_explains_each_status_once(site: Path) -> None:
+    page = soup(site / "index.html")
+    legends = page.select(".balise-legend")
+    assert len(legends) == 1
+    labels = [dt.get_text().split(" ", 1)[1] for dt in legends[0].select("dt")]
+    assert sorted(labels) == sorted(s.label for s in Status)
+    assert all(dd.get_text().strip() for dd in legends[0].select("dd"))
+
+
+def test_each_card_calls_by_a_tel_link(site: Path) -> None:
+    alpha = soup(site / "index.html").select_one("li.balise-card.balise-card--down")
+    assert alpha.select_one(".balise-phone a")["href"] == "tel:+33200000001"
+    assert alpha.select_one(".balise-phone a").get_text() == "Appeler le +33 2 00 00 00 01"
+
+
+def test_every_date_on_every_page_is_french(site: Path) -> None:
+    seen = 0
+    for html in site.rglob("*.html"):
+        for time in soup(html).find_all("time"):
+            text = time.get_text()
+            if not text:  # the poster's print time: the script writes it when printing
+                continue
+            seen += 1
+            assert FRENCH_LONG.match(text) or FRENCH_SHORT.match(text), (html, text)
+            assert re.match(
+                r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$", time["datetime"]
+            )
+    assert seen > 20
+
+
+def test_establishment_page_is_also_its_front_desk_poster(site: Path) -> None:
+    page = soup(site / "etablissements/alpha.html")
+    poster = page.select_one(".balise-poster")
+    link = poster.select_one("a[data-balise-print]")
+    assert link.get_text() == "Imprimer l'affiche"
+    assert link["href"] == "#balise-print-help"  # without a script: how to print
+    assert poster.select_one("#balise-print-help").get_text().startswith("Pour poser cette page")
+    assert poster.select_one(".balise-poster-url").get_text() == (
+        "https://status.example.org/test/etablissements/alpha.html"
+    )
+    foot = poster.select_one(".balise-poster-foot").get_text(" ", strip=True)
+    assert "Page générée le jeudi 10 octobre 2024 à 12:00" in foot
+    printed = poster.select_one(".balise-printed")
+    assert printed.has_attr("hidden") and printed["data-balise-timezone"] == "Europe/Paris"
+    last = poster.select_one(".balise-current .balise-last")
+    assert last.a["href"] == "../communiques/2024-10-05-alerte.html"
+    assert last.select_one(".balise-last-summary").get_text().startswith("La clinique Alpha")
+
+
+def test_every_page_loads_the_balise_script_as_a_local_file(site: Path) -> None:
+    assert (site / "assets/balise.js").is_file()
+    for html in (site / "index.html", site / "etablissements/alpha.html"):
+        sources = [s["src"] for s in soup(html).find_all("script", src=True)]
+        assert any(src.endswith("assets/balise.js") for src in sources), html
+        assert not any("//" in src for src in sources), html
+
+
+def test_search_dialog_has_an_accessible_name(site: Path) -> None:
+    dialog = soup(site / "index.html").select_one('.md-search[role="dialog"]')
+    assert dialog["aria-label"]
