@@ -829,6 +829,22 @@ def _statement_id(report: _Report, path: str, node: RawNode | None) -> tuple[str
     return None, 1
 
 
+# C0 controls other than tab and newlines, DEL and C1 controls: invisible in an editor, and
+# invalid in XML, so a body holding one would break the feeds.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _body(report: _Report, body: str, body_line: int) -> None:
+    for offset, line in enumerate(body.split("\n")):
+        if match := _CONTROL.search(line):
+            code = f"U+{ord(match.group()):04X}"
+            report(
+                body_line + offset,
+                f"the text holds an invisible control character ({code})",
+                "delete it; it often comes from copying text out of a PDF or a word processor",
+            )
+
+
 def _statement(raw: RawFile, context: _Context, problems: list[Problem]) -> _Checked:
     report = _Report(raw.path, problems)
     data = raw.data if raw.data is not None else RawMap((), 1)
@@ -850,6 +866,7 @@ def _statement(raw: RawFile, context: _Context, problems: list[Problem]) -> _Che
     summary = _summary(report, _value(fields, "summary"), raw.body)
     draft = _draft(report, _value(fields, "draft"))
     social = _social(report, _value(fields, "social"))
+    _body(report, raw.body, raw.body_line)
     if len(problems) > before:
         return _Checked(statement_id, id_line, None)
     assert statement_id and title and date and statuses is not None and kind

@@ -117,3 +117,15 @@ def test_every_problem_is_reported_not_just_the_first(
     assert lines[0] == 'statements/2024/a.md:2: "date" is required'
     assert lines[1].startswith('statements/2024/b.md:5: unknown establishment "omega"')
     assert lines[-1] == "2 problems found: fix them and run check again."
+
+
+def test_a_control_character_in_the_body_is_refused_at_its_line(
+    tiny: Path, capsys: pytest.CaptureFixture
+) -> None:
+    (tiny / BAD).write_text(GOOD_HEAD + "---\nPremière ligne.\nSaut de page\x0cici.\n")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check", "--repo", str(tiny)])
+    assert exit_info.value.code == 1
+    assert capsys.readouterr().err.startswith(
+        "statements/2024/bad.md:6: the text holds an invisible control character (U+000C)"
+    )
