@@ -889,7 +889,7 @@ def _statement(raw: RawFile, context: _Context, problems: list[Problem]) -> _Che
             publish_at=publish_at,
             social=social,
             updated=context.updated.get(raw.path),
-            lines={name: line for name, (line, _) in fields.items()},
+            lines={**{name: line for name, (line, _) in fields.items()}, "body": raw.body_line},
         ),
     )
 

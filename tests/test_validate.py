@@ -131,6 +131,7 @@ def test_valid_repository_yields_typed_records(tmp_path: Path) -> None:
         "status": 4,
         "type": 6,
         "incident": 7,
+        "body": 9,
     }
 
 
