@@ -130,7 +130,7 @@ def _build(
         render_badges(repository, snap),
     )
 
-    from balise.render.mkdocs_site import build_site
+    from balise.render.mkdocs_site import SiteConfigError, build_site
 
     state = source_state(root)
     warned = len(checked.problems) - len(checked.errors)
@@ -140,9 +140,13 @@ def _build(
         if problem:
             return Outcome((*checked.problems, problem), repository)
         with staging(out) as scratch:
-            site_dir, warnings = build_site(
-                root / "mkdocs.yml", sources, navigation(pages), scratch, now
-            )
+            try:
+                site_dir, warnings = build_site(
+                    root / "mkdocs.yml", sources, navigation(pages), scratch, now
+                )
+            except SiteConfigError as error:
+                refused = tuple(Problem("mkdocs.yml", 1, message) for message in error.messages)
+                return Outcome((*checked.problems, *refused), repository)
             write_tree(site_dir, outputs)
             # The CSP allows the theme's inline scripts by hash: computed from the built pages.
             write_tree(site_dir, render_headers(read_files(site_dir, "*.html")))

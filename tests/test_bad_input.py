@@ -129,3 +129,20 @@ def test_a_control_character_in_the_body_is_refused_at_its_line(
     assert capsys.readouterr().err.startswith(
         "statements/2024/bad.md:6: the text holds an invisible control character (U+000C)"
     )
+
+
+def test_a_configuration_mkdocs_refuses_is_reported_not_swallowed(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    out = tmp_path / "site"
+    assert build(tiny, out, TINY_NOW).ok
+    before = tree_bytes(out)
+    config = tiny / "mkdocs.yml"
+    config.write_text(config.read_text().replace("name: material", "name: materiall"))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["build", "--repo", str(tiny), "--out", str(out), "--now", TINY_NOW.isoformat()])
+    assert exit_info.value.code == 1
+    assert "mkdocs.yml:1: Config value 'theme': Unrecognised theme name: 'materiall'" in (
+        capsys.readouterr().err
+    )
+    assert tree_bytes(out) == before

@@ -65,6 +65,14 @@ def _source_date_epoch(now: datetime) -> Iterator[None]:
             os.environ["SOURCE_DATE_EPOCH"] = saved
 
 
+class SiteConfigError(Exception):
+    """MkDocs refused the configuration (mkdocs.yml): bad input, reported with its messages."""
+
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = messages or ["MkDocs could not build the site"]
+        super().__init__("; ".join(self.messages))
+
+
 def build_site(
     config_file: Path,
     sources: Mapping[str, bytes],
@@ -79,6 +87,7 @@ def build_site(
     """
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
 
     from balise import cache
     from balise.render.mkdocs_plugin import BalisePlugin
@@ -87,15 +96,20 @@ def build_site(
     site_dir = scratch / "site"
     docs_dir.mkdir(parents=True)
     plugin = BalisePlugin(sources, cache.active())
+
     with _quiet_mkdocs() as collected, _source_date_epoch(now), plugin.replaying():
-        config = load_config(
-            config_file=str(config_file),
-            docs_dir=str(docs_dir),
-            site_dir=str(site_dir),
-            use_directory_urls=False,  # permalinks are files: they work from any host and from disk
-            nav=nav,
-            not_in_nav=NOT_IN_NAV,
-        )
+        try:
+            config = load_config(
+                config_file=str(config_file),
+                docs_dir=str(docs_dir),
+                site_dir=str(site_dir),
+                # Permalinks are files: they work from any host and from disk.
+                use_directory_urls=False,
+                nav=nav,
+                not_in_nav=NOT_IN_NAV,
+            )
+        except MkDocsException as error:  # Abort is also a SystemExit: never let it out
+            raise SiteConfigError([*collected.messages, str(error)]) from None
         theme = config.theme
         theme["language"] = "fr"
         theme["font"] = False  # no Google Fonts: the site loads nothing from another host
@@ -111,5 +125,8 @@ def build_site(
             for f in GLOBAL_FEEDS
         ]
         config.plugins["balise"] = plugin
-        build(config)
+        try:
+            build(config)
+        except MkDocsException as error:
+            raise SiteConfigError([*collected.messages, str(error)]) from None
     return site_dir, collected.messages
