@@ -53,7 +53,13 @@ class Outcome:
         return not self.errors
 
 
-def check(root: Path, now: datetime | None = None, *, strict: bool = False) -> Outcome:
+def check(
+    root: Path,
+    now: datetime | None = None,
+    *,
+    strict: bool = False,
+    clock: datetime | None = None,
+) -> Outcome:
     """Load and validate every source; with NOW, add the guard-rail warnings. Writes nothing."""
     validated = validate_repository(load_repository(root))
     problems = validated.problems
@@ -63,7 +69,7 @@ def check(root: Path, now: datetime | None = None, *, strict: bool = False) -> O
         problems = tuple(sorted({*problems, *social_problems(root, validated.repository)}))
     if validated.repository is not None and now is not None:
         repository = validated.repository
-        problems = (*problems, *guard_warnings(repository, snapshot(repository, now)))
+        problems = (*problems, *guard_warnings(repository, snapshot(repository, now), clock))
     return Outcome(problems, validated.repository, strict=strict)
 
 
@@ -89,6 +95,7 @@ def build(
     strict: bool = False,
     on_wait: Callable[[], None] | None = None,
     cache: Path | None = None,
+    clock: datetime | None = None,
 ) -> Outcome:
     """Check, then build the whole site into `out`, replacing it only once complete.
 
@@ -97,7 +104,7 @@ def build(
     the site is byte for byte the one a build without cache makes.
     """
     with build_cache.session(cache):
-        return _build(root, out, now, strict=strict, on_wait=on_wait)
+        return _build(root, out, now, strict=strict, on_wait=on_wait, clock=clock)
 
 
 def _build(
@@ -107,9 +114,10 @@ def _build(
     *,
     strict: bool,
     on_wait: Callable[[], None] | None,
+    clock: datetime | None,
 ) -> Outcome:
     out = out.absolute()  # MkDocs reads relative folders from mkdocs.yml's folder, not ours
-    checked = check(root, now, strict=strict)
+    checked = check(root, now, strict=strict, clock=clock)
     if not checked.ok or checked.repository is None:
         return checked
     problem = _out_problem(root, out)

@@ -66,7 +66,7 @@ def _summary(outcome, action: str) -> None:
 def cmd_check(args: argparse.Namespace) -> int:
     from balise.build import check
 
-    outcome = check(args.repo, parse_now(args.now), strict=args.strict)
+    outcome = check(args.repo, parse_now(args.now), strict=args.strict, clock=datetime.now(UTC))
     _print_problems(outcome.problems)
     _summary(outcome, "fix them and run check again")
     if outcome.ok and outcome.repository is not None:
@@ -89,6 +89,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         strict=args.strict,
         on_wait=lambda: print(f"Waiting for another build into {out} to finish…", file=sys.stderr),
         cache=None if args.no_cache else args.repo / CACHE_DIR,
+        clock=datetime.now(UTC),
     )
     _print_problems(outcome.problems)
     for warning in outcome.mkdocs_warnings:

@@ -17,14 +17,20 @@ FUTURE_MARGIN = timedelta(days=1)  # a statement dated later than this is probab
 STALE_AFTER = timedelta(hours=24)  # during an incident, the public expects news at least daily
 
 
-def warnings(repository: Repository, snap: Snapshot) -> tuple[Problem, ...]:
-    """Every warning for the repository at the snapshot's NOW; drafts are not judged."""
+def warnings(
+    repository: Repository, snap: Snapshot, clock: datetime | None = None
+) -> tuple[Problem, ...]:
+    """Every warning for the repository at the snapshot's NOW; drafts are not judged.
+
+    A date is judged "in the future" against `clock`, the real time of the check, when given:
+    replaying a past NOW (`--now`) makes later statements unpublished, not mistaken.
+    """
     tz = repository.organisation.tz
     found: list[Problem] = []
     for statement in repository.statements:
         if statement.draft:
             continue
-        found.extend(_future_date(statement, snap.now, tz))
+        found.extend(_future_date(statement, clock or snap.now, tz))
         found.extend(_status_without_text(statement))
         found.extend(_removed_markup(statement))
     found.extend(_stale_establishments(snap, tz))
