@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from balise.cache import memoized
 from balise.errors import Problem
 
 ESTABLISHMENTS_FILE = "establishments.yml"
@@ -365,16 +366,61 @@ def load_statement(file: Path, path: str, problems: list[Problem]) -> RawFile | 
     text = _read_text(file, path, problems)
     if text is None:
         return None
+    found, met = _parse_statement(text, path)
+    problems.extend(met)
+    return found
+
+
+def _encode_node(node: RawNode | None) -> Any:
+    if node is None:
+        return None
+    if isinstance(node, RawScalar):
+        return ["s", node.text, node.line, node.tag]
+    if isinstance(node, RawList):
+        return ["l", [_encode_node(item) for item in node.items], node.line, node.tag]
+    entries = [[_encode_node(k), _encode_node(v)] for k, v in node.entries]
+    return ["m", entries, node.line, node.tag]
+
+
+def _decode_node(data: Any) -> Any:
+    if data is None:
+        return None
+    kind, value, line, tag = data
+    if kind == "s":
+        return RawScalar(value, line, tag)
+    if kind == "l":
+        return RawList(tuple(_decode_node(item) for item in value), line, tag)
+    entries = tuple((_decode_node(k), _decode_node(v)) for k, v in value)
+    return RawMap(entries, line, tag)
+
+
+def _encode_parsed(parsed: tuple[RawFile | None, list[Problem]]) -> Any:
+    found, problems = parsed
+    raw = None if found is None else [_encode_node(found.data), found.body, found.body_line]
+    return [raw, [[p.path, p.line, p.message, p.hint, p.warning] for p in problems]]
+
+
+@memoized("statement")  # (the YAML parser is slow; a statement rarely changes once written)
+def _statement_record(text: str, path: str) -> Any:
+    problems: list[Problem] = []
     parts = split_front_matter(text)
     if isinstance(parts, str):
         problems.append(Problem(path, 1, parts, _FRONT_MATTER_HINTS[parts]))
-        return None
+        return _encode_parsed((None, problems))
     front, front_line, body, body_line = parts
-    before = len(problems)
     data = parse_yaml(front, path, front_line, problems)
-    if data is None and len(problems) > before:
-        return None
-    return RawFile(path, data, body, body_line)
+    found = None if data is None and problems else RawFile(path, data, body, body_line)
+    return _encode_parsed((found, problems))
+
+
+def _parse_statement(text: str, path: str) -> tuple[RawFile | None, list[Problem]]:
+    """The statement in `text` and the problems met reading it (cached as JSON values)."""
+    raw, problems = _statement_record(text, path)
+    found = None
+    if raw is not None:
+        data, body, body_line = raw
+        found = RawFile(path, _decode_node(data), body, body_line)
+    return found, [Problem(*p) for p in problems]
 
 
 def _statement_files(root: Path, problems: list[Problem]) -> list[tuple[str, Path]]:

@@ -59,14 +59,15 @@ CITIES = (
 STATUSES = ("normal", "dégradé", "perturbé", "interrompu", "maintenance")
 # Most statements restore or keep things running; fewer take an establishment down.
 STATUS_WEIGHTS = (45, 25, 15, 8, 7)
-WORDS = (
+_VOCABULARY = (
     "patients équipes accueil consultations urgences rendez-vous service soins dossier "
     "informatique réseau messagerie téléphone standard laboratoire imagerie pharmacie "
     "bloc opératoire hospitalisation sortie admission famille visite personnel direction "
     "sécurité sauvegarde reprise progressive activité programmée délais attente papier "
     "prescription résultats examens médecins infirmiers agence régionale santé cellule "
     "crise prévention mesure précaution information mise à jour point situation journée"
-).split()
+)
+WORDS = tuple(_VOCABULARY.split(" "))
 
 
 @dataclass(frozen=True)
@@ -267,17 +268,19 @@ def _commit_by_day(root: Path, files: list[str]) -> None:
         stream.append(b"committer Bench <bench@example.org> %d +0100\n" % when)
         stream.append(b"data %d\n%s\n" % (len(message), message))
         if first:
-            for name in ("establishments.yml", "mkdocs.yml", ".gitignore"):
-                data = (root / name).read_bytes()
-                stream.append(b"M 100644 inline %s\ndata %d\n%s\n" % (name.encode(), len(data), data))
+            stream += [_inline(root, name) for name in ("establishments.yml", "mkdocs.yml")]
+            stream.append(_inline(root, ".gitignore"))
             first = False
-        for path in paths:
-            data = (root / path).read_bytes()
-            stream.append(b"M 100644 inline %s\ndata %d\n%s\n" % (path.encode(), len(data), data))
+        stream += [_inline(root, path) for path in paths]
     subprocess.run(
         ["git", "-C", str(root), "fast-import", "--quiet"], input=b"".join(stream), check=True
     )
     subprocess.run(["git", "-C", str(root), "checkout", "-q", "-f", "main"], check=True)
+
+
+def _inline(root: Path, path: str) -> bytes:
+    data = (root / path).read_bytes()
+    return b"M 100644 inline %s\ndata %d\n%s\n" % (path.encode(), len(data), data)
 
 
 NEW_STATEMENT = "statements/2023-12/2023-12-31-point-nouveau.md"

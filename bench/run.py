@@ -59,8 +59,22 @@ def measure(command: list[str], out: Path) -> Run:
     return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, size / 2**20, files)
 
 
+def snapshot_code(work: Path) -> Path:
+    """A copy of Balise's code as it is now: every build of the run uses the same code."""
+    code = work / "code"
+    shutil.rmtree(code, ignore_errors=True)
+    skip = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(PROJECT / "balise", code / "balise", ignore=skip)
+    shutil.copy(PROJECT / "publish.py", code / "publish.py")
+    return code
+
+
+CODE = PROJECT  # replaced by the snapshot in main()
+
+
 def balise(repo: Path, out: Path, *, cache: bool = True) -> list[str]:
-    command = [sys.executable, "publish.py", "build", "--repo", str(repo), "--out", str(out)]
+    publish = str(CODE / "publish.py")
+    command = [sys.executable, publish, "build", "--repo", str(repo), "--out", str(out)]
     command += ["--now", corpus.NOW]
     return command if cache else [*command, "--no-cache"]
 
@@ -82,8 +96,19 @@ def commit(repo: Path, path: str) -> None:
     git = ["git", "-C", str(repo)]
     subprocess.run([*git, "add", path], check=True)
     subprocess.run(
-        [*git, "-c", "user.name=Bench", "-c", "user.email=bench@example.org", "commit", "-q"]
-        + ["-m", "One more statement", "--date", "2023-12-31T23:40:00+01:00"],
+        [
+            *git,
+            "-c",
+            "user.name=Bench",
+            "-c",
+            "user.email=bench@example.org",
+            "commit",
+            "-q",
+            "-m",
+            "One more statement",
+            "--date",
+            "2023-12-31T23:40:00+01:00",
+        ],
         check=True,
         env={**os.environ, "GIT_COMMITTER_DATE": "2023-12-31T23:40:00+01:00"},
     )
@@ -139,7 +164,9 @@ def table(rows: list[Row], establishments: int) -> str:
     lines.append("")
     lines.append("CPU seconds (user + system), the same runs:")
     lines.append("")
-    lines.append("| N | floor | full build | full / floor | rebuild | rebuild / floor | floor peak |")
+    lines.append(
+        "| N | floor | full build | full / floor | rebuild | rebuild / floor | floor peak |"
+    )
     lines.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
         lines.append(
@@ -176,6 +203,8 @@ def main() -> None:
         sizes = [int(n) for n in args.sizes.split(",")]
     work = args.work or Path(tempfile.mkdtemp(prefix="balise-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    global CODE
+    CODE = snapshot_code(work)  # other edits of the tree during the run do not reach it
     print(f"Benchmark in {work} ({os.cpu_count()} CPUs); one line per N as it completes.")
     rows = []
     for n in sizes:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -35,6 +36,62 @@ RECORDS = "page-records"  # what else a page left behind: search entries, anchor
 SAFE_PLUGINS = ("material.plugins.search.plugin.SearchPlugin",)
 # Keys of a page's meta that other pages show (Material's navigation: icon, subtitle, status).
 _OWN_META = ("title", "description", "balise_feeds", "hide", "template", "search")
+
+
+# Markdown extensions whose preprocessors leave a list of statements alone (see _Lists).
+_PLAIN_EXTENSIONS = frozenset({"toc", "tables", "fenced_code", "sane_lists"})
+# The big lists of statement links Balise's templates write (history, establishment, incident).
+_LIST_START = re.compile(r'(?:^|(?<=\n))<ol class="balise-statements"[^<>\n]*>\n')
+# Markup that every HTML parser reads alike and that changes no parser's state: text, and
+# simple tags whose attributes are double-quoted, no script, style, comment or event handler.
+_SIMPLE_TAG = (
+    r"<(?!(?:script|style|textarea|title|xmp|iframe|noembed|noframes|noscript|plaintext)"
+    r'[\s/>])/?[a-zA-Z][a-zA-Z0-9-]*(?:\s+(?!on|style)[a-zA-Z_:][-a-zA-Z0-9_:.]*(?:="[^"<>]*")?)*'
+    r"\s*/?>"
+)
+_INERT = re.compile(r"(?:[^<]+|" + _SIMPLE_TAG + r")*", re.IGNORECASE)
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^<>]*?(/?)>")
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param"}
+    | {"source", "track", "wbr"}
+)
+_ANCHOR = re.compile(r"\s(?:id|name)\s*=", re.IGNORECASE)
+
+
+def inert(html: str) -> bool:
+    """Whether `html` is text and simple tags only (see _SIMPLE_TAG)."""
+    return _INERT.fullmatch(html) is not None
+
+
+def _well_nested(html: str) -> bool:
+    """Every element closed, in order (void elements aside)."""
+    stack: list[str] = []
+    for closing, name, self_closing in _TAG.findall(html):
+        name = name.lower()
+        if name in _VOID or self_closing:
+            continue
+        if not closing:
+            stack.append(name)
+        elif not stack or stack.pop() != name:
+            return False
+    return not stack
+
+
+def _hoistable(inner: str) -> bool:
+    """A list's items that Markdown would copy into the page unchanged, byte for byte.
+
+    Inside a raw HTML block Markdown copies text and tags as they are; it normalises
+    whitespace first (tabs, blank lines of spaces), and MkDocs collects `id`s: none here.
+    """
+    return (
+        not any(c in inner for c in "\t\r\x02\x03")
+        and "```" not in inner
+        and "~~~" not in inner
+        and re.search(r"(?:^|\n) +\n", inner) is None
+        and _ANCHOR.search(inner) is None
+        and inert(inner)
+        and _well_nested(inner)
+    )
 
 
 def _plain(value: Any, depth: int = 0) -> Any:
@@ -87,6 +144,82 @@ def _replay(messages: list[list[Any]]) -> None:
         _replay_log.log(level, message, extra={"balise_replay": True})
 
 
+# A statement in a list: one `<li>` line group, as Balise's templates write it.
+_ITEM_START = re.compile(r'(?:^|(?<=\n))<li class="balise-statement[ "]')
+_EMPTY = re.compile(r"<(p|li|ol|ul|code|pre|sub|sup)\b[^<>]*>\s*</\1>", re.IGNORECASE)
+_ATTRIBUTES = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)\s[^<>]*>")
+
+
+def _items(inner: str) -> list[str] | None:
+    """A list's items, each with its line end, when the search index reads each the same
+    wherever it is: no heading, no empty element, nothing excluded from search."""
+    starts = [m.start() for m in _ITEM_START.finditer(inner)]
+    if not starts or starts[0] != 0:
+        return None
+    items = [inner[a:b] for a, b in zip(starts, [*starts[1:], len(inner)], strict=True)]
+    for item in items:
+        if (
+            not item.endswith("</li>\n")
+            or not _well_nested(item)
+            or _EMPTY.search(item)
+            or re.search(r"<(?:h[1-6]|pre)\b|data-search|linenodiv|headerlink", item, re.I)
+        ):
+            return None
+    return items
+
+
+@build_cache.memoized("search-text")
+def _search_text(item: str) -> list[str]:
+    """What Material's search parser adds to a section's text for one item of a list.
+
+    Its parser keeps text and a few tags, never attributes (checked by _items), so the item
+    is read alone, after whitespace, as it would be read in place.
+    """
+    from material.plugins.search.plugin import Element, Parser, Section
+
+    parser = Parser()
+    parser.context = [Element("div"), Element("ol")]
+    parser.section = Section(Element("hx"))
+    parser.section.text = [" "]
+    parser.data = [parser.section]
+    parser.feed(item)
+    parser.close()
+    return parser.section.text[1:]
+
+
+def _search_sections(content: str, lists: list[str]) -> Any:
+    """Material's search parser over the content; the lists' items from _search_text."""
+    from material.plugins.search.plugin import Parser
+
+    parser = Parser()
+    position = 0
+    for inner in lists:
+        start = content.find(inner, position)
+        items = _items(inner) if start >= 0 else None
+        if items is None:
+            continue
+        parser.feed(content[position:start])
+        section = parser.section
+        ready = (
+            section is not None
+            and section.text
+            and section.text[-1].isspace()
+            and section.el not in parser.context
+            and section.depth <= len(parser.context)
+            and "pre" not in parser.context
+            and not parser.skip.intersection(parser.context)
+        )
+        if ready:
+            for item in items:
+                section.text.extend(_search_text(_ATTRIBUTES.sub(r"<\1>", item)))
+        else:
+            parser.feed(inner)
+        position = start + len(inner)
+    parser.feed(content[position:])
+    parser.close()
+    return parser.data
+
+
 class _CachedSearchIndex:
     """Material's search index, fed cached entries for restored pages (the rest delegated)."""
 
@@ -100,7 +233,15 @@ class _CachedSearchIndex:
             self._index.entries.extend(record["search"])
             return
         before = len(self._index.entries)
-        self._index.add_entry_from_context(page)
+        lists = self._plugin.lists_in_content.pop(page.file.src_uri, None)
+        search = page.meta.get("search") or {}
+        if lists and not search.get("exclude"):
+            # As SearchIndex.add_entry_from_context, with the lists read item by item.
+            for section in _search_sections(page.content or "", lists):
+                if not section.is_excluded():
+                    self._index.create_entry_for_section(section, page.toc, page.url, page)
+        else:
+            self._index.add_entry_from_context(page)
         self._plugin.search_entries[page.file.src_uri] = self._index.entries[before:]
 
     def __getattr__(self, name: str) -> Any:
@@ -109,6 +250,8 @@ class _CachedSearchIndex:
 
 class BalisePlugin(BasePlugin):
     """Registered by build_site as `config.plugins["balise"]`; one instance per build."""
+
+    SET_LISTS_ASIDE = True  # tests switch it off to compare with MkDocs' own rendering
 
     def __init__(self, sources: Mapping[str, bytes], cache: build_cache.Cache | None) -> None:
         super().__init__()
@@ -128,6 +271,11 @@ class BalisePlugin(BasePlugin):
         self._next = 0  # the first source whose reading warnings are not yet replayed
         self._search: Any = None
         self._files: Files | None = None
+        self._lists: dict[str, list[tuple[str, str]]] = {}  # page -> (placeholder, items)
+        self._original: dict[str, str] = {}  # page -> its markdown, when lists were set aside
+        self.lists_in_content: dict[str, list[str]] = {}  # page -> its lists' items, in order
+        self.hoisting = self.SET_LISTS_ASIDE
+        self.safe = True  # every plugin's effect on a page is known (see SAFE_PLUGINS)
 
     @contextmanager
     def replaying(self) -> Iterator[None]:
@@ -148,10 +296,14 @@ class BalisePlugin(BasePlugin):
                 continue
             kind = f"{type(plugin).__module__}.{type(plugin).__qualname__}"
             if kind not in SAFE_PLUGINS:
-                self.caching = False
+                self.safe = self.caching = self.hoisting = False
             elif getattr(plugin, "search_index", None) is not None:
                 self._search = plugin
-        if self.caching and self._search is not None:
+        extensions = {
+            str(e).removeprefix("markdown.extensions.") for e in config.markdown_extensions
+        }
+        self.hoisting = self.hoisting and extensions <= _PLAIN_EXTENSIONS
+        if self.safe and self._search is not None:
             self._search.search_index = _CachedSearchIndex(self._search.search_index, self)
         if self.caching:
             settings = {
@@ -247,11 +399,50 @@ class BalisePlugin(BasePlugin):
     def on_page_markdown(
         self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str:
-        return "" if page.file.src_uri in self.restored else markdown
+        if page.file.src_uri in self.restored:
+            return ""
+        if not self.hoisting or "```" in markdown or "~~~" in markdown:
+            return markdown
+        return self._set_lists_aside(page.file.src_uri, markdown)
+
+    def _set_lists_aside(self, path: str, markdown: str) -> str:
+        """Replace each big list's items by a comment: Markdown and MkDocs would only parse
+        them to copy them unchanged (see _hoistable); on_page_content puts them back."""
+        parts: list[str] = []
+        position = 0
+        for start in _LIST_START.finditer(markdown):
+            begin = start.end()
+            end = markdown.find("</ol>", begin)
+            if begin < position or end < 0 or end - begin < 4096:
+                continue
+            inner = markdown[begin:end]
+            if "<ol" in inner or not _hoistable(inner):
+                continue
+            placeholder = f"<!--balise-list-{len(self._lists.get(path, ()))}-->"
+            self._lists.setdefault(path, []).append((placeholder, inner))
+            parts += [markdown[position:begin], placeholder]
+            position = end
+        if not parts:
+            return markdown
+        self._original[path] = markdown
+        return "".join([*parts, markdown[position:]])
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         self.replay.bucket = None
-        return html
+        path = page.file.src_uri
+        lists = self._lists.pop(path, None)
+        if lists is None:
+            return html
+        original = self._original.pop(path)
+        if all(html.count(placeholder) == 1 for placeholder, _ in lists):
+            for placeholder, inner in lists:
+                html = html.replace(placeholder, inner)
+            self.lists_in_content[path] = [inner for _, inner in lists]
+            return html
+        page.markdown = original  # never seen; render the page the ordinary way
+        page.render(config, files)
+        assert page.content is not None
+        return page.content
 
     def on_env(
         self, env: jinja2.Environment, *, config: MkDocsConfig, files: Files
@@ -293,6 +484,7 @@ class BalisePlugin(BasePlugin):
         path = page.file.src_uri
         record = self.restored.get(path)
         if record is None:
+            _prime_script_sources(output, page.content or "")
             return output
         _replay(record["build_warnings"])
         _link(self.blobs[path], Path(page.file.abs_dest_path))
@@ -330,6 +522,25 @@ class BalisePlugin(BasePlugin):
                     "stat": [stat.st_size, stat.st_mtime_ns],
                 },
             )
+
+
+def _prime_script_sources(output: str, content: str) -> None:
+    """The page's inline scripts for the security headers, without parsing its content.
+
+    Inert content (see _SIMPLE_TAG) holds no script and leaves a parser as it found it, so
+    the scripts of the page are those of the page without it, which is all theme markup.
+    """
+    from balise.render.headers import _script_sources
+
+    if len(content) < 4096 or output.count(content) != 1 or not inert(content):
+        return
+    before, after = output.split(content)
+    lowered = before.lower()
+    for opening, closing in (("<script", "</script"), ("<style", "</style"), ("<!--", "-->")):
+        if lowered.count(opening) != lowered.count(closing):
+            return
+    written = output.encode("utf-8", errors="xmlcharrefreplace")  # as MkDocs writes it
+    _script_sources.prime(_script_sources(before + after), written)
 
 
 def _json_values(value: Any) -> Any:

@@ -6,6 +6,8 @@ digest comes from the build cache without rendering, and MkDocs may then restore
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import pickle
 import re
 from collections.abc import Iterator, Mapping
@@ -47,6 +49,40 @@ def _facts(text: bytes) -> list[object]:
     return [cache.digest(text), has_links(text), front.group(0).decode() if front else ""]
 
 
+class Fingerprints:
+    """Digests of view values; a dataclass shared by many pages (a statement's link) is
+    pickled once and then stands in the pages' pickles as its digest."""
+
+    def __init__(self) -> None:
+        self._known: dict[int, tuple[object, str]] = {}  # id -> (the value, kept alive; digest)
+
+    def digest(self, value: object) -> str:
+        buffer = io.BytesIO()
+        _Pickler(buffer, self).dump(value)
+        return cache.digest(buffer.getvalue())
+
+    def reference(self, value: object) -> str | None:
+        if not dataclasses.is_dataclass(value) or isinstance(value, type):
+            return None
+        found = self._known.get(id(value))
+        if found is None:
+            found = self._known[id(value)] = (value, self.digest(value))
+        return found[1]
+
+
+class _Pickler(pickle.Pickler):
+    def __init__(self, buffer: io.BytesIO, fingerprints: Fingerprints) -> None:
+        super().__init__(buffer, protocol=5)
+        self._fingerprints = fingerprints
+        self._top = True
+
+    def persistent_id(self, obj: object) -> str | None:
+        if self._top:  # the value itself is pickled; what it holds is referenced
+            self._top = False
+            return None
+        return self._fingerprints.reference(obj)
+
+
 class PageSources(Mapping[str, bytes]):
     """`{source path: markdown bytes}` for every human page, rendered on first access."""
 
@@ -56,6 +92,7 @@ class PageSources(Mapping[str, bytes]):
         self._templates = templates
         self._texts: dict[str, bytes] = {}
         self._keys: dict[str, str | None] = {}
+        self._fingerprints = Fingerprints()
 
     def __getitem__(self, path: str) -> bytes:
         text = self._texts.get(path)
@@ -77,7 +114,7 @@ class PageSources(Mapping[str, bytes]):
     def _key(self, path: str) -> str | None:
         if path not in self._keys:
             try:
-                view = pickle.dumps(self._pages[path], protocol=5)
+                view = self._fingerprints.digest(self._pages[path])
             except (pickle.PicklingError, TypeError, AttributeError):
                 self._keys[path] = None  # not a plain value: never cached, always rendered
             else:

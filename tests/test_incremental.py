@@ -1,0 +1,208 @@
+"""Incremental builds: with a warm cache, the site is byte for byte the one a cold build makes."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from conftest import DATA, ROOT, TINY_NOW, tree_bytes
+
+from balise import cache
+from balise.build import build, check
+from balise.render.feeds import render_feeds, render_feeds_plainly
+from balise.timeline import snapshot
+
+sys.path.insert(0, str(ROOT / "bench"))
+import corpus  # the benchmark's generator: a realistic repository in a second
+
+DEMO_NOW = datetime.fromisoformat("2024-10-07T12:00:00+02:00")
+NEW_STATEMENT = """\
+---
+title: "Point de situation : la messagerie refonctionne"
+date: 2024-10-06T18:00:00+02:00
+incident: attaque
+status:
+  beta: dégradé
+---
+La messagerie refonctionne à la [clinique Beta](2024-10-05-alerte.md).
+
+- Les rendez-vous sont maintenus.
+"""
+
+
+def cold_and_warm(repo: Path, tmp_path: Path, now: datetime, change) -> tuple[Path, Path]:
+    """Build with a cache, apply `change`, build again with it and once more without."""
+    warm, cold = tmp_path / "warm", tmp_path / "cold"
+    store = repo / cache.CACHE_DIR
+    first = build(repo, warm, now, cache=store)
+    assert first.ok, first.problems
+    change(repo)
+    again = build(repo, warm, now, cache=store)
+    reference = build(repo, cold, now)
+    assert again.ok and reference.ok, (again.problems, reference.problems)
+    assert again.problems == reference.problems
+    assert again.mkdocs_warnings == reference.mkdocs_warnings
+    return warm, cold
+
+
+def assert_same_site(left: Path, right: Path) -> None:
+    a, b = tree_bytes(left), tree_bytes(right)
+    assert sorted(a) == sorted(b)
+    assert [path for path in a if a[path] != b[path]] == []
+
+
+def add_statement(repo: Path) -> None:
+    (repo / "statements/2024/2024-10-06-messagerie.md").write_text(NEW_STATEMENT)
+
+
+def test_adding_a_statement_rebuilds_to_the_bytes_of_a_cold_build(
+    tiny: Path, tmp_path: Path
+) -> None:
+    warm, cold = cold_and_warm(tiny, tmp_path, TINY_NOW, add_statement)
+    assert_same_site(warm, cold)
+    assert (warm / "communiques/2024-10-06-messagerie.html").is_file()
+
+
+def test_unchanged_pages_are_restored_from_the_cache_not_rebuilt(
+    tiny: Path, tmp_path: Path
+) -> None:
+    warm, _ = cold_and_warm(tiny, tmp_path, TINY_NOW, add_statement)
+    # A restored page is a link to its cached copy; a rebuilt one is a new file.
+    untouched = warm / "communiques/2024-10-07-info.html"
+    changed = warm / "communiques/2024-10-06-messagerie.html"
+    assert untouched.stat().st_nlink >= 2
+    assert changed.stat().st_nlink == 2  # written by MkDocs, then linked into the cache
+    blobs = {p.stat().st_ino for p in (tiny / cache.CACHE_DIR).rglob("pages/*")}
+    assert untouched.stat().st_ino in blobs
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(
+            lambda repo: (repo / "statements/2024/2024-10-07-info.md").unlink(), id="removal"
+        ),
+        pytest.param(
+            lambda repo: _replace(repo / "establishments.yml", "Clinique Alpha", "Clinique Alfa"),
+            id="registry",
+        ),
+        pytest.param(
+            lambda repo: _replace(repo / "mkdocs.yml", "Groupe Test", "Groupe Essai"), id="mkdocs"
+        ),
+        pytest.param(
+            lambda repo: _write(repo / "templates/pages/notice.html", "<p>Essai</p>\n"),
+            id="template",
+        ),
+        pytest.param(
+            lambda repo: _replace(
+                repo / "statements/2024/2024-10-05-alerte.md", "Alpha", "Alpha (Rennes)"
+            ),
+            id="edit",
+        ),
+    ],
+)
+def test_any_change_of_the_sources_rebuilds_to_the_bytes_of_a_cold_build(
+    tiny: Path, tmp_path: Path, change
+) -> None:
+    warm, cold = cold_and_warm(tiny, tmp_path, TINY_NOW, change)
+    assert_same_site(warm, cold)
+
+
+def test_a_later_now_rebuilds_to_the_bytes_of_a_cold_build(tiny: Path, tmp_path: Path) -> None:
+    store = tiny / cache.CACHE_DIR
+    assert build(tiny, tmp_path / "warm", TINY_NOW, cache=store).ok
+    later = datetime.fromisoformat("2024-10-20T12:00:00+02:00")
+    assert build(tiny, tmp_path / "warm", later, cache=store).ok
+    assert build(tiny, tmp_path / "cold", later).ok
+    assert_same_site(tmp_path / "warm", tmp_path / "cold")
+
+
+def test_a_published_page_edited_in_place_is_not_restored(tiny: Path, tmp_path: Path) -> None:
+    def vandalise(repo: Path) -> None:
+        page = tmp_path / "warm/communiques/2024-10-07-info.html"
+        with page.open("ab") as stream:  # in place: the cache's copy is the same file
+            stream.write(b"<!-- edited -->")
+
+    warm, cold = cold_and_warm(tiny, tmp_path, TINY_NOW, vandalise)
+    assert_same_site(warm, cold)
+
+
+def test_a_damaged_cache_only_costs_time(tiny: Path, tmp_path: Path) -> None:
+    def damage(repo: Path) -> None:
+        for table in (repo / cache.CACHE_DIR).rglob("*.json"):
+            table.write_text("{not json")
+
+    warm, cold = cold_and_warm(tiny, tmp_path, TINY_NOW, damage)
+    assert_same_site(warm, cold)
+
+
+def test_the_demo_with_its_template_override_rebuilds_identically(tmp_path: Path) -> None:
+    repo = tmp_path / "demo"
+    repo.mkdir()
+    for name in ("establishments.yml", "mkdocs.yml", "statements", "templates"):
+        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy
+        copy(ROOT / name, repo / name)
+
+    def follow_up(repo: Path) -> None:
+        (repo / "statements/2024-10/2024-10-07-point.md").write_text(
+            "---\ntitle: Point du 7 octobre\ndate: 2024-10-07T09:00:00+02:00\n"
+            "status:\n  la-sagesse: interrompu\n---\nToujours en mode dégradé.\n"
+        )
+
+    warm, cold = cold_and_warm(repo, tmp_path, DEMO_NOW, follow_up)
+    assert_same_site(warm, cold)
+
+
+def test_the_cache_keeps_only_what_the_last_build_used(tiny: Path, tmp_path: Path) -> None:
+    store = tiny / cache.CACHE_DIR
+    assert build(tiny, tmp_path / "site", TINY_NOW, cache=store).ok
+    pages = len(list(store.rglob("pages/*")))
+    (tiny / "statements/2024/2024-10-07-info.md").unlink()
+    assert build(tiny, tmp_path / "site", TINY_NOW, cache=store).ok
+    assert len(list(store.rglob("pages/*"))) < pages
+    assert len([p for p in store.iterdir() if p.is_dir()]) == 1  # one code version
+
+
+def test_without_a_cache_nothing_is_written_in_the_repository(tiny: Path, tmp_path: Path) -> None:
+    assert build(tiny, tmp_path / "site", TINY_NOW).ok
+    assert not (tiny / cache.CACHE_DIR).exists()
+
+
+def test_the_cache_folder_is_ignored_by_git() -> None:
+    assert ".balise-cache/" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+@pytest.mark.parametrize(
+    ("repo", "now"),
+    [(DATA / "tiny", TINY_NOW), (ROOT, DEMO_NOW)],
+    ids=["tiny", "demo"],
+)
+def test_feeds_assembled_from_entries_equal_feedgen_whole_feeds(repo: Path, now: datetime) -> None:
+    repository = check(repo).repository
+    assert repository is not None
+    snap = snapshot(repository, now)
+    with cache.session(None):
+        assert render_feeds(repository, snap) == render_feeds_plainly(repository, snap)
+
+
+def test_feeds_of_a_large_generated_repository_equal_feedgen_whole_feeds(tmp_path: Path) -> None:
+    repo = corpus.generate(tmp_path / "repo", statements=60, establishment_count=6).root
+    repository = check(repo).repository
+    assert repository is not None
+    snap = snapshot(repository, datetime.fromisoformat(corpus.NOW))
+    with cache.session(None):
+        assert render_feeds(repository, snap) == render_feeds_plainly(repository, snap)
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
