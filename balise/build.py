@@ -13,6 +13,7 @@ from pathlib import Path
 import jinja2
 
 from balise import cache as build_cache
+from balise import prefetch
 from balise.errors import Problem
 from balise.guards import warnings as guard_warnings
 from balise.load import load_repository
@@ -61,7 +62,9 @@ def check(
     clock: datetime | None = None,
 ) -> Outcome:
     """Load and validate every source; with NOW, add the guard-rail warnings. Writes nothing."""
-    validated = validate_repository(load_repository(root))
+    raw = load_repository(root)
+    prefetch.bodies(raw.statements)  # markdown for bodies no build has seen, on two cores
+    validated = validate_repository(raw)
     problems = validated.problems
     if validated.repository is not None:
         from balise.social.post import social_problems  # posts that cannot fit (CONTRACT §8)
@@ -149,15 +152,18 @@ def _build(
             return Outcome((*checked.problems, problem), repository)
         with staging(out) as scratch:
             try:
-                site_dir, warnings = build_site(
+                site_dir, warnings, scripts = build_site(
                     root / "mkdocs.yml", sources, navigation(pages), scratch, now
                 )
             except SiteConfigError as error:
                 refused = tuple(Problem("mkdocs.yml", 1, message) for message in error.messages)
                 return Outcome((*checked.problems, *refused), repository)
             write_tree(site_dir, outputs)
-            # The CSP allows the theme's inline scripts by hash: computed from the built pages.
-            write_tree(site_dir, render_headers(read_files(site_dir, "*.html")))
+            # The CSP allows the theme's inline scripts by hash: computed from the built pages
+            # (MkDocs' pages already read by Balise's plugin; the others, such as 404.html).
+            others = read_files(site_dir, "*.html", skip=scripts)
+            also = {source for sources in scripts.values() for source in sources}
+            write_tree(site_dir, render_headers(others, also=also))
             digest = tree_digest(site_dir)
             built = stamp(state, now, digest, strict=strict, warnings=warned)
             write_tree(site_dir, {STAMP_FILE: built})

@@ -11,16 +11,22 @@ import functools
 import hashlib
 import json
 import os
+import pickle
 import shutil
+import sqlite3
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 CACHE_DIR = ".balise-cache"
+TABLES = "tables.sqlite"
+_PARALLEL_MIN = 64  # fewer calls: forking a worker costs more than it saves
 PACKAGE = Path(__file__).resolve().parent
 # The libraries whose output ends up in the site: a new version means new bytes.
 _LIBRARIES = ("mkdocs", "material", "markdown", "jinja2", "nh3", "yaml", "babel", "lxml.etree")
@@ -54,57 +60,122 @@ def code_digest() -> str:
 
 
 class Cache:
-    """Tables of small JSON values and folders of blobs, by kind; memory-only without a folder.
+    """Tables of JSON values and folders of blobs, by kind; memory-only without a folder.
 
-    What a build uses (reads or writes) is kept when it closes; everything else is dropped,
-    so the cache holds one build's worth of entries and never grows without bound.
+    Tables live in one SQLite file (read entry by entry, so memory follows what a build
+    uses, not what the cache holds). What a build uses (reads or writes) is kept when it
+    closes and everything else is dropped: the cache holds one build's worth of entries.
     """
+
+    _BATCH = 2000  # entries written at a time
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder / code_digest() if folder is not None else None
         self._parent = folder
-        self._tables: dict[str, dict[str, Any]] = {}
-        self._used: dict[str, dict[str, Any]] = {}
-        self._changed: set[str] = set()
+        self._memory: dict[str, dict[str, Any]] = {}  # memory-only and transient kinds
         self._transient: set[str] = set()  # kinds kept in memory for this build only
+        self._db: sqlite3.Connection | None = None
+        self._pending: list[tuple[str, str, str]] = []  # puts not yet written
+        self._unwritten: dict[tuple[str, str], Any] = {}  # their values, until written
+        self._hits: list[tuple[str, str]] = []  # gets to mark as used
         self._blobs_used: dict[str, set[str]] = {}
+        self._read_only = False
 
     # --- tables -------------------------------------------------------------------------
 
     def load(self) -> None:
-        """Read every table of the folder: the only read of tables, at the start of a build."""
+        """Open the tables (at the start of a build; a damaged file is started afresh)."""
         if self.folder is None:
             return
-        with suppress(OSError):
-            for entry in os.scandir(self.folder):
-                if entry.name.endswith(".json") and entry.is_file():
-                    with suppress(OSError, ValueError):
-                        loaded = json.loads(Path(entry.path).read_text("utf-8"))
-                        if isinstance(loaded, dict):
-                            self._tables[entry.name.removesuffix(".json")] = loaded
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._db = self._open(self.folder / TABLES)
+        except (OSError, sqlite3.Error):
+            with suppress(OSError):
+                os.unlink(self.folder / TABLES)
+            try:
+                self._db = self._open(self.folder / TABLES)
+            except (OSError, sqlite3.Error):
+                self._db = None  # no cache this time: only slower
 
-    def _table(self, kind: str) -> dict[str, Any]:
-        table = self._tables.get(kind)
-        if table is None:
-            table = self._tables[kind] = {}
-        if kind not in self._used:
-            self._used[kind] = {}
-        return table
+    def for_worker(self) -> Cache:
+        """This cache as a forked worker may use it: what the parent holds in memory, the
+        tables read through its own connection (a connection must not cross a fork), no
+        writes (the parent records what the worker sends back)."""
+        worker = Cache(None)
+        worker._memory = self._memory
+        worker._transient = self._transient
+        if self.folder is not None and self._db is not None:
+            with suppress(OSError, sqlite3.Error):
+                worker._db = sqlite3.connect(
+                    f"file:{self.folder / TABLES}?mode=ro", uri=True, timeout=60
+                )
+                worker._read_only = True
+        return worker
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path, timeout=60, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS entry (kind TEXT, key TEXT, value TEXT, used INTEGER,"
+            " PRIMARY KEY (kind, key)) WITHOUT ROWID"
+        )
+        return db
 
     def get(self, kind: str, key: str) -> Any | None:
         """The value stored under key, or None."""
-        value = self._table(kind).get(key)
-        if value is not None:
-            self._used[kind][key] = value
+        found = self._memory.get(kind, {}).get(key)
+        if found is not None or self._db is None or kind in self._transient:
+            return found
+        found = self._unwritten.get((kind, key))
+        if found is not None:
+            return found
+        try:
+            row = self._db.execute(
+                "SELECT value FROM entry WHERE kind = ? AND key = ?", (kind, key)
+            ).fetchone()
+        except sqlite3.Error:
+            return None
+        if row is None:
+            return None
+        try:
+            value = json.loads(row[0])
+        except ValueError:
+            return None
+        self._hits.append((kind, key))
         return value
 
     def put(self, kind: str, key: str, value: Any, *, persist: bool = True) -> None:
         """Store a value (not None) under key; JSON-serialisable when it persists."""
         if not persist:
             self._transient.add(kind)
-        self._table(kind)[key] = value
-        self._used[kind][key] = value
-        self._changed.add(kind)
+        if self._db is None or not persist or self._read_only:
+            self._memory.setdefault(kind, {})[key] = value
+            return
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        self._pending.append((kind, key, text))
+        self._unwritten[(kind, key)] = value
+        if len(self._pending) >= self._BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._db is None:
+            return
+        try:
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO entry (kind, key, value, used) VALUES (?, ?, ?, 1)",
+                    self._pending,
+                )
+                self._db.executemany(
+                    "UPDATE entry SET used = 1 WHERE kind = ? AND key = ?", self._hits
+                )
+        except sqlite3.Error:
+            pass  # not written: the next build computes it again
+        self._pending, self._hits = [], []
+        self._unwritten.clear()
 
     # --- blobs --------------------------------------------------------------------------
 
@@ -144,14 +215,18 @@ class Cache:
         """Keep exactly what this build used; drop older code versions' folders."""
         if self.folder is None:
             return
+        self._flush()
+        if self._db is not None:
+            try:
+                with self._db:
+                    self._db.execute("BEGIN")
+                    self._db.execute("DELETE FROM entry WHERE used = 0")
+                    self._db.execute("UPDATE entry SET used = 0")
+            except sqlite3.Error:
+                pass
+            self._db.close()
+            self._db = None
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            for kind, used in self._used.items():
-                if kind in self._transient:
-                    continue
-                if kind in self._changed or len(used) != len(self._tables[kind]):
-                    text = json.dumps(used, ensure_ascii=False, separators=(",", ":"))
-                    _write_atomic(self.folder / f"{kind}.json", text.encode("utf-8"))
             for kind, keys in self._blobs_used.items():
                 with suppress(OSError):
                     for entry in os.scandir(self.folder / kind):
@@ -236,7 +311,91 @@ def memoized(
             if cache is not None:
                 cache.put(kind, digest(*args), encode(result), persist=persist)
 
+        def missing(cache: Cache, *args: str | bytes) -> bool:
+            return cache.get(kind, digest(*args)) is None
+
+        def record(cache: Cache, stored: Any, *args: str | bytes) -> None:
+            cache.put(kind, digest(*args), stored, persist=persist)
+
+        def key(*args: str | bytes) -> str:
+            return digest(*args)
+
+        def stored(cache: Cache, key: str) -> Any | None:
+            return cache.get(kind, key)
+
+        def record_key(cache: Cache, key: str, value: Any) -> None:
+            cache.put(kind, key, value, persist=persist)
+
         wrapper.prime = prime  # type: ignore[attr-defined]
+        wrapper.memo = _Memo(  # type: ignore[attr-defined]
+            missing, record, lambda *args: encode(wrapper(*args)), key, stored, record_key
+        )
         return wrapper
 
     return decorate
+
+
+@dataclass(frozen=True)
+class _Memo:
+    missing: Callable[..., bool]  # (cache, *args): not in the cache yet
+    record: Callable[..., None]  # (cache, stored value, *args)
+    compute: Callable[..., Any]  # (*args): the stored (encoded) value
+    key: Callable[..., str]  # (*args): the key of the call
+    stored: Callable[..., Any]  # (cache, key): the stored value, or None
+    record_key: Callable[..., None]  # (cache, key, stored value)
+
+
+def prefetch(calls: Iterable[tuple[Callable[..., Any], tuple[str | bytes, ...]]]) -> None:
+    """Compute memoized functions for many arguments ahead, on two cores: what a build
+    then asks for is found in the cache. A no-op without a build or enough work."""
+    cache = _active.get()
+    if cache is None:
+        return
+    todo = {(id(f), args): (f.memo, args) for f, args in calls if f.memo.missing(cache, *args)}
+    if len(todo) < _PARALLEL_MIN:
+        return
+    pending = list(todo.values())
+    results = parallel_map(lambda call: call[0].compute(*call[1]), pending)
+    for (memo, args), stored in zip(pending[1::2], results[1::2], strict=True):
+        memo.record(cache, stored, *args)  # the worker's; the parent's are recorded already
+
+
+def parallel_map(function: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    """[function(item) for item in items], on two cores when it pays (a forked worker).
+
+    The worker computes every other item and sends the results back pickled through a pipe;
+    if it fails, the parent computes them itself. `function` must be pure: the worker's
+    other effects are lost, and it never touches the parent's cache database.
+    """
+    if (
+        len(items) < _PARALLEL_MIN
+        or (os.cpu_count() or 1) < 2
+        or not hasattr(os, "fork")
+        or threading.active_count() > 1  # forking a threaded process can deadlock the child
+    ):
+        return [function(item) for item in items]
+    theirs = items[1::2]
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker: compute, send, and leave without running anything else
+        status = 1
+        try:
+            os.close(read_end)
+            parent = _active.get()
+            _active.set(parent.for_worker() if parent is not None else None)
+            with os.fdopen(write_end, "wb") as stream:
+                pickle.dump([function(item) for item in theirs], stream, protocol=5)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    mine = [function(item) for item in items[0::2]]
+    with os.fdopen(read_end, "rb") as stream:
+        data = stream.read()
+    _, status = os.waitpid(pid, 0)
+    sent = pickle.loads(data) if status == 0 and data else None  # our own child's pickle
+    if sent is None or len(sent) != len(theirs):
+        sent = [function(item) for item in theirs]
+    results: list[Any] = [None] * len(items)
+    results[0::2], results[1::2] = mine, sent
+    return results

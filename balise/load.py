@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from balise.cache import memoized
+from balise.cache import memoized, prefetch
 from balise.errors import Problem
 
 ESTABLISHMENTS_FILE = "establishments.yml"
@@ -557,9 +557,19 @@ def load_repository(root: Path) -> RawRepository:
         problems,
         "a status repository has mkdocs.yml at its root, with site_name and site_url",
     )
-    statements = []
+    texts: list[tuple[str, str | None, list[Problem]]] = []
     for path, file in _statement_files(root, problems):
-        statement = load_statement(file, path, problems)
+        unreadable: list[Problem] = []
+        texts.append((path, _read_text(file, path, unreadable), unreadable))
+    # YAML is slow to read: front matters not read by an earlier build, on two cores at once.
+    prefetch((_statement_record, (text, path)) for path, text, _ in texts if text is not None)
+    statements = []
+    for path, text, unreadable in texts:
+        problems.extend(unreadable)
+        if text is None:
+            continue
+        statement, met = _parse_statement(text, path)
+        problems.extend(met)
         if statement is not None:
             statements.append(statement)
     return RawRepository(

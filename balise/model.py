@@ -99,7 +99,9 @@ class StatementType(Enum):
 
     @property
     def label(self) -> str:
-        return "Communiqué de presse" if self is StatementType.PRESS_RELEASE else "Point de situation"
+        return (
+            "Communiqué de presse" if self is StatementType.PRESS_RELEASE else "Point de situation"
+        )
 
 
 @dataclass(frozen=True)

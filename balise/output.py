@@ -9,7 +9,7 @@ import fcntl
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path, PurePosixPath
 
@@ -49,18 +49,19 @@ def inside(root: Path, relative: str) -> Path:
 
 def write_tree(root: Path, tree: Mapping[str, bytes], *, overwrite: bool = False) -> None:
     """Write `{relative path: bytes}` under root; an existing file is refused unless overwrite."""
-    for relative, content in sorted(tree.items()):
+    for relative in sorted(tree):
         target = inside(root, relative)
         if not overwrite and target.exists():
             raise FileExistsError(f"two outputs want {relative}")
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content)
+        target.write_bytes(tree[relative])  # read here: a lazy tree makes one file at a time
 
 
-def read_files(root: Path, pattern: str) -> Iterator[bytes]:
-    """The bytes of every file under root matching a glob pattern, in path order."""
+def read_files(root: Path, pattern: str, skip: Container[str] = ()) -> Iterator[bytes]:
+    """The bytes of every file under root matching a glob pattern, in path order; `skip`
+    names files (paths relative to root) not to read."""
     for path in sorted(root.rglob(pattern)):
-        if path.is_file():
+        if path.is_file() and path.relative_to(root).as_posix() not in skip:
             yield path.read_bytes()
 
 

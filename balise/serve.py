@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from balise.build import Outcome, build
+from balise.cache import CACHE_DIR
 from balise.errors import report
 
 WATCHED = ("establishments.yml", "mkdocs.yml", "statements", "templates")
@@ -71,7 +72,8 @@ class Preview:
 
     def rebuild(self) -> Outcome:
         started = time.monotonic()
-        outcome = build(self.root, self.out, self.now())
+        # The build cache makes a rebuild after one edit a matter of the pages it changes.
+        outcome = build(self.root, self.out, self.now(), cache=self.root / CACHE_DIR)
         if outcome.problems:
             print(report(outcome.problems), file=sys.stderr)
         if outcome.ok:

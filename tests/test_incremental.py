@@ -132,8 +132,8 @@ def test_a_published_page_edited_in_place_is_not_restored(tiny: Path, tmp_path: 
 
 def test_a_damaged_cache_only_costs_time(tiny: Path, tmp_path: Path) -> None:
     def damage(repo: Path) -> None:
-        for table in (repo / cache.CACHE_DIR).rglob("*.json"):
-            table.write_text("{not json")
+        for table in (repo / cache.CACHE_DIR).rglob(cache.TABLES + "*"):
+            table.write_bytes(b"not a database" * 100)
 
     warm, cold = cold_and_warm(tiny, tmp_path, TINY_NOW, damage)
     assert_same_site(warm, cold)
@@ -195,6 +195,34 @@ def test_feeds_of_a_large_generated_repository_equal_feedgen_whole_feeds(tmp_pat
     snap = snapshot(repository, datetime.fromisoformat(corpus.NOW))
     with cache.session(None):
         assert render_feeds(repository, snap) == render_feeds_plainly(repository, snap)
+
+
+EDGE_CASES = {
+    "code-with-tab": "```\nun\tdeux\n```\n\nFin.\n",
+    "fence-in-code": "    ```\n    pas une clôture\n\nTexte.\n",
+    "raw-html": 'Avant <span id="ancre" onclick="x()">ici</span>.\n\n<!-- note -->\n',
+    "headings": "# Titre\n\n## Sous-titre\n\n" + "Un long paragraphe. " * 80 + "\n",
+    "spaces": "Ligne\n   \nAutre ligne " + "avec du texte " * 100 + "\n",
+}
+
+
+def test_parts_set_aside_from_markdown_change_no_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Big lists and bodies skip Markdown's parsing; the site must not notice."""
+    from balise.render.mkdocs_plugin import BalisePlugin
+
+    repo = corpus.generate(tmp_path / "repo", statements=80, establishment_count=6).root
+    for name, body in EDGE_CASES.items():
+        (repo / f"statements/2023-06/2023-06-15-{name}.md").write_text(
+            f'---\ntitle: "Cas {name}"\ndate: 2023-06-15T10:00:00+02:00\n'
+            f"status:\n  etab-001: dégradé\n---\n{body}"
+        )
+    now = datetime.fromisoformat(corpus.NOW)
+    assert build(repo, tmp_path / "aside", now).ok
+    monkeypatch.setattr(BalisePlugin, "SET_ASIDE", False)
+    assert build(repo, tmp_path / "plain", now).ok
+    assert_same_site(tmp_path / "aside", tmp_path / "plain")
 
 
 def _replace(path: Path, old: str, new: str) -> None:

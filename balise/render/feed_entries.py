@@ -8,7 +8,7 @@ its inputs, and every feed is its own head, the entries it holds, and its tail.
 from __future__ import annotations
 
 import pickle
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from balise import cache, views
 from balise.model import Statement
@@ -39,9 +39,9 @@ def split(xml: bytes, tag: bytes) -> tuple[bytes, list[bytes], bytes]:
     return xml[:head_end], chunks, xml[position:]
 
 
-def _key(media_type: str, inputs: tuple[object, ...]) -> str | None:
+def _key(inputs: tuple[object, ...]) -> str | None:
     try:
-        return cache.digest(media_type, pickle.dumps(inputs, protocol=5))
+        return cache.digest(pickle.dumps(inputs, protocol=5))
     except (pickle.PicklingError, TypeError, AttributeError):
         return None
 
@@ -55,13 +55,20 @@ def _entries(
     """(media type, statement id) -> that statement's entry, from the cache or serialised now."""
     store = cache.active()
     found: dict[tuple[str, str], bytes] = {}
+    inputs_keys: dict[str, str | None] = {}
     for media_type, (channel, feed) in feed_of.items():
         wanted: dict[str, Statement] = {}
         for c in channels:
             if any(f.media_type == media_type for f in c.feeds):
                 for statement in c.statements:
                     wanted.setdefault(statement.id, statement)
-        keys = {sid: _key(media_type, inputs(s)) for sid, s in wanted.items()}
+        for sid, statement in wanted.items():
+            if sid not in inputs_keys:
+                inputs_keys[sid] = _key(inputs(statement))
+        keys = {
+            sid: None if inputs_keys[sid] is None else cache.digest(media_type, inputs_keys[sid])
+            for sid in wanted
+        }
         missing = []
         for sid, statement in wanted.items():
             key = keys[sid]
@@ -86,31 +93,51 @@ def assemble(
     channels: Iterable[views.Channel],
     serialize: Serialize,
     inputs: Callable[[Statement], tuple[object, ...]],
-) -> dict[str, bytes]:
+) -> FeedFiles:
     """`{feed path: bytes}` for every feed of the channels, equal to serialising each whole.
 
     `serialize` builds one feed (with only some entries when asked); `inputs` gives everything
     an entry is made of (feeds.entry_inputs), the key of its cached XML.
     """
-    channels = tuple(channels)
-    feed_of: dict[str, tuple[views.Channel, views.Feed]] = {}
-    for channel in channels:
-        for feed in channel.feeds:
-            feed_of.setdefault(feed.media_type, (channel, feed))
-    entries = _entries(channels, feed_of, serialize, inputs)
-    out: dict[str, bytes] = {}
-    for channel in channels:
-        for feed in channel.feeds:
-            if not channel.statements:
-                out[feed.path] = serialize(channel, feed, None)
-                continue
-            # The feed's own fields with one entry; the entries themselves from `entries`.
-            head, first, tail = split(
-                serialize(channel, feed, channel.statements[:1]), _TAGS[feed.media_type]
-            )
-            if len(first) != 1 or first[0] != entries[(feed.media_type, channel.statements[0].id)]:
-                out[feed.path] = serialize(channel, feed, None)  # never seen; but never wrong
-                continue
-            body = b"".join(entries[(feed.media_type, s.id)] for s in channel.statements)
-            out[feed.path] = head + body + tail
-    return out
+    return FeedFiles(tuple(channels), serialize, inputs)
+
+
+class FeedFiles(Mapping[str, bytes]):
+    """The feeds, each put together when read: one feed in memory at a time, not all."""
+
+    def __init__(
+        self,
+        channels: tuple[views.Channel, ...],
+        serialize: Serialize,
+        inputs: Callable[[Statement], tuple[object, ...]],
+    ) -> None:
+        self._channels = channels
+        self._serialize = serialize
+        self._inputs = inputs
+        self._feeds = {feed.path: (channel, feed) for channel in channels for feed in channel.feeds}
+        self._entries: dict[tuple[str, str], bytes] | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._feeds)
+
+    def __len__(self) -> int:
+        return len(self._feeds)
+
+    def __getitem__(self, path: str) -> bytes:
+        channel, feed = self._feeds[path]
+        serialize = self._serialize
+        if not channel.statements:
+            return serialize(channel, feed, None)
+        if self._entries is None:
+            feed_of: dict[str, tuple[views.Channel, views.Feed]] = {}
+            for c, f in self._feeds.values():
+                feed_of.setdefault(f.media_type, (c, f))
+            self._entries = _entries(self._channels, feed_of, serialize, self._inputs)
+        entries = self._entries
+        # The feed's own fields with one entry; the entries themselves from `entries`.
+        head, first, tail = split(
+            serialize(channel, feed, channel.statements[:1]), _TAGS[feed.media_type]
+        )
+        if len(first) != 1 or first[0] != entries[(feed.media_type, channel.statements[0].id)]:
+            return serialize(channel, feed, None)  # never seen; but never wrong
+        return head + b"".join(entries[(feed.media_type, s.id)] for s in channel.statements) + tail

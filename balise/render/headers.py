@@ -119,9 +119,10 @@ def _script_sources(page: bytes | str) -> list[str]:
     return [script_hash(s) for s in inline_code(page).scripts]
 
 
-def render_headers(pages: Iterable[bytes | str]) -> dict[str, bytes]:
-    """`_headers` and the nginx snippet, with the hashes of every inline script of the pages."""
-    hashes = {source for page in pages for source in _script_sources(page)}
+def render_headers(pages: Iterable[bytes | str], also: Iterable[str] = ()) -> dict[str, bytes]:
+    """`_headers` and the nginx snippet, with the hashes of every inline script of the pages
+    (and `also`: the CSP sources of pages already read, e.g. by the build's MkDocs plugin)."""
+    hashes = {source for page in pages for source in _script_sources(page)} | set(also)
     headers = security_headers(content_security_policy(hashes))
     netlify = ["# Balise: security headers (generated at build time; do not edit)", "/*"]
     netlify += [f"  {name}: {value}" for name, value in headers]

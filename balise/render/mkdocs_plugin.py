@@ -12,10 +12,11 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import jinja2
 from mkdocs.config.defaults import MkDocsConfig
@@ -30,7 +31,8 @@ from balise.render.sources import PageSources
 
 RESTORED_TEMPLATE = "balise-restored.html"  # renders nothing: the output comes from the cache
 PAGES = "pages"  # blobs: whole output pages, by output key
-RECORDS = "page-records"  # what else a page left behind: search entries, anchors, warnings
+RECORDS = "page-records"  # what else a page left behind: anchors, warnings, its file's stat
+SEARCH = "page-search"  # a page's search index entries, as the index's JSON text
 # Plugins whose effect on a page is known (it depends on the page's own inputs only). Any other
 # plugin (blog, tags, git dates...) may make a page depend on others: pages are then all built.
 SAFE_PLUGINS = ("material.plugins.search.plugin.SearchPlugin",)
@@ -38,10 +40,15 @@ SAFE_PLUGINS = ("material.plugins.search.plugin.SearchPlugin",)
 _OWN_META = ("title", "description", "balise_feeds", "hide", "template", "search")
 
 
-# Markdown extensions whose preprocessors leave a list of statements alone (see _Lists).
+# Markdown extensions whose preprocessors leave raw HTML alone (see _set_aside).
 _PLAIN_EXTENSIONS = frozenset({"toc", "tables", "fenced_code", "sane_lists"})
-# The big lists of statement links Balise's templates write (history, establishment, incident).
-_LIST_START = re.compile(r'(?:^|(?<=\n))<ol class="balise-statements"[^<>\n]*>\n')
+# What Balise's templates write in quantity: lists of statements (history, establishment and
+# incident pages) and a statement's body, each between a start tag and its end tag.
+_ASIDE = re.compile(
+    r'(?:^|(?<=\n))(?:<ol class="balise-statements"[^<>\n]*>|<div class="balise-body">)\n'
+)
+_ASIDE_END = {"<ol": "</ol>", "<di": "</div>"}
+_ASIDE_MIN = 1024  # below, setting a part aside costs more than it saves
 # Markup that every HTML parser reads alike and that changes no parser's state: text, and
 # simple tags whose attributes are double-quoted, no script, style, comment or event handler.
 _SIMPLE_TAG = (
@@ -77,20 +84,21 @@ def _well_nested(html: str) -> bool:
     return not stack
 
 
-def _hoistable(inner: str) -> bool:
-    """A list's items that Markdown would copy into the page unchanged, byte for byte.
+@build_cache.memoized("copied-unchanged")
+def copied_unchanged(html: str) -> bool:
+    """Whether Markdown, inside a raw HTML block, would copy `html` into the page as it is.
 
-    Inside a raw HTML block Markdown copies text and tags as they are; it normalises
-    whitespace first (tabs, blank lines of spaces), and MkDocs collects `id`s: none here.
+    It copies text and tags as they are, after normalising whitespace (tabs, lines of
+    spaces) and finding code fences; MkDocs collects `id`s from it: none must be there.
     """
     return (
-        not any(c in inner for c in "\t\r\x02\x03")
-        and "```" not in inner
-        and "~~~" not in inner
-        and re.search(r"(?:^|\n) +\n", inner) is None
-        and _ANCHOR.search(inner) is None
-        and inert(inner)
-        and _well_nested(inner)
+        not any(c in html for c in "\t\r\x02\x03")
+        and "```" not in html
+        and "~~~" not in html
+        and re.search(r"(?:^|\n) +\n", html) is None
+        and _ANCHOR.search(html) is None
+        and inert(html)
+        and _well_nested(html)
     )
 
 
@@ -151,21 +159,36 @@ _ATTRIBUTES = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)\s[^<>]*>")
 
 
 def _items(inner: str) -> list[str] | None:
-    """A list's items, each with its line end, when the search index reads each the same
-    wherever it is: no heading, no empty element, nothing excluded from search."""
+    """A list's items, each with its line end, when all are read alike wherever they are."""
     starts = [m.start() for m in _ITEM_START.finditer(inner)]
     if not starts or starts[0] != 0:
         return None
     items = [inner[a:b] for a, b in zip(starts, [*starts[1:], len(inner)], strict=True)]
+    return items if all(_item_read_alike(item) for item in items) else None
+
+
+def _offsets(items: list[str]) -> list[int]:
+    starts, position = [], 0
     for item in items:
-        if (
-            not item.endswith("</li>\n")
-            or not _well_nested(item)
-            or _EMPTY.search(item)
-            or re.search(r"<(?:h[1-6]|pre)\b|data-search|linenodiv|headerlink", item, re.I)
-        ):
-            return None
-    return items
+        starts.append(position)
+        position += len(item)
+    return starts
+
+
+def _items_at(inner: str, starts: list[int]) -> list[str]:
+    return [inner[a:b] for a, b in zip(starts, [*starts[1:], len(inner)], strict=True)]
+
+
+@build_cache.memoized("item-read-alike")
+def _item_read_alike(item: str) -> bool:
+    """An item that Markdown copies unchanged, and that the search index reads the same
+    wherever it is: no heading, no empty element, nothing excluded from search."""
+    return (
+        item.endswith("</li>\n")
+        and copied_unchanged(item)
+        and _EMPTY.search(item) is None
+        and re.search(r"<(?:h[1-6]|pre)\b|data-search|linenodiv|headerlink", item, re.I) is None
+    )
 
 
 @build_cache.memoized("search-text")
@@ -187,16 +210,15 @@ def _search_text(item: str) -> list[str]:
     return parser.section.text[1:]
 
 
-def _search_sections(content: str, lists: list[str]) -> Any:
+def _search_sections(content: str, lists: list[tuple[str, list[str]]]) -> Any:
     """Material's search parser over the content; the lists' items from _search_text."""
     from material.plugins.search.plugin import Parser
 
     parser = Parser()
     position = 0
-    for inner in lists:
+    for inner, items in lists:
         start = content.find(inner, position)
-        items = _items(inner) if start >= 0 else None
-        if items is None:
+        if start < 0:
             continue
         parser.feed(content[position:start])
         section = parser.section
@@ -220,6 +242,13 @@ def _search_sections(content: str, lists: list[str]) -> Any:
     return parser.data
 
 
+@dataclass(frozen=True)
+class _StoredEntries:
+    """A restored page's search entries: their JSON text, or where it is in the spill file."""
+
+    stored: str | tuple[int, int]
+
+
 class _CachedSearchIndex:
     """Material's search index, fed cached entries for restored pages (the rest delegated)."""
 
@@ -228,9 +257,9 @@ class _CachedSearchIndex:
         self._plugin = plugin
 
     def add_entry_from_context(self, page: Page) -> None:
-        record = self._plugin.restored.get(page.file.src_uri)
-        if record is not None:
-            self._index.entries.extend(record["search"])
+        stored = self._plugin.restored_search.get(page.file.src_uri)
+        if stored is not None:  # written as it is by _write_index (never parsed again)
+            self._index.entries.append(_StoredEntries(stored))
             return
         before = len(self._index.entries)
         lists = self._plugin.lists_in_content.pop(page.file.src_uri, None)
@@ -251,7 +280,7 @@ class _CachedSearchIndex:
 class BalisePlugin(BasePlugin):
     """Registered by build_site as `config.plugins["balise"]`; one instance per build."""
 
-    SET_LISTS_ASIDE = True  # tests switch it off to compare with MkDocs' own rendering
+    SET_ASIDE = True  # tests switch it off to compare with MkDocs' own rendering
 
     def __init__(self, sources: Mapping[str, bytes], cache: build_cache.Cache | None) -> None:
         super().__init__()
@@ -265,26 +294,35 @@ class BalisePlugin(BasePlugin):
         self.restored: dict[str, dict[str, Any]] = {}  # source path -> cached record
         self.blobs: dict[str, Path] = {}  # source path -> cached output of a restored page
         self.search_entries: dict[str, list[Any]] = {}
+        self.restored_search: dict[str, str | tuple[int, int]] = {}  # page -> its entries' JSON
+        self.script_sources: dict[str, list[str]] = {}  # output path -> its scripts' CSP sources
         self.read_warnings: dict[str, list[list[Any]]] = {}
         self.build_warnings: dict[str, list[list[Any]]] = {}
         self._order: list[str] = []  # every source, in MkDocs' order
         self._next = 0  # the first source whose reading warnings are not yet replayed
         self._search: Any = None
         self._files: Files | None = None
-        self._lists: dict[str, list[tuple[str, str]]] = {}  # page -> (placeholder, items)
+        # page -> (placeholder, what it stands for, the items of a list of statements)
+        self._lists: dict[str, list[tuple[str, str, list[str] | None]]] = {}
         self._original: dict[str, str] = {}  # page -> its markdown, when lists were set aside
-        self.lists_in_content: dict[str, list[str]] = {}  # page -> its lists' items, in order
-        self.hoisting = self.SET_LISTS_ASIDE
+        self.lists_in_content: dict[str, list[tuple[str, list[str]]]] = {}  # page -> lists
+        # page -> (placeholder, the part or where it is in the spill file, its items' starts)
+        self._aside: dict[str, list[tuple[str, str | tuple[int, int], list[int] | None]]] = {}
+        self._spill: BinaryIO | None = None
+        self.setting_aside = self.SET_ASIDE
         self.safe = True  # every plugin's effect on a page is known (see SAFE_PLUGINS)
 
     @contextmanager
-    def replaying(self) -> Iterator[None]:
-        """While MkDocs builds: note the warnings each page causes, to replay when restored."""
+    def running(self, scratch: Path) -> Iterator[None]:
+        """While MkDocs builds: note the warnings each page causes (to replay when restored),
+        and keep big parts set aside in a scratch file rather than in memory."""
         logger = logging.getLogger("mkdocs")
         logger.addHandler(self.replay)
         try:
-            yield
+            with (scratch / "set-aside").open("w+b") as self._spill:
+                yield
         finally:
+            self._spill = None
             logger.removeHandler(self.replay)
 
     # --- configuration ----------------------------------------------------------------
@@ -296,13 +334,13 @@ class BalisePlugin(BasePlugin):
                 continue
             kind = f"{type(plugin).__module__}.{type(plugin).__qualname__}"
             if kind not in SAFE_PLUGINS:
-                self.safe = self.caching = self.hoisting = False
+                self.safe = self.caching = self.setting_aside = False
             elif getattr(plugin, "search_index", None) is not None:
                 self._search = plugin
         extensions = {
             str(e).removeprefix("markdown.extensions.") for e in config.markdown_extensions
         }
-        self.hoisting = self.hoisting and extensions <= _PLAIN_EXTENSIONS
+        self.setting_aside = self.setting_aside and extensions <= _PLAIN_EXTENSIONS
         if self.safe and self._search is not None:
             self._search.search_index = _CachedSearchIndex(self._search.search_index, self)
         if self.caching:
@@ -352,11 +390,19 @@ class BalisePlugin(BasePlugin):
             self.keys[f.src_uri] = key
             record = self.cache.get(RECORDS, key)
             blob = self.cache.blob(PAGES, key)
-            if record is None or blob is None or (self._search and record["search"] is None):
+            if record is None or blob is None or (self._search and not record["indexed"]):
+                continue
+            if "scripts" not in record:
                 continue
             stat = blob.stat()
             if [stat.st_size, stat.st_mtime_ns] != record["stat"]:
                 continue  # the cached file was changed in place (through a published copy)
+            if self._search is not None:
+                entries = self.cache.get(SEARCH, key)
+                if entries is None:
+                    continue
+                # Out of memory until the index is written: in the scratch file when long.
+                self.restored_search[f.src_uri] = self._store(entries)
             self.restored[f.src_uri] = {**record, "front": front}
             self.blobs[f.src_uri] = blob
 
@@ -370,6 +416,42 @@ class BalisePlugin(BasePlugin):
         return nav
 
     # --- reading and rendering ----------------------------------------------------------
+
+    def _read_scripts(self) -> None:
+        """The CSP sources of every page's inline scripts: restored pages' from the cache,
+        the others' read from their files (on two cores) for the security headers."""
+        from balise import prefetch
+        from balise.render.headers import _script_sources
+
+        if not self.safe or self._files is None:
+            return
+        written = []
+        for f in self._files.documentation_pages():
+            if f.src_uri in self.restored:
+                self.script_sources[f.dest_uri] = self.restored[f.src_uri]["scripts"]
+            elif f.page is not None and os.path.isfile(f.abs_dest_path):
+                written.append(f)
+        prefetch.page_scripts([Path(f.abs_dest_path) for f in written])
+        for f in written:
+            page = Path(f.abs_dest_path).read_bytes()
+            self.script_sources[f.dest_uri] = _script_sources(page)
+
+    def _write_search_index(self, config: MkDocsConfig) -> None:
+        search = self._search
+        if (
+            not self.safe
+            or search is None
+            or not search.config.enabled
+            or search.is_dirty
+            or search.search_index_prev is not None
+        ):
+            return
+        _write_index(
+            search.search_index._index,
+            Path(config.site_dir, "search/search_index.json"),
+            self._load,
+        )
+        search.config.enabled = False  # written: its own on_post_build has nothing left to do
 
     def _replay_reading_until(self, path: str | None) -> None:
         while self._next < len(self._order) and self._order[self._next] != path:
@@ -401,25 +483,30 @@ class BalisePlugin(BasePlugin):
     ) -> str:
         if page.file.src_uri in self.restored:
             return ""
-        if not self.hoisting or "```" in markdown or "~~~" in markdown:
+        if not self.setting_aside or "```" in markdown or "~~~" in markdown:
             return markdown
-        return self._set_lists_aside(page.file.src_uri, markdown)
+        return self._set_aside(page.file.src_uri, markdown)
 
-    def _set_lists_aside(self, path: str, markdown: str) -> str:
-        """Replace each big list's items by a comment: Markdown and MkDocs would only parse
-        them to copy them unchanged (see _hoistable); on_page_content puts them back."""
+    def _set_aside(self, path: str, markdown: str) -> str:
+        """Replace each big list's items, each body, by a comment: Markdown and MkDocs would
+        only parse them to copy them unchanged (see copied_unchanged); on_page_content puts
+        them back. A list whose items are all plain is also read item by item for search."""
         parts: list[str] = []
         position = 0
-        for start in _LIST_START.finditer(markdown):
+        for start in _ASIDE.finditer(markdown):
             begin = start.end()
-            end = markdown.find("</ol>", begin)
-            if begin < position or end < 0 or end - begin < 4096:
+            opening = start.group()[:3]
+            end = markdown.find(_ASIDE_END[opening], begin)
+            if begin < position or end < 0 or end - begin < _ASIDE_MIN:
                 continue
             inner = markdown[begin:end]
-            if "<ol" in inner or not _hoistable(inner):
+            if opening in inner:
+                continue  # nested: the end found is not this element's
+            items = _items(inner) if opening == "<ol" else None
+            if items is None and not copied_unchanged(inner):
                 continue
-            placeholder = f"<!--balise-list-{len(self._lists.get(path, ()))}-->"
-            self._lists.setdefault(path, []).append((placeholder, inner))
+            placeholder = f"<!--balise-aside-{len(self._lists.get(path, ()))}-->"
+            self._lists.setdefault(path, []).append((placeholder, inner, items))
             parts += [markdown[position:begin], placeholder]
             position = end
         if not parts:
@@ -430,19 +517,54 @@ class BalisePlugin(BasePlugin):
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         self.replay.bucket = None
         path = page.file.src_uri
+        if self.safe and "title" in page.meta:
+            page.markdown = ""  # read and rendered: MkDocs needs it no more (nor the title)
         lists = self._lists.pop(path, None)
         if lists is None:
             return html
         original = self._original.pop(path)
-        if all(html.count(placeholder) == 1 for placeholder, _ in lists):
-            for placeholder, inner in lists:
-                html = html.replace(placeholder, inner)
-            self.lists_in_content[path] = [inner for _, inner in lists]
+        if all(html.count(placeholder) == 1 for placeholder, _, _ in lists):
+            # Put back when the page is written (on_page_context); until then, on disk.
+            self._aside[path] = [
+                (placeholder, self._store(inner), None if items is None else _offsets(items))
+                for placeholder, inner, items in lists
+            ]
             return html
         page.markdown = original  # never seen; render the page the ordinary way
         page.render(config, files)
         assert page.content is not None
         return page.content
+
+    def _store(self, text: str) -> str | tuple[int, int]:
+        """Keep a part set aside: small ones in memory, big ones in the scratch file."""
+        if self._spill is None or len(text) < 65536:
+            return text
+        data = text.encode("utf-8")
+        offset = self._spill.seek(0, os.SEEK_END)
+        self._spill.write(data)
+        return (offset, len(data))
+
+    def _load(self, stored: str | tuple[int, int]) -> str:
+        if isinstance(stored, str):
+            return stored
+        assert self._spill is not None
+        self._spill.flush()
+        offset, length = stored
+        return os.pread(self._spill.fileno(), length, offset).decode("utf-8")
+
+    def _put_back(self, page: Page) -> None:
+        parts = self._aside.pop(page.file.src_uri, None)
+        if not parts:
+            return
+        content = page.content or ""
+        lists = []
+        for placeholder, stored, offsets in parts:
+            inner = self._load(stored)
+            content = content.replace(placeholder, inner)
+            if offsets is not None:
+                lists.append((inner, _items_at(inner, offsets)))
+        page.content = content
+        self.lists_in_content[page.file.src_uri] = lists
 
     def on_env(
         self, env: jinja2.Environment, *, config: MkDocsConfig, files: Files
@@ -476,6 +598,7 @@ class BalisePlugin(BasePlugin):
     ) -> Any:
         if page.file.src_uri not in self.restored:
             self.replay.bucket = self.build_warnings.setdefault(page.file.src_uri, [])
+            self._put_back(page)
         return context
 
     @event_priority(-100)
@@ -485,12 +608,17 @@ class BalisePlugin(BasePlugin):
         record = self.restored.get(path)
         if record is None:
             _prime_script_sources(output, page.content or "")
+            if self.safe:
+                page.content = ""  # indexed and written: MkDocs needs it no more
             return output
         _replay(record["build_warnings"])
         _link(self.blobs[path], Path(page.file.abs_dest_path))
         return ""  # nothing for MkDocs to write: the cached file is in place
 
+    @event_priority(50)  # before the search plugin writes its index
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        self._write_search_index(config)
+        self._read_scripts()
         if not self.caching or self.cache is None or self._files is None:
             return
         for path, key in self.keys.items():
@@ -498,7 +626,7 @@ class BalisePlugin(BasePlugin):
             if path in self.restored or f is None or f.page is None:
                 continue
             output = Path(f.abs_dest_path)
-            if not output.is_file():
+            if not output.is_file() or f.dest_uri not in self.script_sources:
                 continue
             blob = self.cache.blob_target(PAGES, key)
             if blob is None:
@@ -507,11 +635,14 @@ class BalisePlugin(BasePlugin):
             stat = blob.stat()
             page = f.page
             entries = self.search_entries.get(path) if self._search is not None else []
+            if entries is not None and self._search is not None:
+                self.cache.put(SEARCH, key, ",".join(_index_json(e).decode() for e in entries))
             self.cache.put(
                 RECORDS,
                 key,
                 {
-                    "search": None if entries is None else _json_values(entries),
+                    "indexed": entries is not None,
+                    "scripts": self.script_sources[f.dest_uri],
                     "anchors": sorted(page.present_anchor_ids or ()),
                     "links": {
                         target.src_uri: links
@@ -543,9 +674,27 @@ def _prime_script_sources(output: str, content: str) -> None:
     _script_sources.prime(_script_sources(before + after), written)
 
 
-def _json_values(value: Any) -> Any:
-    """As the search plugin writes it (`default=str`), so that a cached entry reads back equal."""
-    return json.loads(json.dumps(value, default=str))
+def _write_index(index: Any, path: Path, load: Callable[[str | tuple[int, int]], str]) -> None:
+    """Material's search_index.json, entry by entry: its bytes, without the whole text in
+    memory twice (SearchIndex.generate_search_index makes a string, then its bytes), and
+    restored pages' entries as they were written."""
+    settings = {key: index.config[key] for key in ("lang", "separator", "pipeline", "fields")}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as stream:
+        stream.write(b'{"config":' + _index_json(settings) + b',"docs":[')
+        first = True
+        for entry in index.entries:
+            text = load(entry.stored).encode() if isinstance(entry, _StoredEntries) else None
+            if text == b"":
+                continue  # a restored page without entries
+            stream.write(b"" if first else b",")
+            stream.write(_index_json(entry) if text is None else text)
+            first = False
+        stream.write(b"]}")
+
+
+def _index_json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), default=str).encode("utf-8")
 
 
 def _link(source: Path, target: Path) -> None:

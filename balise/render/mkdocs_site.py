@@ -79,8 +79,9 @@ def build_site(
     nav: list[Any],
     scratch: Path,
     now: datetime,
-) -> tuple[Path, list[str]]:
-    """Build the sources into scratch/site; return it and MkDocs' warnings.
+) -> tuple[Path, list[str], dict[str, list[str]]]:
+    """Build the sources into scratch/site; return it, MkDocs' warnings, and the CSP sources
+    of the inline scripts of each page it knows (by output path; the others must be read).
 
     The sources reach MkDocs from memory through Balise's plugin (scratch/docs stays empty),
     which also restores from the build cache the pages whose inputs have not changed.
@@ -97,7 +98,7 @@ def build_site(
     docs_dir.mkdir(parents=True)
     plugin = BalisePlugin(sources, cache.active())
 
-    with _quiet_mkdocs() as collected, _source_date_epoch(now), plugin.replaying():
+    with _quiet_mkdocs() as collected, _source_date_epoch(now), plugin.running(scratch):
         try:
             config = load_config(
                 config_file=str(config_file),
@@ -129,4 +130,4 @@ def build_site(
             build(config)
         except MkDocsException as error:
             raise SiteConfigError([*collected.messages, str(error)]) from None
-    return site_dir, collected.messages
+    return site_dir, collected.messages, plugin.script_sources

@@ -5,6 +5,7 @@ Balise-made text sits in HTML blocks escaped by Jinja; only a statement's body i
 
 from __future__ import annotations
 
+import functools
 import html
 import posixpath
 from typing import Any
@@ -48,8 +49,12 @@ def relative(from_page: str, to_path: str) -> str:
     """A link from one output page to another output path, relative (works from disk too)."""
     if "://" in to_path or to_path.startswith(("mailto:", "tel:", "#")):
         return to_path
-    start = posixpath.dirname(from_page) or "."
-    return posixpath.relpath(to_path, start)
+    return _relpath(to_path, posixpath.dirname(from_page) or ".")
+
+
+@functools.lru_cache(maxsize=1 << 16)  # a page links the same few folders thousands of times
+def _relpath(path: str, start: str) -> str:
+    return posixpath.relpath(path, start)
 
 
 def render_page(page: Page, env: jinja2.Environment) -> bytes:

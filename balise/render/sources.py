@@ -6,20 +6,22 @@ digest comes from the build cache without rendering, and MkDocs may then restore
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import pickle
 import re
+import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import jinja2
 
 from balise import cache
+from balise.model import Statement
 from balise.render.pages import render_page, source_path
-from balise.views import Page, SitePages
+from balise.views import EstablishmentCard, IncidentLink, Page, SitePages, StatementLink
 
-_KIND = "page-source"  # view key -> what Known holds
+_KIND = "page-source"  # view key -> what _facts gives
+_COMPRESS_ABOVE = 1 << 18
 # MkDocs' own front-matter pattern (mkdocs.utils.meta.YAML_RE), on bytes.
 _FRONT = re.compile(rb"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.DOTALL)
 
@@ -49,9 +51,13 @@ def _facts(text: bytes) -> list[object]:
     return [cache.digest(text), has_links(text), front.group(0).decode() if front else ""]
 
 
+# Values many pages share: pickled once, then referred to by their digest.
+_SHARED = (StatementLink, EstablishmentCard, IncidentLink, Statement)
+
+
 class Fingerprints:
-    """Digests of view values; a dataclass shared by many pages (a statement's link) is
-    pickled once and then stands in the pages' pickles as its digest."""
+    """Digests of view values; a value many pages share (a statement's link) is pickled
+    once and then stands in the pages' pickles as its digest."""
 
     def __init__(self) -> None:
         self._known: dict[int, tuple[object, str]] = {}  # id -> (the value, kept alive; digest)
@@ -62,8 +68,8 @@ class Fingerprints:
         return cache.digest(buffer.getvalue())
 
     def reference(self, value: object) -> str | None:
-        if not dataclasses.is_dataclass(value) or isinstance(value, type):
-            return None
+        if type(value) not in _SHARED:
+            return None  # pickled in place: small, or not shared
         found = self._known.get(id(value))
         if found is None:
             found = self._known[id(value)] = (value, self.digest(value))
@@ -91,18 +97,16 @@ class PageSources(Mapping[str, bytes]):
         self._env = env
         self._templates = templates
         self._texts: dict[str, bytes] = {}
+        self._compressed: set[str] = set()
         self._keys: dict[str, str | None] = {}
         self._fingerprints = Fingerprints()
 
     def __getitem__(self, path: str) -> bytes:
-        text = self._texts.get(path)
-        if text is None:
-            text = render_page(self._pages[path], self._env)
-            key = self._key(path)
-            store = cache.active()
-            if key is not None and store is not None:
-                store.put(_KIND, key, _facts(text))
-            self._texts[path] = text
+        held = self._texts.get(path)
+        if held is not None:
+            return zlib.decompress(held) if path in self._compressed else held
+        text = render_page(self._pages[path], self._env)
+        self._hold(path, text)
         return text
 
     def __iter__(self) -> Iterator[str]:
@@ -134,11 +138,27 @@ class PageSources(Mapping[str, bytes]):
         return self.known(path) or _facts(self[path])
 
     def render_unknown(self) -> None:
-        """Render every page no previous build rendered: template errors surface here."""
-        for path in self._pages:
-            if self.known(path) is None:
-                self[path]
+        """Render every page no previous build rendered (on two cores): template errors
+        surface here, before MkDocs runs."""
+        unknown = [path for path in self._pages if self.known(path) is None]
+        rendered = cache.parallel_map(
+            lambda path: render_page(self._pages[path], self._env), unknown
+        )
+        for path, text in zip(unknown, rendered, strict=True):
+            self._hold(path, text)
+
+    def _hold(self, path: str, text: bytes) -> None:
+        key = self._key(path)
+        store = cache.active()
+        if key is not None and store is not None:
+            store.put(_KIND, key, _facts(text))
+        if len(text) > _COMPRESS_ABOVE:  # a long list: kept small until MkDocs reads it
+            self._texts[path] = zlib.compress(text, 1)
+            self._compressed.add(path)
+        else:
+            self._texts[path] = text
 
     def release(self, path: str) -> None:
         """Forget a rendered source once MkDocs holds it (keeps one copy in memory, not two)."""
         self._texts.pop(path, None)
+        self._compressed.discard(path)
