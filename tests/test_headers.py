@@ -9,12 +9,15 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 from conftest import DATA, ROOT, TINY_NOW
+from hypothesis import given
+from hypothesis import strategies as st
 
 from balise.build import build
 from balise.render.headers import (
     HEADERS_FILE,
     NGINX_FILE,
     inline_code,
+    inline_scripts,
     parse_headers_file,
     render_headers,
     script_hash,
@@ -129,3 +132,43 @@ def test_inline_code_finds_executable_scripts_only() -> None:
 
 def test_script_hash_is_the_csp_sha256_of_the_text() -> None:
     assert script_hash("") == "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
+
+
+def test_the_fast_script_scan_reads_every_built_page_as_the_parser_does(site: Path) -> None:
+    for page in sorted(site.rglob("*.html")):
+        text = page.read_text("utf-8")
+        assert inline_scripts(text) == inline_code(text).scripts, page
+
+
+# Pieces of markup that could mislead a scan by regular expression: scripts in attributes,
+# comments and titles, `>` in quoted attributes, comments and nested `<script` in scripts.
+_PIECES = [
+    "<script>a()</script>",
+    "<SCRIPT>b()</SCRIPT >",
+    '<script type="module">c()</script>',
+    '<script type="application/json">{"d": 1}</script>',
+    '<script src="e.js"></script>',
+    '<script data-x="a>b">f()</script>',
+    "<script data-x='<script>'>g()</script>",
+    '<a title="<script>">h</a>',
+    "<!-- <script>i()</script> -->",
+    "<!--",
+    "-->",
+    "<script>if (a <!-- b) j()</script>",
+    "<script>var s = '<script>';</script>",
+    "<title><script>k()</script></title>",
+    "<p>text &lt;script&gt;</p>",
+    "</script>",
+    "<script>",
+    "\n",
+]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=8))
+def test_the_fast_script_scan_never_misses_a_script_the_parser_finds(pieces: list[str]) -> None:
+    page = "".join(pieces)
+    fast, parsed = inline_scripts(page), inline_code(page).scripts
+    # Extra scripts (never run) may only widen the CSP; a missed one would break the page.
+    assert set(parsed) <= set(fast)
+    if "<!--" not in page and "title" not in page and "<a " not in page:
+        assert fast == parsed

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-
-from balise.cache import memoized
 
 HEADERS_FILE = "_headers"
 NGINX_FILE = "_nginx-headers.conf"
@@ -73,6 +72,36 @@ def inline_code(page: bytes | str) -> InlineCode:
     return finder.found
 
 
+# A script element as a regular expression sees it; `inline_scripts` checks that this
+# cannot differ from what a parser reads, and asks the parser when it might.
+_SCRIPT_ELEMENT = re.compile(r"<script\b([^>]*)>(.*?)</script(?=[\s/>])", re.IGNORECASE | re.DOTALL)
+_AMBIGUOUS = re.compile(r"<script|<!--", re.IGNORECASE)
+
+
+def inline_scripts(page: bytes | str) -> list[str]:
+    """`inline_code(page).scripts`, at a fraction of its cost on a big page.
+
+    Every script element the parser finds is also found by the expression, whose extra
+    matches (`<script` inside an attribute, a comment or a title) can only add scripts
+    that never run. They cannot hide a real one: that would put its `<script` inside
+    a match, as would a comment opened in a script; and a quote in a start tag could
+    hold a `>`. In those cases, and only then, the whole page goes to the parser.
+    """
+    text = page.decode("utf-8") if isinstance(page, bytes) else page
+    scripts: list[str] = []
+    for match in _SCRIPT_ELEMENT.finditer(text):
+        attributes, content = match.group(1), match.group(2)
+        if (
+            _AMBIGUOUS.search(content)
+            or "<" in attributes
+            or ((attributes.count('"') % 2) or (attributes.count("'") % 2))
+        ):
+            return inline_code(text).scripts
+        element = f"<script{attributes}>{content}</script>"
+        scripts += inline_code(element).scripts  # its type and src, as a parser reads them
+    return scripts
+
+
 def script_hash(script: str) -> str:
     """The CSP source that allows exactly this inline script: 'sha256-…'."""
     digest = hashlib.sha256(script.encode("utf-8")).digest()
@@ -114,15 +143,15 @@ def security_headers(csp: str) -> list[tuple[str, str]]:
     ]
 
 
-@memoized("script-sources")  # a page that has not changed is not parsed again
-def _script_sources(page: bytes | str) -> list[str]:
-    return [script_hash(s) for s in inline_code(page).scripts]
+def script_sources(page: bytes | str) -> list[str]:
+    """The CSP sources that allow the page's inline scripts."""
+    return [script_hash(s) for s in inline_scripts(page)]
 
 
 def render_headers(pages: Iterable[bytes | str], also: Iterable[str] = ()) -> dict[str, bytes]:
     """`_headers` and the nginx snippet, with the hashes of every inline script of the pages
     (and `also`: the CSP sources of pages already read, e.g. by the build's MkDocs plugin)."""
-    hashes = {source for page in pages for source in _script_sources(page)} | set(also)
+    hashes = {source for page in pages for source in script_sources(page)} | set(also)
     headers = security_headers(content_security_policy(hashes))
     netlify = ["# Balise: security headers (generated at build time; do not edit)", "/*"]
     netlify += [f"  {name}: {value}" for name, value in headers]

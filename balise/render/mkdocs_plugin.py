@@ -27,6 +27,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import meta as markdown_meta
 
 from balise import cache as build_cache
+from balise.render.headers import script_sources
 from balise.render.sources import PageSources
 
 RESTORED_TEMPLATE = "balise-restored.html"  # renders nothing: the output comes from the cache
@@ -418,23 +419,13 @@ class BalisePlugin(BasePlugin):
     # --- reading and rendering ----------------------------------------------------------
 
     def _read_scripts(self) -> None:
-        """The CSP sources of every page's inline scripts: restored pages' from the cache,
-        the others' read from their files (on two cores) for the security headers."""
-        from balise import prefetch
-        from balise.render.headers import _script_sources
-
+        """The CSP sources of restored pages' inline scripts, as the cache recorded them
+        (those of the pages built now were read in on_post_page)."""
         if not self.safe or self._files is None:
             return
-        written = []
         for f in self._files.documentation_pages():
             if f.src_uri in self.restored:
                 self.script_sources[f.dest_uri] = self.restored[f.src_uri]["scripts"]
-            elif f.page is not None and os.path.isfile(f.abs_dest_path):
-                written.append(f)
-        prefetch.page_scripts([Path(f.abs_dest_path) for f in written])
-        for f in written:
-            page = Path(f.abs_dest_path).read_bytes()
-            self.script_sources[f.dest_uri] = _script_sources(page)
 
     def _write_search_index(self, config: MkDocsConfig) -> None:
         search = self._search
@@ -607,8 +598,8 @@ class BalisePlugin(BasePlugin):
         path = page.file.src_uri
         record = self.restored.get(path)
         if record is None:
-            _prime_script_sources(output, page.content or "")
-            if self.safe:
+            if self.safe:  # no other plugin may change the page after this
+                self.script_sources[page.file.dest_uri] = script_sources(output)
                 page.content = ""  # indexed and written: MkDocs needs it no more
             return output
         _replay(record["build_warnings"])
@@ -653,25 +644,6 @@ class BalisePlugin(BasePlugin):
                     "stat": [stat.st_size, stat.st_mtime_ns],
                 },
             )
-
-
-def _prime_script_sources(output: str, content: str) -> None:
-    """The page's inline scripts for the security headers, without parsing its content.
-
-    Inert content (see _SIMPLE_TAG) holds no script and leaves a parser as it found it, so
-    the scripts of the page are those of the page without it, which is all theme markup.
-    """
-    from balise.render.headers import _script_sources
-
-    if len(content) < 4096 or output.count(content) != 1 or not inert(content):
-        return
-    before, after = output.split(content)
-    lowered = before.lower()
-    for opening, closing in (("<script", "</script"), ("<style", "</style"), ("<!--", "-->")):
-        if lowered.count(opening) != lowered.count(closing):
-            return
-    written = output.encode("utf-8", errors="xmlcharrefreplace")  # as MkDocs writes it
-    _script_sources.prime(_script_sources(before + after), written)
 
 
 def _write_index(index: Any, path: Path, load: Callable[[str | tuple[int, int]], str]) -> None:
