@@ -1,4 +1,4 @@
-"""Balise's build benchmark: full build, one-statement rebuild and the floor, for several N.
+"""Balise's build benchmark: full build, one-statement rebuild, the floor and the theme floor.
 
 Each build runs in a fresh subprocess (as `publish.py build` does in CI), so that its time,
 CPU and peak memory (os.wait4's rusage) are its own. Prints one table; run it from anywhere:
@@ -83,6 +83,10 @@ def floor(repo: Path, out: Path) -> list[str]:
     return [sys.executable, str(HERE / "floor.py"), str(repo), str(out)]
 
 
+def theme_floor(repo: Path, out: Path) -> list[str]:
+    return [sys.executable, str(HERE / "theme_floor.py"), str(repo), str(out)]
+
+
 def same_tree(left: Path, right: Path) -> bool:
     """Byte for byte: the same relative paths, the same bytes."""
     names = {p.relative_to(left) for p in left.rglob("*") if p.is_file()}
@@ -118,6 +122,7 @@ def commit(repo: Path, path: str) -> None:
 class Row:
     n: int
     floor: Run
+    theme: Run  # MkDocs + Material alone on the same statements (bench/theme_floor.py)
     full: Run
     incremental: Run
     identical: bool | None  # the incremental build equals a cold one (None: not verified)
@@ -129,6 +134,10 @@ def bench_size(n: int, establishments: int, work: Path, verify: bool) -> Row:
     floor_out = work / f"floor-{n}"
     shutil.rmtree(floor_out, ignore_errors=True)
     floor_run = measure(floor(repo, floor_out), floor_out)
+    theme_out = work / f"theme-{n}"
+    shutil.rmtree(theme_out, ignore_errors=True)
+    shutil.rmtree(work / f"theme-{n}-docs", ignore_errors=True)
+    theme_run = measure(theme_floor(repo, theme_out), theme_out)
     out = work / f"site-{n}"
     shutil.rmtree(out, ignore_errors=True)
     shutil.rmtree(repo / CACHE, ignore_errors=True)
@@ -142,21 +151,22 @@ def bench_size(n: int, establishments: int, work: Path, verify: bool) -> Row:
         measure(balise(repo, cold, cache=False), cold)
         identical = same_tree(out, cold)
         shutil.rmtree(cold, ignore_errors=True)
-    return Row(n, floor_run, full, incremental, identical)
+    return Row(n, floor_run, theme_run, full, incremental, identical)
 
 
 def table(rows: list[Row], establishments: int) -> str:
     head = (
-        f"| N (E = {establishments}) | floor | full build | full / floor "
-        "| one-statement rebuild | rebuild / floor | full per statement | peak memory "
-        "| output | rebuild = cold build |"
+        f"| N (E = {establishments}) | floor | theme floor | full build | full / floor "
+        "| full / theme floor | one-statement rebuild | rebuild / floor | full per statement "
+        "| peak memory | output | rebuild = cold build |"
     )
-    lines = [head, "| " + " | ".join(["---:"] * 9 + [":---:"]) + " |"]
+    lines = [head, "| " + " | ".join(["---:"] * 11 + [":---:"]) + " |"]
     for r in rows:
         same = {True: "yes", False: "**no**", None: "not checked"}[r.identical]
         lines.append(
-            f"| {r.n:,} | {r.floor.wall:.1f} s | {r.full.wall:.1f} s "
-            f"| {r.full.wall / r.floor.wall:.2f}× | {r.incremental.wall:.2f} s "
+            f"| {r.n:,} | {r.floor.wall:.1f} s | {r.theme.wall:.1f} s | {r.full.wall:.1f} s "
+            f"| {r.full.wall / r.floor.wall:.2f}× | {r.full.wall / r.theme.wall:.2f}× "
+            f"| {r.incremental.wall:.2f} s "
             f"| {r.incremental.wall / r.floor.wall:.2f}× | {1000 * r.full.wall / r.n:.1f} ms "
             f"| {r.full.peak_mib:,.0f} MiB | {r.full.out_mib:,.0f} MiB, {r.full.files:,} files "
             f"| {same} |"
@@ -211,7 +221,8 @@ def main() -> None:
         row = bench_size(n, args.establishments, work, args.verify_all or n <= 2000)
         rows.append(row)
         print(
-            f"N={n}: floor {row.floor.wall:.1f} s, full {row.full.wall:.1f} s, "
+            f"N={n}: floor {row.floor.wall:.1f} s, theme floor {row.theme.wall:.1f} s, "
+            f"full {row.full.wall:.1f} s, "
             f"rebuild {row.incremental.wall:.2f} s, peak {row.full.peak_mib:.0f} MiB",
             flush=True,
         )

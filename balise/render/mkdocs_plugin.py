@@ -45,9 +45,9 @@ _OWN_META = ("title", "description", "balise_feeds", "hide", "template", "search
 _PLAIN_EXTENSIONS = frozenset({"toc", "tables", "fenced_code", "sane_lists"})
 # What Balise's templates write in quantity: lists of statements (history, establishment and
 # incident pages) and a statement's body, each between a start tag and its end tag.
-_ASIDE = re.compile(
-    r'(?:^|(?<=\n))(?:<ol class="balise-statements"[^<>\n]*>|<div class="balise-body">)\n'
-)
+# (Each at a line start, checked apart: a pattern that starts with its literal is searched
+# for fast, one that starts with `^` or a look-behind is tried at every character.)
+_ASIDE = re.compile(r'<(?:ol class="balise-statements"[^<>\n]*|div class="balise-body")>\n')
 _ASIDE_END = {"<ol": "</ol>", "<di": "</div>"}
 _ASIDE_MIN = 1024  # below, setting a part aside costs more than it saves
 # Markup that every HTML parser reads alike and that changes no parser's state: text, and
@@ -154,14 +154,18 @@ def _replay(messages: list[list[Any]]) -> None:
 
 
 # A statement in a list: one `<li>` line group, as Balise's templates write it.
-_ITEM_START = re.compile(r'(?:^|(?<=\n))<li class="balise-statement[ "]')
+_ITEM_START = re.compile(r'<li class="balise-statement[ "]')  # at a line start: see _ASIDE
 _EMPTY = re.compile(r"<(p|li|ol|ul|code|pre|sub|sup)\b[^<>]*>\s*</\1>", re.IGNORECASE)
 _ATTRIBUTES = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)\s[^<>]*>")
 
 
+def _line_start(text: str, position: int) -> bool:
+    return position == 0 or text[position - 1] == "\n"
+
+
 def _items(inner: str) -> list[str] | None:
     """A list's items, each with its line end, when all are read alike wherever they are."""
-    starts = [m.start() for m in _ITEM_START.finditer(inner)]
+    starts = [m.start() for m in _ITEM_START.finditer(inner) if _line_start(inner, m.start())]
     if not starts or starts[0] != 0:
         return None
     items = [inner[a:b] for a, b in zip(starts, [*starts[1:], len(inner)], strict=True)]
@@ -485,6 +489,8 @@ class BalisePlugin(BasePlugin):
         parts: list[str] = []
         position = 0
         for start in _ASIDE.finditer(markdown):
+            if not _line_start(markdown, start.start()):
+                continue
             begin = start.end()
             opening = start.group()[:3]
             end = markdown.find(_ASIDE_END[opening], begin)
