@@ -197,6 +197,17 @@ def test_feeds_of_a_large_generated_repository_equal_feedgen_whole_feeds(tmp_pat
         assert render_feeds(repository, snap) == render_feeds_plainly(repository, snap)
 
 
+def test_a_generated_repository_rebuilds_on_two_cores_to_the_bytes_of_a_cold_build(
+    tmp_path: Path,
+) -> None:
+    """Enough statements for the cache to prefetch on a forked worker (cache._PARALLEL_MIN)."""
+    repo = corpus.generate(tmp_path / "repo", statements=120, establishment_count=8).root
+    assert len(list(repo.rglob("statements/**/*.md"))) > cache._PARALLEL_MIN
+    now = datetime.fromisoformat(corpus.NOW)
+    warm, cold = cold_and_warm(repo, tmp_path, now, corpus.add_statement)
+    assert_same_site(warm, cold)
+
+
 EDGE_CASES = {
     "code-with-tab": "```\nun\tdeux\n```\n\nFin.\n",
     "fence-in-code": "    ```\n    pas une clôture\n\nTexte.\n",
