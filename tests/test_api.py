@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -362,6 +363,27 @@ def test_an_informational_thread_is_resolved_with_no_impact() -> None:
     assert incident["impact"] == "none"
     assert [u["status"] for u in incident["incident_updates"]] == ["resolved", "investigating"]
     assert all(u["affected_components"] is None for u in incident["incident_updates"])
+
+
+def test_incidents_json_lists_the_50_most_recent_like_statuspage() -> None:
+    [model] = thread({"a": Status.DEGRADED}).statements
+
+    def said(n: int, slug: str, hours: float, status: dict[str, Status]) -> Statement:
+        date = T0 + timedelta(hours=hours)
+        return replace(model, id=f"s{n}", incident=slug, date=date, status=tuple(status.items()))
+
+    statements = []
+    for n in range(60):  # 60 threads, each resolved within the hour, oldest first
+        statements.append(said(2 * n, f"panne-{n:02d}", n, {"a": Status.DEGRADED}))
+        statements.append(said(2 * n + 1, f"panne-{n:02d}", n + 0.5, {"a": Status.NORMAL}))
+    statements.append(said(200, "panne-00", 100, {"b": Status.DOWN}))  # the oldest, reopened
+    repository = replace(thread(), statements=tuple(statements))
+    documents = statuspage_documents(repository, snapshot(repository, T0 + timedelta(days=5)))
+    listed = documents["api/v2/incidents.json"]["incidents"]
+    assert len(listed) == 50
+    assert [i["id"] for i in listed] == ["panne-00"] + [f"panne-{n:02d}" for n in range(59, 10, -1)]
+    assert listed[0]["status"] != "resolved"
+    assert documents["api/v2/incidents/unresolved.json"]["incidents"] == listed[:1]
 
 
 def test_an_establishment_without_region_has_no_group() -> None:

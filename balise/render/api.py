@@ -305,15 +305,19 @@ def _description(establishment: Establishment) -> str:
     return ", ".join(part for part in (establishment.city, establishment.region) if part)
 
 
+INCIDENTS_LISTED = 50  # Statuspage's incidents.json: "the 50 most recent incidents"
+
+
 def statuspage_documents(repository: Repository, snap: Snapshot) -> dict[str, dict[str, Any]]:
     """`{api/v2/...json: document}`: the Statuspage public API v2 endpoints Balise serves."""
     sp = _Statuspage(repository, snap)
     page, status, components = sp.page(), sp.status(), sp.components()
     by_id = {c["id"]: c for c in components if not c["group"]}
-    incidents = [sp.incident(incident, by_id) for incident in snap.incidents]
-    unresolved = [
-        i for i, incident in zip(incidents, snap.incidents, strict=True) if incident.active
-    ]
+    # As Statuspage: the most recent incidents, every unresolved one among them (listed first).
+    active = len(snap.active_incidents)
+    listed = snap.incidents[: max(INCIDENTS_LISTED, active)]
+    incidents = [sp.incident(incident, by_id) for incident in listed]
+    unresolved = incidents[:active]
     return {
         views.STATUSPAGE_SUMMARY: {
             "page": page,
