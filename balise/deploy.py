@@ -186,7 +186,14 @@ def describe(found: Changes) -> list[str]:
     else:
         lines += [f'  + statement {s.id}: "{s.title}"' for s in found.added]
     lines += [f'  ~ statement {s.id} changed: "{s.title}"' for s in found.edited]
-    lines += [f'  - statement {s.id} withdrawn: "{s.title}"' for s in found.removed]
+    for gone in found.removed:
+        lines.append(f'  - statement {gone.id} withdrawn: "{gone.title}"')
+        # A file renamed (to fix its name) changes the statement's id, hence its permalink.
+        for twin in (s for s in found.added if s.title == gone.title):
+            lines.append(
+                f"    renamed as {twin.id}? Its permalink changed: write `id: {gone.id}` in its"
+                " front matter to keep the old one (and not post it again)"
+            )
     for change in found.statuses:
         before = change.before or "(new)"
         after = change.after or "(removed)"

@@ -208,6 +208,17 @@ def test_changes_name_added_edited_withdrawn_statements_and_status_moves() -> No
     assert describe(changes(None, after))[0] == "first deploy to this target: 2 statements"
 
 
+def test_a_renamed_statement_is_pointed_out_with_the_id_that_keeps_its_permalink() -> None:
+    before = status([("2024-10-05-alerte", "Cyberattaque", "x")], {})
+    after = status([("2024-10-05-alerte-rennes", "Cyberattaque", "x")], {})
+    assert describe(changes(before, after)) == [
+        '  + statement 2024-10-05-alerte-rennes: "Cyberattaque"',
+        '  - statement 2024-10-05-alerte withdrawn: "Cyberattaque"',
+        "    renamed as 2024-10-05-alerte-rennes? Its permalink changed: write"
+        " `id: 2024-10-05-alerte` in its front matter to keep the old one (and not post it again)",
+    ]
+
+
 def test_the_commit_message_names_the_newest_statement() -> None:
     after = status([("c", "Reprise à Gamma", "x"), ("b", "B", "x")], {"alpha": "normal"})
     stamp = {"source": {"commit": "abc123"}, "built_at": "2024-10-10T13:00:00+02:00"}
