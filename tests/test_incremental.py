@@ -236,6 +236,25 @@ def test_parts_set_aside_from_markdown_change_no_byte(
     assert_same_site(tmp_path / "aside", tmp_path / "plain")
 
 
+def test_balise_s_plugin_changes_no_byte_of_what_mkdocs_and_material_make(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parts set aside, search entries kept as text, the index written by Balise: the site
+    (search index included) is the one MkDocs and Material make when Balise stays out."""
+    from balise.render import mkdocs_plugin
+
+    repo = corpus.generate(tmp_path / "repo", statements=80, establishment_count=6).root
+    now = datetime.fromisoformat(corpus.NOW)
+    assert build(repo, tmp_path / "balise", now, cache=repo / cache.CACHE_DIR).ok
+    monkeypatch.setattr(mkdocs_plugin, "SAFE_PLUGINS", ())  # every plugin unknown: hands off
+    assert build(repo, tmp_path / "material", now).ok
+    index = "search/search_index.json"
+    assert (tmp_path / "balise" / index).read_bytes() == (
+        tmp_path / "material" / index
+    ).read_bytes()
+    assert_same_site(tmp_path / "balise", tmp_path / "material")
+
+
 def _replace(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text

@@ -276,7 +276,13 @@ class _CachedSearchIndex:
                     self._index.create_entry_for_section(section, page.toc, page.url, page)
         else:
             self._index.add_entry_from_context(page)
-        self._plugin.search_entries[page.file.src_uri] = self._index.entries[before:]
+        # Kept as the JSON text _write_index writes, in the scratch file: not as thousands
+        # of dictionaries in memory until the end of the build.
+        text = ",".join(_index_json(entry).decode() for entry in self._index.entries[before:])
+        del self._index.entries[before:]
+        stored = self._plugin._store(text, spill_above=0)
+        self._index.entries.append(_StoredEntries(stored))
+        self._plugin.search_entries[page.file.src_uri] = stored
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._index, name)
@@ -298,7 +304,7 @@ class BalisePlugin(BasePlugin):
         self.keys: dict[str, str] = {}  # source path -> output key
         self.restored: dict[str, dict[str, Any]] = {}  # source path -> cached record
         self.blobs: dict[str, Path] = {}  # source path -> cached output of a restored page
-        self.search_entries: dict[str, list[Any]] = {}
+        self.search_entries: dict[str, str | tuple[int, int]] = {}  # page -> as _store keeps it
         self.restored_search: dict[str, str | tuple[int, int]] = {}  # page -> its entries' JSON
         self.script_sources: dict[str, list[str]] = {}  # output path -> its scripts' CSP sources
         self.read_warnings: dict[str, list[list[Any]]] = {}
@@ -532,9 +538,9 @@ class BalisePlugin(BasePlugin):
         assert page.content is not None
         return page.content
 
-    def _store(self, text: str) -> str | tuple[int, int]:
+    def _store(self, text: str, spill_above: int = 65536) -> str | tuple[int, int]:
         """Keep a part set aside: small ones in memory, big ones in the scratch file."""
-        if self._spill is None or len(text) < 65536:
+        if self._spill is None or len(text) <= spill_above:
             return text
         data = text.encode("utf-8")
         offset = self._spill.seek(0, os.SEEK_END)
@@ -631,9 +637,9 @@ class BalisePlugin(BasePlugin):
             _link(output, blob)
             stat = blob.stat()
             page = f.page
-            entries = self.search_entries.get(path) if self._search is not None else []
+            entries = self.search_entries.get(path) if self._search is not None else ""
             if entries is not None and self._search is not None:
-                self.cache.put(SEARCH, key, ",".join(_index_json(e).decode() for e in entries))
+                self.cache.put(SEARCH, key, self._load(entries))
             self.cache.put(
                 RECORDS,
                 key,
