@@ -6,6 +6,7 @@ Pure: no file access, no clock, no environment; it only judges what load.py read
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -449,11 +450,22 @@ def shorten(text: str, limit: int = MAX_SUMMARY) -> str:
     return cut.rstrip(" ,;:.-–—") + "…"
 
 
+_converters = threading.local()  # one Markdown per thread (serve builds in another thread)
+
+
+def _summary_markdown() -> markdown.Markdown:
+    """This thread's converter, reset: making one costs more than most conversions."""
+    converter: markdown.Markdown | None = getattr(_converters, "summary", None)
+    if converter is None:
+        converter = _converters.summary = markdown.Markdown(extensions=["extra"])
+    return converter.reset()
+
+
 @memoized("summary")  # one markdown rendering per body and build; none when unchanged
 def summarize(body: str) -> str:
     """The first paragraph of a markdown body as plain text (at most 280 characters)."""
     extractor = _TextExtractor()
-    extractor.feed(markdown.markdown(body, extensions=["extra"]))
+    extractor.feed(_summary_markdown().convert(body))
     extractor.close()
     for paragraph in extractor.paragraphs:
         text = _collapse(paragraph)

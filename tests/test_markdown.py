@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import markdown
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import given
+from hypothesis import strategies as st
 
-from balise.render.markdown import Removed, body_html, page_link, removed_markup
+from balise.render.markdown import (
+    Removed,
+    _new_markdown,
+    body_html,
+    page_link,
+    removed_markup,
+    unsafe_html,
+)
+from balise.validate import _summary_markdown
 
 
 def soup(body: str) -> BeautifulSoup:
@@ -110,3 +121,24 @@ def test_removed_markup_says_what_goes_and_where() -> None:
         Removed('onclick="…" on <b>', body.index("onclick")),
     )
     assert removed_markup("**Rien** à signaler, [lien](https://example.org).") == ()
+
+
+# Bodies that leave state in a Markdown converter: footnotes, abbreviations, references.
+_STATEFUL = [
+    "Texte[^1].\n\n[^1]: Une note.\n",
+    "*[ARS]: Agence régionale de santé\n\nL'ARS suit la crise.\n",
+    "Voir [le site][ref].\n\n[ref]: https://example.org/\n",
+    "Voir [le site][ref].\n",
+    "Un paragraphe, ARS.\n",
+    "| a | b |\n| - | - |\n| 1 | 2 |\n",
+    "```\ncode\n```\n",
+]
+
+
+@given(st.lists(st.sampled_from(_STATEFUL), min_size=1, max_size=6))
+def test_reused_converters_render_each_body_as_fresh_ones(bodies: list[str]) -> None:
+    """Converters are reused (reset) for speed: nothing may leak from one body to the next."""
+    for body in bodies:
+        assert unsafe_html(body) == _new_markdown().convert(body)
+        fresh = markdown.Markdown(extensions=["extra"]).convert(body)
+        assert _summary_markdown().convert(body) == fresh

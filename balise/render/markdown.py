@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import threading
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urlsplit, urlunsplit
@@ -86,7 +87,18 @@ class _DemoteH1(Treeprocessor):
             element.tag = "h2"
 
 
+_converters = threading.local()  # one Markdown per thread (serve builds in another thread)
+
+
 def _markdown() -> markdown.Markdown:
+    """This thread's converter, reset: making one costs more than most conversions."""
+    converter: markdown.Markdown | None = getattr(_converters, "body", None)
+    if converter is None:
+        converter = _converters.body = _new_markdown()
+    return converter.reset()
+
+
+def _new_markdown() -> markdown.Markdown:
     converter = markdown.Markdown(
         extensions=["tables", "sane_lists", "fenced_code"],
         # `align` attributes, not `style`: the site's CSP allows no inline style.
