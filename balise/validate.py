@@ -6,7 +6,6 @@ Pure: no file access, no clock, no environment; it only judges what load.py read
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,8 +14,6 @@ from html.parser import HTMLParser
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
-
-import markdown
 
 from balise.cache import memoized
 from balise.errors import Problem, did_you_mean
@@ -450,22 +447,14 @@ def shorten(text: str, limit: int = MAX_SUMMARY) -> str:
     return cut.rstrip(" ,;:.-–—") + "…"
 
 
-_converters = threading.local()  # one Markdown per thread (serve builds in another thread)
-
-
-def _summary_markdown() -> markdown.Markdown:
-    """This thread's converter, reset: making one costs more than most conversions."""
-    converter: markdown.Markdown | None = getattr(_converters, "summary", None)
-    if converter is None:
-        converter = _converters.summary = markdown.Markdown(extensions=["extra"])
-    return converter.reset()
-
-
 @memoized("summary")  # one markdown rendering per body and build; none when unchanged
 def summarize(body: str) -> str:
-    """The first paragraph of a markdown body as plain text (at most 280 characters)."""
+    """The first paragraph of a markdown body as plain text (at most 280 characters), as the
+    published body shows it (the same rendering: no second markdown pass)."""
+    from balise.render.markdown import body_html
+
     extractor = _TextExtractor()
-    extractor.feed(_summary_markdown().convert(body))
+    extractor.feed(body_html(body))
     extractor.close()
     for paragraph in extractor.paragraphs:
         text = _collapse(paragraph)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import markdown
 import pytest
 from bs4 import BeautifulSoup
 from hypothesis import given
@@ -16,7 +15,6 @@ from balise.render.markdown import (
     removed_markup,
     unsafe_html,
 )
-from balise.validate import _summary_markdown
 
 
 def soup(body: str) -> BeautifulSoup:
@@ -140,5 +138,3 @@ def test_reused_converters_render_each_body_as_fresh_ones(bodies: list[str]) -> 
     """Converters are reused (reset) for speed: nothing may leak from one body to the next."""
     for body in bodies:
         assert unsafe_html(body) == _new_markdown().convert(body)
-        fresh = markdown.Markdown(extensions=["extra"]).convert(body)
-        assert _summary_markdown().convert(body) == fresh

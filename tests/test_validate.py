@@ -8,11 +8,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from bs4 import BeautifulSoup
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from balise.load import RawRepository, load_repository
 from balise.model import Statement, StatementType, Status
+from balise.render.markdown import body_html
 from balise.validate import (
     STATEMENT_KEYS,
     Validated,
@@ -637,6 +639,15 @@ def test_summarize_skips_headings_code_and_scripts() -> None:
     )
     assert summarize("```\ncode\n\nmore\n```\n\nAprès le code.\n") == "Après le code."
     assert summarize("- un\n- deux\n") == "un deux"
+
+
+def test_the_summary_is_the_first_paragraph_the_published_body_shows() -> None:
+    # Markup the sanitizer drops is not in the page, so not in the summary either.
+    assert summarize('<p onclick="x()">Cliquez</p>\n\nSuite.\n') == "Cliquez"
+    assert summarize("<style>p {}</style>\n\nTexte.\n") == "Texte."
+    # No footnotes on the page: `[^1]` is a reference link there, and so here.
+    assert summarize("Texte[^1].\n\n[^1]: Note.\n") == "Texte^1."
+    assert "^1" in BeautifulSoup(body_html("Texte[^1].\n\n[^1]: Note.\n"), "html.parser").text
 
 
 def test_shorten_keeps_short_text_and_cuts_long_text_at_a_word() -> None:
