@@ -44,6 +44,7 @@ from balise.model import (
     Status,
     sort_key,
 )
+from balise.render.markdown import body_html
 
 MAX_TITLE = 200
 MAX_SUMMARY = 280
@@ -451,8 +452,6 @@ def shorten(text: str, limit: int = MAX_SUMMARY) -> str:
 def summarize(body: str) -> str:
     """The first paragraph of a markdown body as plain text (at most 280 characters), as the
     published body shows it (the same rendering: no second markdown pass)."""
-    from balise.render.markdown import body_html
-
     extractor = _TextExtractor()
     extractor.feed(body_html(body))
     extractor.close()
