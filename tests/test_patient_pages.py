@@ -5,11 +5,12 @@ status never by colour alone, the front-desk poster. tests/browser checks them i
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import DATA, TINY_NOW
+from conftest import DATA, ROOT, TINY_NOW
 
 from balise.build import build, check
 from balise.model import Status
@@ -21,6 +22,8 @@ FRENCH_LONG = re.compile(
     r"( à \d{2}:\d{2})?$"
 )
 FRENCH_SHORT = re.compile(r"^(1er|\d{1,2}) [a-zéû]+\.? \d{4}, \d{2}:\d{2}$")
+
+DEMO_NOW = datetime.fromisoformat("2024-10-07T12:00:00+02:00")
 
 
 @pytest.fixture(scope="module")
@@ -149,3 +152,24 @@ def test_every_page_loads_the_balise_script_as_a_local_file(site: Path) -> None:
 def test_search_dialog_has_an_accessible_name(site: Path) -> None:
     dialog = soup(site / "index.html").select_one('.md-search[role="dialog"]')
     assert dialog["aria-label"]
+
+
+def test_an_establishment_history_shows_what_each_statement_said_of_it(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Its own status each time, not the whole group's over and over (a long history on a
+    phone): the others are counted."""
+    out = tmp_path_factory.mktemp("demo-history") / "site"
+    assert build(ROOT, out, DEMO_NOW).ok
+    page = soup(out / "etablissements/jules-verne.html")
+    items = page.select(".balise-history .balise-statement")
+    assert items
+    for item in items:
+        names = [a.get_text() for a in item.select(".balise-changes li a")]
+        assert names in ([], ["Clinique Jules Verne"]), names
+    cyberattack = next(i for i in items if "victime d’une cyberattaque" in i.get_text())
+    changes = [li.get_text(" ", strip=True) for li in cyberattack.select(".balise-changes li")]
+    assert changes == ["Clinique Jules Verne : ⚠︎ Mode dégradé", "et 8 autres établissements"]
+    # A statement's own page still lists every establishment it set.
+    statement = soup(out / "communiques/2024-10-05-communique-cyberattaque.html")
+    assert len(statement.select(".balise-changes li")) == 9
