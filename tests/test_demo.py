@@ -18,7 +18,7 @@ from balise.build import build, check
 def quick_start() -> list[str]:
     """The two commands of the README's Quick start block."""
     readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Quick start", 1)[1]
+    section = re.split(r"^#+ .*quick ?start.*$", readme, maxsplit=1, flags=re.I | re.M)[1]
     block = re.search(r"```sh\n(.*?)```", section, re.S).group(1)
     return [line for line in block.splitlines() if line.strip()]
 
