@@ -305,31 +305,13 @@ def memoized(
             cache.put(kind, key, encode(result), persist=persist)
             return result
 
-        def prime(result: R, *args: str | bytes) -> None:
-            """Record what the function returns for args, found some cheaper way."""
-            cache = _active.get()
-            if cache is not None:
-                cache.put(kind, digest(*args), encode(result), persist=persist)
-
         def missing(cache: Cache, *args: str | bytes) -> bool:
             return cache.get(kind, digest(*args)) is None
 
         def record(cache: Cache, stored: Any, *args: str | bytes) -> None:
             cache.put(kind, digest(*args), stored, persist=persist)
 
-        def key(*args: str | bytes) -> str:
-            return digest(*args)
-
-        def stored(cache: Cache, key: str) -> Any | None:
-            return cache.get(kind, key)
-
-        def record_key(cache: Cache, key: str, value: Any) -> None:
-            cache.put(kind, key, value, persist=persist)
-
-        wrapper.prime = prime  # type: ignore[attr-defined]
-        wrapper.memo = _Memo(  # type: ignore[attr-defined]
-            missing, record, lambda *args: encode(wrapper(*args)), key, stored, record_key
-        )
+        wrapper.memo = _Memo(missing, record, lambda *args: encode(wrapper(*args)))  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
@@ -340,27 +322,44 @@ class _Memo:
     missing: Callable[..., bool]  # (cache, *args): not in the cache yet
     record: Callable[..., None]  # (cache, stored value, *args)
     compute: Callable[..., Any]  # (*args): the stored (encoded) value
-    key: Callable[..., str]  # (*args): the key of the call
-    stored: Callable[..., Any]  # (cache, key): the stored value, or None
-    record_key: Callable[..., None]  # (cache, key, stored value)
 
 
-def prefetch(calls: Iterable[tuple[Callable[..., Any], tuple[str | bytes, ...]]]) -> None:
+Call = tuple[Callable[..., Any], tuple[str | bytes, ...]]  # a memoized function, its arguments
+
+
+def prefetch(groups: Iterable[Iterable[Call]]) -> None:
     """Compute memoized functions for many arguments ahead, on two cores: what a build
-    then asks for is found in the cache. A no-op without a build or enough work."""
+    then asks for is found in the cache. A no-op without a build or enough work.
+
+    The calls of one group run in the same process: group calls that share intermediate
+    results (the renderings of one body share its markdown), or each is computed twice.
+    """
     cache = _active.get()
     if cache is None:
         return
-    todo = {(id(f), args): (f.memo, args) for f, args in calls if f.memo.missing(cache, *args)}
-    if len(todo) < _PARALLEL_MIN:
+    seen: set[tuple[int, tuple[str | bytes, ...]]] = set()
+    todo: list[list[tuple[_Memo, tuple[str | bytes, ...]]]] = []
+    for group in groups:
+        calls = []
+        for f, args in group:
+            if (id(f), args) not in seen and f.memo.missing(cache, *args):
+                seen.add((id(f), args))
+                calls.append((f.memo, args))
+        if calls:
+            todo.append(calls)
+    if sum(len(calls) for calls in todo) < _PARALLEL_MIN:
         return
-    pending = list(todo.values())
-    results = parallel_map(lambda call: call[0].compute(*call[1]), pending)
-    for (memo, args), stored in zip(pending[1::2], results[1::2], strict=True):
-        memo.record(cache, stored, *args)  # the worker's; the parent's are recorded already
+    results = parallel_map(
+        lambda calls: [memo.compute(*args) for memo, args in calls], todo, minimum=2
+    )
+    for calls, stored in zip(todo[1::2], results[1::2], strict=True):
+        for (memo, args), value in zip(calls, stored, strict=True):
+            memo.record(cache, value, *args)  # the worker's; the parent's are recorded already
 
 
-def parallel_map(function: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+def parallel_map(
+    function: Callable[[Any], Any], items: list[Any], *, minimum: int = _PARALLEL_MIN
+) -> list[Any]:
     """[function(item) for item in items], on two cores when it pays (a forked worker).
 
     The worker computes every other item and sends the results back pickled through a pipe;
@@ -368,7 +367,7 @@ def parallel_map(function: Callable[[Any], Any], items: list[Any]) -> list[Any]:
     other effects are lost, and it never touches the parent's cache database.
     """
     if (
-        len(items) < _PARALLEL_MIN
+        len(items) < minimum
         or (os.cpu_count() or 1) < 2
         or not hasattr(os, "fork")
         or threading.active_count() > 1  # forking a threaded process can deadlock the child

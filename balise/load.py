@@ -562,7 +562,7 @@ def load_repository(root: Path) -> RawRepository:
         unreadable: list[Problem] = []
         texts.append((path, _read_text(file, path, unreadable), unreadable))
     # YAML is slow to read: front matters not read by an earlier build, on two cores at once.
-    prefetch((_statement_record, (text, path)) for path, text, _ in texts if text is not None)
+    prefetch([(_statement_record, (text, path))] for path, text, _ in texts if text is not None)
     statements = []
     for path, text, unreadable in texts:
         problems.extend(unreadable)

@@ -5,8 +5,7 @@ It only fills the build cache; what is not prefetched is computed on demand, the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Iterable
 
 from balise import cache
 from balise.load import RawFile, RawMap
@@ -16,14 +15,16 @@ from balise.validate import summarize
 
 
 def bodies(statements: Iterable[RawFile]) -> None:
-    """Summaries, removed markup, page and JSON renderings of new bodies, in parallel."""
-    calls: list[tuple[Callable[..., Any], tuple[str, ...]]] = []
+    """Summaries, removed markup, page and JSON renderings of new bodies, in parallel (each
+    body's in one process: they share its markdown rendering)."""
+    groups: list[list[cache.Call]] = []
     store = cache.active()
     for statement in statements:
         body = (statement.body,)
         if store is not None and not removed_markup.memo.missing(store, *body):  # type: ignore[attr-defined]
             continue  # seen by an earlier build: what it needs is cached, or not needed
-        calls += [(removed_markup, body), (body_html, body), (plain_text, body)]
+        calls: list[cache.Call] = [(removed_markup, body), (body_html, body), (plain_text, body)]
         if not isinstance(statement.data, RawMap) or statement.data.get("summary") is None:
             calls.append((summarize, body))
-    cache.prefetch(calls)
+        groups.append(calls)
+    cache.prefetch(groups)

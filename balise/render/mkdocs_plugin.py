@@ -403,8 +403,6 @@ class BalisePlugin(BasePlugin):
             blob = self.cache.blob(PAGES, key)
             if record is None or blob is None or (self._search and not record["indexed"]):
                 continue
-            if "scripts" not in record:
-                continue
             stat = blob.stat()
             if [stat.st_size, stat.st_mtime_ns] != record["stat"]:
                 continue  # the cached file was changed in place (through a published copy)
