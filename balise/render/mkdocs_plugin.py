@@ -249,7 +249,7 @@ def _search_sections(content: str, lists: list[tuple[str, list[str]]]) -> Any:
 
 @dataclass(frozen=True)
 class _StoredEntries:
-    """A restored page's search entries: their JSON text, or where it is in the spill file."""
+    """A page's search entries: their JSON text, or where it is in the spill file."""
 
     stored: str | tuple[int, int]
 
@@ -668,7 +668,7 @@ def _write_index(index: Any, path: Path, load: Callable[[str | tuple[int, int]],
         for entry in index.entries:
             text = load(entry.stored).encode() if isinstance(entry, _StoredEntries) else None
             if text == b"":
-                continue  # a restored page without entries
+                continue  # a page without entries
             stream.write(b"" if first else b",")
             stream.write(_index_json(entry) if text is None else text)
             first = False
