@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -42,6 +44,34 @@ def test_quick_start_has_exactly_two_commands_and_ci_runs_the_second() -> None:
     assert len(commands) == 2
     assert "publish.py build" in commands[0]
     assert commands[1] in (ROOT / ".ci/run").read_text()
+
+
+def test_quick_start_installs_nothing_outside_the_project_venv() -> None:
+    # Debian's and Ubuntu's python3 refuse `pip install` outside a virtual environment
+    # (PEP 668): each command makes the project's .venv, then uses only its pip and python.
+    for command in quick_start():
+        steps = [step.strip() for step in command.split("&&")]
+        assert steps[0] == "python3 -m venv .venv"
+        for step in steps[1:]:
+            program = shlex.split(step)[0]
+            assert program in {".venv/bin/pip", ".venv/bin/python", "npm"}, step
+    assert ".venv/" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+@pytest.mark.skipif(
+    not (ROOT / ".venv" / "bin" / "python").exists(), reason="no .venv: Quick start not run"
+)
+def test_publish_py_run_by_a_bare_python_uses_the_project_venv(tmp_path: Path) -> None:
+    # As after the Quick start, `python3 publish.py ...` run by an interpreter without
+    # Balise's libraries (a bare environment here, Debian's python3 for a user) still works.
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", tmp_path / "bare"], check=True)
+    bare = tmp_path / "bare" / "bin" / "python"
+    assert subprocess.run([bare, "-c", "import mkdocs"], capture_output=True).returncode == 1
+    run = subprocess.run(
+        [bare, ROOT / "publish.py", "check", "--repo", ROOT], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    assert "OK: 9 establishments" in run.stderr
 
 
 def test_demo_sources_are_valid() -> None:
