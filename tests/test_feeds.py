@@ -21,6 +21,7 @@ from balise.build import build
 from balise.model import (
     Establishment,
     Organisation,
+    PressContact,
     Repository,
     Site,
     Statement,
@@ -124,7 +125,7 @@ def test_atom_entry_has_id_permalink_dates_with_offsets_author_and_body(site: Pa
         "La clinique Alpha est à l'arrêt. Les autres établissements passent en mode dégradé."
     )
     assert alert.title_detail.type == "text/plain"
-    assert alert.author_detail.name == "Service presse (Groupe Test & Fils)"
+    assert alert.author_detail.name == "Service presse, Groupe Test & Fils"
     assert alert.author_detail.email == "presse@example.org"
     [content] = alert.content
     assert content.type == "text/html"
@@ -160,7 +161,7 @@ def test_rss_item_has_permalink_guid_dates_author_categories_and_full_body(site:
     guids = [item.find("guid") for item in channel.iter("item")]
     assert [(g.text, g.get("isPermaLink")) for g in guids][-1] == (ALERT, "true")
     assert alert.published == "Sat, 05 Oct 2024 08:00:00 +0200"
-    assert alert.author == "presse@example.org (Service presse (Groupe Test & Fils))"
+    assert alert.author == "presse@example.org (Service presse, Groupe Test & Fils)"
     assert [t.term for t in alert.tags] == [
         "Clinique Alpha",
         'Clinique <Beta> & "Co"',
@@ -308,6 +309,28 @@ def html_shown(html: str) -> str:
 def test_html_safe_text_escapes_only_what_html_would_read_otherwise() -> None:
     assert html_safe_text("Test & Fils, R&D, a > b") == "Test & Fils, R&D, a > b"
     assert html_safe_text("a <b> &lt; &#60; &copy") == "a &lt;b> &amp;lt; &amp;#60; &amp;copy"
+
+
+def test_rss_author_never_nests_parentheses() -> None:
+    statement = Statement(
+        id="s", path="statements/s.md", title="Point", date=TINY_NOW, body="T.", summary="T."
+    )
+    repository = Repository(
+        organisation=Organisation(
+            name="Hospi (Grand Ouest)",
+            press=PressContact(name="Service (communication)", email="presse@example.org"),
+        ),
+        establishments=(),
+        statements=(statement,),
+        site=Site(name="Groupe", url="https://s.example.org/"),
+    )
+    feeds = render_feeds(repository, snapshot(repository, TINY_NOW))
+    item = etree.fromstring(feeds["feeds/all.rss"]).find("channel/item")
+    assert item.findtext("author") == (
+        "presse@example.org (Service [communication], Hospi [Grand Ouest])"
+    )
+    parsed = feedparser.parse(feeds["feeds/all.rss"])
+    assert parsed.entries[0].author_detail.name == "Service [communication], Hospi [Grand Ouest]"
 
 
 def test_an_establishment_no_statement_names_has_an_empty_feed_dated_now() -> None:

@@ -47,9 +47,10 @@ class _Entries:
         org = self.repository.organisation
         if org.press is None:
             return _without_none({"name": org.name, "uri": org.url})
-        return _without_none(
-            {"name": f"{org.press.name} ({org.name})", "email": org.press.email, "uri": org.url}
-        )
+        # RSS writes `email (name)`, and readers (newsboat) cut a name holding parentheses
+        # of its own: "Service (Hospi)" would show as "Hospi)".
+        name = _without_parentheses(f"{org.press.name}, {org.name}")
+        return _without_none({"name": name, "email": org.press.email, "uri": org.url})
 
     def categories(self, statement: Statement) -> list[dict[str, str]]:
         site = self.repository.site.url
@@ -89,6 +90,11 @@ def html_safe_text(text: str) -> str:
         reference = "&" + part
         kept.append(("&amp;" + part) if html.unescape(reference) != reference else reference)
     return "".join(kept).replace("<", "&lt;")
+
+
+def _without_parentheses(name: str) -> str:
+    """The name with its parentheses as brackets: "Service (presse)" -> "Service [presse]"."""
+    return name.translate(str.maketrans("()", "[]"))
 
 
 def _without_none(fields: dict[str, str | None]) -> dict[str, str]:
