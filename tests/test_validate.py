@@ -708,6 +708,85 @@ def test_unquoted_phone_keeps_its_raw_text(tmp_path: Path) -> None:
     assert validated.repository.establishment("jules-verne").phone == "0240000000"
 
 
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "+33 2 99 00 00 00",
+        "02 99 00 00 00",
+        "02.99.00.00.00",
+        "02-99-00-00-00",
+        "+33 (0)2 99 00 00 00",
+        "(02) 99 00 00 00",
+        "+33\u00a02\u00a099\u00a000\u00a000\u00a000",
+        "15",
+        "3114",
+    ],
+)
+def test_phone_numbers_as_people_write_them_are_accepted(tmp_path: Path, phone: str) -> None:
+    registry = ESTABLISHMENTS.replace('"+33 2 00 00 00 00"', f'"{phone}"').replace(
+        "    city: Nantes\n", f'    city: Nantes\n    phone: "{phone}"\n'
+    )
+    validated = check(tmp_path, {"establishments.yml": registry})
+    assert validated.problems == ()
+    assert validated.repository.organisation.press.phone == phone
+    assert validated.repository.establishment("jules-verne").phone == phone
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        *("javascript:alert(1)", "tel:2", "2", "+", "appelez le 15", "1+2"),
+        *("02 99 00 00 00 / 01", "0٢٩٩", "1234567890123456", "<b>02</b>", "02..99"),
+    ],
+)
+def test_a_phone_that_is_not_a_number_is_refused_at_its_line(tmp_path: Path, phone: str) -> None:
+    registry = ESTABLISHMENTS.replace(
+        "    city: Nantes\n", f'    city: Nantes\n    phone: "{phone}"\n'
+    )
+    assert problems(tmp_path, {"establishments.yml": registry}) == [
+        f'establishments.yml:16: "phone" is not a phone number: "{phone}" (write 2 to 15 '
+        "digits, grouped with spaces, dots or dashes, with an optional leading +, such as "
+        '"+33 2 99 00 00 00", "02 99 00 00 00" or "15")'
+    ]
+
+
+def test_a_press_phone_and_email_are_checked_too(tmp_path: Path) -> None:
+    registry = ESTABLISHMENTS.replace(
+        "presse@example.org", "javascript:alert(1)//@example.org"
+    ).replace('"+33 2 00 00 00 00"', "tel:2")
+    assert problems(tmp_path, {"establishments.yml": registry}) == [
+        'establishments.yml:6: "email" is not an email address: '
+        '"javascript:alert(1)//@example.org" (write the address alone, such as '
+        "presse@example.org)",
+        'establishments.yml:7: "phone" is not a phone number: "tel:2" (write 2 to 15 digits, '
+        "grouped with spaces, dots or dashes, with an optional leading +, such as "
+        '"+33 2 99 00 00 00", "02 99 00 00 00" or "15")',
+    ]
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        *("mailto:presse@example.org", "presse@example.org?cc=x@y.org", 'a"b@example.org'),
+        *("<b>a</b>@example.org", "pr esse@example.org", "presse@example", "presse@.org"),
+    ],
+)
+def test_an_email_with_a_scheme_markup_or_space_is_refused(tmp_path: Path, email: str) -> None:
+    registry = ESTABLISHMENTS.replace("presse@example.org", email)
+    assert problems(tmp_path, {"establishments.yml": registry}) == [
+        f'establishments.yml:6: "email" is not an email address: "{email}" '
+        "(write the address alone, such as presse@example.org)"
+    ]
+
+
+@pytest.mark.parametrize("email", ["presse@example.org", "prénom.nom+crise@hôpital-ouest.fr"])
+def test_plain_email_addresses_are_accepted(tmp_path: Path, email: str) -> None:
+    registry = ESTABLISHMENTS.replace("presse@example.org", email)
+    validated = check(tmp_path, {"establishments.yml": registry})
+    assert validated.problems == ()
+    assert validated.repository.organisation.press.email == email
+
+
 def test_registry_problems_are_all_reported(tmp_path: Path) -> None:
     registry = """\
 organisation:
@@ -737,7 +816,8 @@ establishments:
         'establishments.yml:3: unknown timezone "Europe/Pariss" (did you mean "Europe/Paris"?)',
         'establishments.yml:4: "url" must be a full web address, not "www.example.org" '
         "(start it with https://)",
-        'establishments.yml:6: "email" is not an email address: "presse"',
+        'establishments.yml:6: "email" is not an email address: "presse" '
+        "(write the address alone, such as presse@example.org)",
         'establishments.yml:6: "name" is required',
         'establishments.yml:8: "city" is required',
         'establishments.yml:8: id "La Sagesse" is not a valid slug '
