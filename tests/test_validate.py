@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,6 +14,7 @@ from bs4 import BeautifulSoup
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from balise.build import check as build_check
 from balise.load import RawRepository, load_repository
 from balise.model import Statement, StatementType, Status
 from balise.render.markdown import body_html
@@ -975,6 +978,59 @@ def test_summarize_never_raises_and_stays_short(body: str) -> None:
     summary = summarize(body)
     assert len(summary) <= 280
     assert "\n" not in summary
+
+
+# Any character at all, surrogates and controls included, as YAML would let a user write it.
+_ANY_CHARACTER = st.one_of(
+    st.characters(),
+    st.integers(0, 0x9F).map(chr),
+    st.integers(0xD800, 0xDFFF).map(chr),
+)
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _escaped(text: str) -> str:
+    """`text` as a YAML double-quoted scalar, every character outside [a-z ] as an escape."""
+    return '"' + "".join(c if c in "abcz " else f"\\U{ord(c):08x}" for c in text) + '"'
+
+
+def _texts(value: object) -> list[str]:
+    """Every string inside a validated value: dataclass fields, tuples, mappings."""
+    if isinstance(value, str):
+        return [value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [t for f in dataclasses.fields(value) for t in _texts(getattr(value, f.name))]
+    if isinstance(value, tuple | list):
+        return [t for item in value for t in _texts(item)]
+    if isinstance(value, Mapping):
+        return [t for item in value.items() for t in _texts(item)]
+    return []
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    values=st.lists(st.text(_ANY_CHARACTER, max_size=12), min_size=6, max_size=6),
+    key=st.sampled_from(["incident", "type", "id", "la-sagesse"]),
+)
+def test_no_validated_text_holds_a_surrogate_or_a_control_character(
+    tmp_path: Path, values: list[str], key: str
+) -> None:
+    title, summary, social, name, city, site_name = map(_escaped, values)
+    front = f"title: T {title}\ndate: {DATE}\nsummary: {summary}\nsocial: {social}\n"
+    front += f"{key}: {title}\n" if key != "la-sagesse" else f"status:\n  {key}: {title}\n"
+    registry = ESTABLISHMENTS.replace("Clinique La Sagesse", name).replace("Rennes", city)
+    files = {
+        "statements/a.md": statement_text(front),
+        "establishments.yml": registry,
+        "mkdocs.yml": MKDOCS + f"site_description: {site_name}\n",
+    }
+    outcome = build_check(write(tmp_path, files), datetime(2024, 10, 6, tzinfo=UTC))
+    for problem in outcome.problems:
+        assert not _FORBIDDEN.search(str(problem)), problem
+    for text in _texts(outcome.repository):
+        assert not _FORBIDDEN.search(text), text
 
 
 _INSTANTS = st.datetimes(
