@@ -39,6 +39,12 @@ _MERGE_TAG = YAML_TAG + "merge"
 # python-frontmatter's boundary: a line of three or more dashes.
 _BOUNDARY = re.compile(r"-{3,}[ \t]*")
 
+# What no text value may hold, though YAML escapes in quotes can write it ("\e", "\x07",
+# "\ud800") where the reader refuses it as raw text: C0 controls other than tab and newline,
+# DEL, C1 controls, and lone halves of UTF-16 pairs (which no file, page or feed can encode).
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_SURROGATE_PAIR = re.compile(r"[\ud800-\udbff][\udc00-\udfff]")
+
 
 # --- raw records ------------------------------------------------------------------------
 
@@ -159,7 +165,8 @@ class _Converter:
     def line(self, node: yaml.Node) -> int:
         return node.start_mark.line + self.first_line
 
-    def convert(self, node: yaml.Node, depth: int = 1) -> RawNode:
+    def convert(self, node: yaml.Node, depth: int = 1, key: str | None = None) -> RawNode:
+        """The raw node; `key` names the mapping key it is the value of, for messages."""
         self.count += 1
         if self.count > MAX_NODES:
             raise _TooComplex(
@@ -168,11 +175,34 @@ class _Converter:
         if depth > MAX_DEPTH:
             raise _TooComplex(self.line(node), f"YAML is nested more than {MAX_DEPTH} levels deep")
         if isinstance(node, yaml.ScalarNode):
-            return RawScalar(node.value, self.line(node), node.tag)
+            return RawScalar(self.text(node, key), self.line(node), node.tag)
         if isinstance(node, yaml.SequenceNode):
-            items = tuple(self.convert(item, depth + 1) for item in node.value)
+            items = tuple(self.convert(item, depth + 1, key) for item in node.value)
             return RawList(items, self.line(node), node.tag)
         return self.mapping(node, depth)
+
+    def text(self, node: yaml.ScalarNode, key: str | None) -> str:
+        """The scalar's text, every character allowed; else a problem, and U+FFFD for each."""
+        text = node.value
+        if not _FORBIDDEN.search(text):
+            return text
+        # "\ud83d\ude00", as JSON writes an emoji, is one character, not two halves.
+        text = _SURROGATE_PAIR.sub(
+            lambda pair: pair[0].encode("utf-16", "surrogatepass").decode("utf-16"), text
+        )
+        found = _FORBIDDEN.search(text)
+        if found is None:
+            return text
+        code = f"U+{ord(found[0]):04X}"
+        what = "the text" if key is None else f'"{key}"'
+        if "\ud800" <= found[0] <= "\udfff":
+            message = f"{what} holds half a character ({code}, a lone UTF-16 surrogate)"
+            hint = 'write the character itself, or one escape for it such as "\\U0001F600"'
+        else:
+            message = f"{what} holds an invisible control character ({code})"
+            hint = 'delete it: between double quotes, an escape such as "\\e" or "\\x07" writes one'
+        self.problems.append(Problem(self.path, self.line(node), message, hint))
+        return _FORBIDDEN.sub("\ufffd", text)
 
     def mapping(self, node: yaml.MappingNode, depth: int) -> RawMap:
         entries: list[tuple[RawNode, RawNode]] = []
@@ -183,7 +213,8 @@ class _Converter:
                 merged.extend(self.merged_entries(value_node, depth))
                 continue
             key = self.convert(key_node, depth + 1)
-            value = self.convert(value_node, depth + 1)
+            name = key.text if isinstance(key, RawScalar) else None
+            value = self.convert(value_node, depth + 1, name)
             if isinstance(value, RawScalar) and value.is_null and value.text == "":
                 # An empty value's mark may sit on the next line; the key's line is the truth.
                 value = RawScalar("", key.line, value.tag)

@@ -54,7 +54,17 @@ _SCALAR_TAGS = frozenset(
     YAML_TAG + name for name in ("str", "int", "float", "bool", "null", "timestamp")
 )
 _ID = re.compile(ID_PATTERN)
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# A plain address: no space, markup, quote or scheme (`mailto:`, `javascript:`) can pass.
+_EMAIL = re.compile(r"[\w.%+-]+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}")
+# A phone number as written in France and elsewhere: digits (or a group in parentheses such
+# as the trunk prefix of "+33 (0)2 ...") separated by spaces, dots or dashes, an optional
+# leading +; from 2 digits (15, 3114) to 15 (the longest international number).
+_PHONE_SPACE = "[ \u00a0\u202f]*"
+_PHONE_UNIT = r"(?:\([0-9]+\)|[0-9])"
+_PHONE = re.compile(
+    rf"\+?{_PHONE_SPACE}{_PHONE_UNIT}(?:{_PHONE_SPACE}[.-]?{_PHONE_SPACE}{_PHONE_UNIT})*"
+)
+_PHONE_DIGITS = range(2, 16)
 _INSTANT = re.compile(
     r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"
     r"(?:[Tt ]+(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d+))?)?"
@@ -297,6 +307,36 @@ def _web_address(report: _Report, name: str, node: RawNode | None) -> str | None
     return text
 
 
+def _phone(report: _Report, name: str, node: RawNode | None) -> str | None:
+    text = _text(report, name, node)
+    if text is None or node is None:
+        return None
+    digits = sum(c in "0123456789" for c in text)
+    if not _PHONE.fullmatch(text) or digits not in _PHONE_DIGITS:
+        report(
+            node.line,
+            f'"{name}" is not a phone number: "{text}"',
+            "write 2 to 15 digits, grouped with spaces, dots or dashes, with an optional "
+            'leading +, such as "+33 2 99 00 00 00", "02 99 00 00 00" or "15"',
+        )
+        return None
+    return text
+
+
+def _email(report: _Report, name: str, node: RawNode | None) -> str | None:
+    text = _text(report, name, node)
+    if text is None or node is None:
+        return None
+    if not _EMAIL.fullmatch(text):
+        report(
+            node.line,
+            f'"{name}" is not an email address: "{text}"',
+            "write the address alone, such as presse@example.org",
+        )
+        return None
+    return text
+
+
 def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -492,11 +532,8 @@ def _press(report: _Report, node: RawNode) -> PressContact | None:
         return None
     fields = _fields(report, mapping, PRESS_KEYS)
     name = _text(report, "name", _value(fields, "name"), required=True)
-    phone = _text(report, "phone", _value(fields, "phone"))
-    email = _text(report, "email", _value(fields, "email"))
-    if email is not None and not _EMAIL.fullmatch(email):
-        report(fields["email"][1].line, f'"email" is not an email address: "{email}"')
-        email = None
+    phone = _phone(report, "phone", _value(fields, "phone"))
+    email = _email(report, "email", _value(fields, "email"))
     return PressContact(name, email, phone) if name else None
 
 
@@ -540,8 +577,9 @@ def _establishment(report: _Report, node: RawNode, ids: list[str]) -> Establishm
         report(raw_id.line, 'id "all" is reserved: in a statement it means every establishment')
     values = {
         name: _text(report, name, _value(fields, name), required=name in ("name", "city"))
-        for name in ("name", "city", "region", "phone")
+        for name in ("name", "city", "region")
     }
+    phone = _phone(report, "phone", _value(fields, "phone"))
     url = _web_address(report, "url", _value(fields, "url"))
     if len(report.problems) > before or not (establishment_id and values["name"]):
         return None
@@ -550,7 +588,7 @@ def _establishment(report: _Report, node: RawNode, ids: list[str]) -> Establishm
         name=values["name"] or "",
         city=values["city"] or "",
         region=values["region"],
-        phone=values["phone"],
+        phone=phone,
         url=url,
     )
 

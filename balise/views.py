@@ -33,6 +33,15 @@ def incident_path(incident_id: str) -> str:
     return f"incidents/{incident_id}.html"
 
 
+def tel_href(phone: str) -> str:
+    """The `tel:` link of a phone number as validated: its digits, after the + of an
+    international number ("+33 (0)2 99 ..." -> "tel:+33299...": the (0) is not dialled)."""
+    international = phone.lstrip().startswith("+")
+    if international:
+        phone = phone.replace("(0)", "")
+    return "tel:" + "+" * international + "".join(c for c in phone if c in "0123456789")
+
+
 def feed_path(name: str, kind: str) -> str:
     """`feeds/NAME.atom` or `feeds/NAME.rss`; NAME is `all`, `press` or an establishment id."""
     return f"feeds/{name}.{kind}"
@@ -442,9 +451,7 @@ class _Builder:
             badge=badge(current.status),
             since=when(current.since, self.tz),
             statement=self.statement_link(current.statement) if current.statement else None,
-            phone_href="tel:" + "".join(c for c in phone if c.isdigit() or c == "+")
-            if phone
-            else None,
+            phone_href=tel_href(phone) if phone else None,
         )
 
     def newest_first(self, statements: Iterable[Statement]) -> tuple[StatementLink, ...]:

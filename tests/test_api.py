@@ -66,6 +66,8 @@ UPDATE_FIELDS = {
     "display_at",
     "affected_components",
     "deliver_notifications",
+    "custom_tweet",
+    "tweet_id",
 }
 AFFECTED_FIELDS = {"code", "name", "old_status", "new_status"}
 COMPONENT_STATUSES = {
@@ -84,7 +86,9 @@ ENDPOINTS = {
     "api/v2/incidents.json": {"page", "incidents"},
     "api/v2/incidents/unresolved.json": {"page", "incidents"},
 }
-WITH_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")
+WITH_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{2}:\d{2}$")
+# How Statuspage clients parse its times (real pages always write milliseconds).
+STATUSPAGE_TIME = "%Y-%m-%dT%H:%M:%S.%f%z"
 
 
 @pytest.fixture(scope="module")
@@ -185,6 +189,34 @@ def test_every_endpoint_has_the_statuspage_field_set(site: Path, path: str, keys
             assert WITH_OFFSET.match(value), (key, value)
 
 
+def test_every_time_of_the_statuspage_api_parses_as_statuspage_clients_parse_it(
+    site: Path,
+) -> None:
+    times = [
+        (path.name, key, value)
+        for path in sorted((site / "api/v2").rglob("*.json"))
+        for key, value in walk(json.loads(path.read_text(encoding="utf-8")))
+        if key.endswith("_at") and value is not None
+    ]
+    assert len(times) > 20
+    for name, key, value in times:
+        parsed = datetime.strptime(value, STATUSPAGE_TIME)
+        assert parsed.utcoffset() == timedelta(hours=2), (name, key, value)
+    updated = load(site, "api/v2/status.json")["page"]["updated_at"]
+    assert datetime.strptime(updated, STATUSPAGE_TIME) == datetime.fromisoformat(
+        "2024-10-07T10:00:00+02:00"
+    )
+    # Balise's own status.json keeps its seconds (CONTRACT §6 examples).
+    assert load(site, "status.json")["generated_at"] == "2024-10-10T12:00:00+02:00"
+
+
+def test_incident_updates_carry_statuspage_tweet_fields_as_null(site: Path) -> None:
+    [incident] = load(site, "api/v2/incidents.json")["incidents"]
+    for update in incident["incident_updates"]:
+        assert update["custom_tweet"] is None
+        assert update["tweet_id"] is None
+
+
 def test_page_names_the_organisation_and_the_site(site: Path) -> None:
     page = load(site, "api/v2/summary.json")["page"]
     assert page == {
@@ -192,7 +224,7 @@ def test_page_names_the_organisation_and_the_site(site: Path) -> None:
         "name": "Groupe Test & Fils",
         "url": SITE,
         "time_zone": "Europe/Paris",
-        "updated_at": "2024-10-07T10:00:00+02:00",
+        "updated_at": "2024-10-07T10:00:00.000+02:00",
     }
 
 
@@ -212,7 +244,7 @@ def test_components_are_establishments_grouped_by_region_with_mapped_statuses(
     assert groups == {"region-bretagne": ["alpha", "gamma"], "region-pays-de-la-loire": ["beta"]}
     beta = components[4]
     assert beta["name"] == 'Clinique <Beta> & "Co"'
-    assert beta["updated_at"] == "2024-10-06T09:30:00+02:00"
+    assert beta["updated_at"] == "2024-10-06T09:30:00.000+02:00"
     assert beta["description"] == "Nantes, Pays de la Loire"
 
 
@@ -236,9 +268,9 @@ def test_incident_thread_with_its_updates_newest_first(site: Path) -> None:
     assert incident["name"] == "Cyberattaque à la clinique Alpha"
     assert incident["impact"] == "critical"  # alpha went down
     assert incident["status"] == "monitoring"  # the latest point brought beta back
-    assert incident["monitoring_at"] == "2024-10-06T09:30:00+02:00"
+    assert incident["monitoring_at"] == "2024-10-06T09:30:00.000+02:00"
     assert incident["resolved_at"] is None
-    assert incident["started_at"] == incident["created_at"] == "2024-10-05T08:00:00+02:00"
+    assert incident["started_at"] == incident["created_at"] == "2024-10-05T08:00:00.000+02:00"
     assert incident["shortlink"] == SITE + "incidents/attaque.html"
     assert (site / "incidents/attaque.html").is_file()
     updates = incident["incident_updates"]
@@ -341,7 +373,7 @@ def test_update_statuses_follow_the_thread() -> None:
         "resolved",
     ]
     assert incident["status"] == "resolved"
-    assert incident["resolved_at"] == "2024-10-05T13:00:00+02:00"
+    assert incident["resolved_at"] == "2024-10-05T13:00:00.000+02:00"
     assert incident["monitoring_at"] is None  # monitoring was interrupted by a worsening
     assert incident["impact"] == "critical"
 

@@ -131,6 +131,44 @@ def test_a_control_character_in_the_body_is_refused_at_its_line(
     )
 
 
+@pytest.mark.parametrize(
+    ("front", "message"),
+    [
+        (
+            'social: "x\\ud800y"\n',
+            'statements/2024/bad.md:4: "social" holds half a character (U+D800, '
+            "a lone UTF-16 surrogate)",
+        ),
+        (
+            'summary: "a\\e[2J\\e]0;pwn\\aB"\n',
+            'statements/2024/bad.md:4: "summary" holds an invisible control character (U+001B)',
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", ["check", "build", "social"])
+def test_yaml_escapes_for_what_raw_text_refuses_are_refused_everywhere(
+    tiny: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,
+    front: str,
+    message: str,
+    command: str,
+) -> None:
+    out = tmp_path / "site"
+    assert build(tiny, out, TINY_NOW).ok
+    before = tree_bytes(out)
+    (tiny / BAD).write_text(GOOD_HEAD + front + "---\nCorps.\n", encoding="utf-8")
+    options = ["--out", str(out)] if command == "build" else []
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--repo", str(tiny), "--now", TINY_NOW.isoformat(), *options])
+    assert exit_info.value.code == 1
+    captured = capsys.readouterr()
+    assert message in captured.err
+    assert "Traceback" not in captured.err
+    assert "\x1b" not in captured.out + captured.err
+    assert tree_bytes(out) == before
+
+
 def test_a_configuration_mkdocs_refuses_is_reported_not_swallowed(
     tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:

@@ -18,8 +18,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from balise.build import build
-from balise.model import Organisation, Repository, Site, Statement
-from balise.render.feeds import render_feeds
+from balise.model import (
+    Establishment,
+    Organisation,
+    PressContact,
+    Repository,
+    Site,
+    Statement,
+    Status,
+)
+from balise.render.feeds import html_safe_text, render_feeds
 from balise.timeline import snapshot
 
 SITE = "https://status.example.org/test/"
@@ -117,7 +125,7 @@ def test_atom_entry_has_id_permalink_dates_with_offsets_author_and_body(site: Pa
         "La clinique Alpha est à l'arrêt. Les autres établissements passent en mode dégradé."
     )
     assert alert.title_detail.type == "text/plain"
-    assert alert.author_detail.name == "Service presse (Groupe Test & Fils)"
+    assert alert.author_detail.name == "Service presse, Groupe Test & Fils"
     assert alert.author_detail.email == "presse@example.org"
     [content] = alert.content
     assert content.type == "text/html"
@@ -153,7 +161,7 @@ def test_rss_item_has_permalink_guid_dates_author_categories_and_full_body(site:
     guids = [item.find("guid") for item in channel.iter("item")]
     assert [(g.text, g.get("isPermaLink")) for g in guids][-1] == (ALERT, "true")
     assert alert.published == "Sat, 05 Oct 2024 08:00:00 +0200"
-    assert alert.author == "presse@example.org (Service presse (Groupe Test & Fils))"
+    assert alert.author == "presse@example.org (Service presse, Groupe Test & Fils)"
     assert [t.term for t in alert.tags] == [
         "Clinique Alpha",
         'Clinique <Beta> & "Co"',
@@ -223,6 +231,106 @@ def test_rss_channel_is_french_links_the_site_and_itself_and_dates_from_data(sit
     assert channel.findtext("link") == SITE + "presse.html"
     assert channel.find(ATOM_NS + "link").get("href") == SITE + "feeds/press.rss"
     assert channel.findtext("lastBuildDate") == "Sat, 05 Oct 2024 08:00:00 +0200"
+
+
+def test_rss_channel_title_with_an_ampersand_stays_as_written(site: Path) -> None:
+    # Read as text or as HTML, "Test & Fils" shows the same: nothing to escape.
+    channel = etree.parse(site / "feeds/alpha.rss").getroot().find("channel")
+    assert channel.findtext("title") == "Groupe Test & Fils : Clinique Alpha"
+
+
+HOSTILE_ORGANISATION = 'Hospi <i onmouseover="alert(1)">Ouest</i> & Fils &copy'
+HOSTILE_NAME = "Clinique <b onmouseover=alert(2)>Beta</b>"
+HOSTILE_CITY = "Nantes <b onmouseover=alert(3)>"
+
+
+def hostile_feeds() -> dict[str, bytes]:
+    """Feeds of a registry whose organisation, establishment name and city hold markup."""
+    statement = Statement(
+        id="s",
+        path="statements/s.md",
+        title="Point",
+        date=TINY_NOW,
+        body="Texte.",
+        summary="Texte.",
+        status=(("beta", Status.DOWN),),
+    )
+    repository = Repository(
+        organisation=Organisation(name=HOSTILE_ORGANISATION, url="https://o.example.org"),
+        establishments=(Establishment(id="beta", name=HOSTILE_NAME, city=HOSTILE_CITY),),
+        statements=(statement,),
+        site=Site(name="Groupe", url="https://s.example.org/"),
+    )
+    return render_feeds(repository, snapshot(repository, TINY_NOW))
+
+
+def shown(detail: feedparser.FeedParserDict) -> str:
+    """What a reader shows of a text: HTML is parsed (and must hold no element), text is as is."""
+    if detail.type == "text/html":
+        html = BeautifulSoup(detail.value, "html.parser")
+        assert html.find(True) is None, detail.value
+        return html.get_text()
+    assert detail.type == "text/plain"
+    return detail.value
+
+
+@pytest.mark.parametrize("kind", ["atom", "rss"])
+def test_channel_texts_with_markup_reach_a_reader_as_text_never_as_html(kind: str) -> None:
+    feeds = hostile_feeds()
+    parsed = feedparser.parse(feeds[f"feeds/beta.{kind}"])
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert shown(parsed.feed.title_detail) == f"{HOSTILE_ORGANISATION} : {HOSTILE_NAME}"
+    assert shown(parsed.feed.subtitle_detail) == (
+        f"Les annonces qui concernent {HOSTILE_NAME} ({HOSTILE_CITY}), "
+        "y compris celles adressées à tous les établissements."
+    )
+    for name in ("all", "press", "beta"):
+        xml = feeds[f"feeds/{name}.{kind}"]
+        if kind == "atom":
+            # Atom says it: its title, subtitle and author name are plain text.
+            root = etree.fromstring(xml)
+            assert root.findtext(f"{ATOM_NS}author/{ATOM_NS}name") == HOSTILE_ORGANISATION
+            for tag in ("title", "subtitle"):
+                assert root.find(ATOM_NS + tag).get("type") is None
+        else:
+            # Whatever feedparser repairs, a reader that takes the channel's texts as HTML
+            # finds no element in them.
+            channel = etree.fromstring(xml).find("channel")
+            for tag in ("title", "description"):
+                html = BeautifulSoup(channel.findtext(tag), "html.parser")
+                assert html.find(True) is None, channel.findtext(tag)
+            assert html_shown(channel.findtext("title")).startswith(HOSTILE_ORGANISATION + " : ")
+
+
+def html_shown(html: str) -> str:
+    return BeautifulSoup(html, "html.parser").get_text()
+
+
+def test_html_safe_text_escapes_only_what_html_would_read_otherwise() -> None:
+    assert html_safe_text("Test & Fils, R&D, a > b") == "Test & Fils, R&D, a > b"
+    assert html_safe_text("a <b> &lt; &#60; &copy") == "a &lt;b> &amp;lt; &amp;#60; &amp;copy"
+
+
+def test_rss_author_never_nests_parentheses() -> None:
+    statement = Statement(
+        id="s", path="statements/s.md", title="Point", date=TINY_NOW, body="T.", summary="T."
+    )
+    repository = Repository(
+        organisation=Organisation(
+            name="Hospi (Grand Ouest)",
+            press=PressContact(name="Service (communication)", email="presse@example.org"),
+        ),
+        establishments=(),
+        statements=(statement,),
+        site=Site(name="Groupe", url="https://s.example.org/"),
+    )
+    feeds = render_feeds(repository, snapshot(repository, TINY_NOW))
+    item = etree.fromstring(feeds["feeds/all.rss"]).find("channel/item")
+    assert item.findtext("author") == (
+        "presse@example.org (Service [communication], Hospi [Grand Ouest])"
+    )
+    parsed = feedparser.parse(feeds["feeds/all.rss"])
+    assert parsed.entries[0].author_detail.name == "Service [communication], Hospi [Grand Ouest]"
 
 
 def test_an_establishment_no_statement_names_has_an_empty_feed_dated_now() -> None:

@@ -137,6 +137,33 @@ def test_removed_markup_names_the_body_line_when_validation_records_it(tiny: Pat
     ]
 
 
+def test_removed_markup_names_the_source_line_of_the_tag_deep_in_a_table(tiny: Path) -> None:
+    rows = "".join(f"<tr><td>{n}</td><td>Consultations {n}</td></tr>\n" for n in range(30))
+    body = (
+        "Le contexte (background) de la panne, puis le tableau des services.\n\n"
+        + "".join(f"Paragraphe {n}.\n\n" for n in range(6))
+        + '<table background="fond.png">\n'
+        + rows
+        + '<tr><td>Urgences</td><td\n    background="alerte.png">ouvertes</td></tr>\n'
+        + "</table>\n"
+    )
+    text = HEAD + "---\n" + body
+    path = write(tiny, "tableau.md", text)
+    lines = text.split("\n")
+    table = lines.index('<table background="fond.png">') + 1
+    cell = lines.index('    background="alerte.png">ouvertes</td></tr>') + 1
+    assert (table, cell) == (19, 51)
+    hint = (
+        "(a statement is markdown: HTML is kept only for simple text, lists, tables and "
+        "http(s), mailto or tel links)"
+    )
+    assert mine(tiny, path) == [
+        f'{path}:{table}: warning: background="…" on <table> is removed from the published '
+        f"page {hint}",
+        f'{path}:{cell}: warning: background="…" on <td> is removed from the published page {hint}',
+    ]
+
+
 def test_drafts_are_not_judged(tiny: Path) -> None:
     path = write(
         tiny,

@@ -277,6 +277,74 @@ def test_control_character_in_yaml_is_reported_on_its_line(tmp_path: Path) -> No
     ]
 
 
+CONTROL_HINT = 'delete it: between double quotes, an escape such as "\\e" or "\\x07" writes one'
+SURROGATE_HINT = 'write the character itself, or one escape for it such as "\\U0001F600"'
+
+
+@pytest.mark.parametrize(
+    ("escaped", "code"),
+    [
+        (r"a\e[2J\e]0;pwn\aB", "U+001B"),  # clear the screen, retitle the terminal, ring
+        (r"x\x07", "U+0007"),
+        (r"fin\r", "U+000D"),
+        (r"\x7f", "U+007F"),
+        (r"\x9b31m", "U+009B"),  # the C1 form of the escape sequence introducer
+        (r"\N", "U+0085"),
+        (r"\0", "U+0000"),
+    ],
+)
+def test_yaml_escapes_cannot_write_control_characters(
+    tmp_path: Path, escaped: str, code: str
+) -> None:
+    write(tmp_path, {"statements/a.md": f'---\ndate: 2024\ntitle: "{escaped}"\n---\n'})
+    assert messages(tmp_path) == [
+        f'statements/a.md:3: "title" holds an invisible control character ({code}) ({CONTROL_HINT})'
+    ]
+    assert "\ufffd" in only_statement(tmp_path).data.get("title").text
+
+
+@pytest.mark.parametrize("escaped", [r"x\ud800y", r"\udfff", r"\ude00\ud83d"])
+def test_yaml_escapes_cannot_write_half_a_character(tmp_path: Path, escaped: str) -> None:
+    write(tmp_path, {"statements/a.md": f'---\nsocial: "{escaped}"\n---\n'})
+    [message] = messages(tmp_path)
+    assert message.startswith('statements/a.md:2: "social" holds half a character (U+D')
+    assert message.endswith(f", a lone UTF-16 surrogate) ({SURROGATE_HINT})")
+    only_statement(tmp_path).data.get("social").text.encode("utf-8")  # no surrogate left
+
+
+def test_an_escaped_surrogate_pair_is_the_character_it_writes(tmp_path: Path) -> None:
+    write(tmp_path, {"statements/a.md": '---\ntitle: "Merci \\ud83d\\ude4f"\n---\n'})
+    assert messages(tmp_path) == []
+    assert only_statement(tmp_path).data.get("title").text == "Merci 🙏"
+
+
+def test_escaped_tabs_and_newlines_are_text(tmp_path: Path) -> None:
+    write(tmp_path, {"statements/a.md": '---\nsummary: "a\\tb\\nc"\n---\n'})
+    assert messages(tmp_path) == []
+    assert only_statement(tmp_path).data.get("summary").text == "a\tb\nc"
+
+
+def test_every_yaml_file_and_key_is_checked_for_escaped_controls(tmp_path: Path) -> None:
+    registry = ESTABLISHMENTS.replace("city: Rennes", 'city: "Rennes\\e[8m"')
+    write(
+        tmp_path,
+        {
+            "establishments.yml": registry,
+            "mkdocs.yml": MKDOCS + 'copyright: "\\x1b]0;pwn\\x07"\n',
+            "statements/a.md": '---\n"ti\\x08tle": T\nstatus:\n  - "\\udbff"\n---\n',
+        },
+    )
+    assert messages(tmp_path) == [
+        f'establishments.yml:6: "city" holds an invisible control character (U+001B) '
+        f"({CONTROL_HINT})",
+        f'mkdocs.yml:3: "copyright" holds an invisible control character (U+001B) ({CONTROL_HINT})',
+        f"statements/a.md:2: the text holds an invisible control character (U+0008) "
+        f"({CONTROL_HINT})",
+        'statements/a.md:4: "status" holds half a character (U+DBFF, a lone UTF-16 surrogate) '
+        f"({SURROGATE_HINT})",
+    ]
+
+
 def test_malformed_establishments_yml_is_reported(tmp_path: Path) -> None:
     write(tmp_path, {"establishments.yml": "organisation:\n  name: [unclosed\n"})
     raw = load_repository(tmp_path)

@@ -121,6 +121,24 @@ def test_removed_markup_says_what_goes_and_where() -> None:
     assert removed_markup("**Rien** à signaler, [lien](https://example.org).") == ()
 
 
+def test_removed_markup_is_found_where_the_source_writes_it_not_at_a_lookalike() -> None:
+    body = (
+        "Le background, la classe et javascript: des mots.\n\n- une <ul> en texte\n\n"
+        '<table background="a.png"><tr><td title="a>b"\n background="b.png">x</td></tr></table>'
+        "\n\nDu <u>souligné</u>, [a](javascript:x) et <a href='JavaScript:y'>b</a>.\n\n"
+        "```python\nprint(1)\n```\n"
+    )
+    found = {r.what: r.offset for r in removed_markup(body)}
+    assert found == {
+        'background="…" on <table>': body.index('background="a.png"'),
+        'title="…" on <td>': body.index('title="a>b"'),
+        'background="…" on <td>': body.index('background="b.png"'),
+        "<u>": body.index("<u>"),
+        'a "javascript:" link': body.index("javascript:x"),
+        'class="…" on <code>': body.index("```python"),
+    }
+
+
 # Bodies that leave state in a Markdown converter: footnotes, abbreviations, references.
 _STATEFUL = [
     "Texte[^1].\n\n[^1]: Une note.\n",

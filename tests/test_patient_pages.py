@@ -5,6 +5,7 @@ status never by colour alone, the front-desk poster. tests/browser checks them i
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from conftest import DATA, ROOT, TINY_NOW
 from balise.build import build, check
 from balise.model import Status
 from balise.timeline import snapshot
-from balise.views import MOST_SEVERE_FIRST, site_pages
+from balise.views import MOST_SEVERE_FIRST, site_pages, tel_href
 
 FRENCH_LONG = re.compile(
     r"^(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche) (1er|\d{1,2}) [a-zéû]+ \d{4}"
@@ -105,6 +106,36 @@ def test_each_card_calls_by_a_tel_link(site: Path) -> None:
     alpha = soup(site / "index.html").select_one("li.balise-card.balise-card--down")
     assert alpha.select_one(".balise-phone a")["href"] == "tel:+33200000001"
     assert alpha.select_one(".balise-phone a").get_text() == "Appeler le +33 2 00 00 00 01"
+
+
+def test_every_tel_link_holds_only_digits_and_a_leading_plus(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(DATA / "tiny", repo)
+    registry = repo / "establishments.yml"
+    registry.write_text(
+        registry.read_text(encoding="utf-8")
+        .replace('"+33 2 00 00 00 01"', '"+33 (0)2 99 00 00 01"')
+        .replace('"+33 1 00 00 00 00"', '"02.99.00.00.00"'),
+        encoding="utf-8",
+    )
+    outcome = build(repo, tmp_path / "site", TINY_NOW)
+    assert outcome.ok, outcome.problems
+    links = {
+        (a.get_text(), a["href"])
+        for html in (tmp_path / "site").rglob("*.html")
+        for a in soup(html).select('a[href^="tel:"]')
+    }
+    assert links == {
+        ("Appeler le +33 (0)2 99 00 00 01", "tel:+33299000001"),  # the (0) is not dialled
+        ("02.99.00.00.00", "tel:0299000000"),  # the press contact
+    }
+
+
+def test_tel_href_keeps_digits_and_the_plus_of_an_international_number() -> None:
+    assert tel_href("+33 2 99 00 00 00") == "tel:+33299000000"
+    assert tel_href("+33\u00a0(0)2\u00a099-00-00-00") == "tel:+33299000000"
+    assert tel_href("(02) 99 00 00 00") == "tel:0299000000"
+    assert tel_href("15") == "tel:15"
 
 
 def test_every_date_on_every_page_is_french(site: Path) -> None:

@@ -223,17 +223,35 @@ def test_the_post_of_a_tiny_statement_is_title_statuses_link(tiny: Path) -> None
     assert expected.encode()[facet.byte_start : facet.byte_end].decode() == link
 
 
-def test_posts_never_contain_markdown(tiny: Path) -> None:
+def test_posts_show_the_title_as_written_never_the_body(tiny: Path) -> None:
     repo = load(tiny)
     for s in repo.statements:
         for network in NETWORKS:
             text = compose(s, repo, network, env(tiny)).text
-            assert "*" not in text and "**" not in text and "](" not in text
+            assert text.startswith(s.social if isinstance(s.social, str) else s.title)
             assert "Apportez vos documents" not in text  # never the body
     point = next(s for s in repo.statements if s.id == "2024-10-06-point")
     assert compose(point, repo, "x", env(tiny)).text.startswith(
-        'Point <urgent> & "essentiel" : pas de markdown\n'
+        'Point <urgent> & "essentiel" : *pas* de markdown\n'  # plain text, not markdown
     )
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Le __class__ de Python", "2*3*4 lits, *pas* **moins**", "[Info] `15` ## # > - _a_ ~~b~~"],
+)
+def test_a_title_is_plain_text_and_reaches_every_post_verbatim(tmp_path: Path, title: str) -> None:
+    root, repo = one(tmp_path, "status:", "  la-sagesse: dégradé", title=title)
+    [s] = repo.statements
+    for network in NETWORKS:
+        assert compose(s, repo, network, env(root)).text.split("\n")[0] == title
+
+
+def test_an_establishment_name_is_plain_text_in_posts(tmp_path: Path) -> None:
+    _, repo = one(tmp_path, "status:", "  la-sagesse: dégradé")
+    sagesse = replace(repo.establishments[0], name="Clinique __Sagesse__ *Rennes*")
+    repo = replace(repo, establishments=(sagesse, *repo.establishments[1:]))
+    assert status_line(repo.statements[0], repo) == "__Sagesse__ *Rennes* : mode dégradé"
 
 
 def test_the_social_text_replaces_the_title(tmp_path: Path) -> None:

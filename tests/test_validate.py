@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,6 +14,7 @@ from bs4 import BeautifulSoup
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from balise.build import check as build_check
 from balise.load import RawRepository, load_repository
 from balise.model import Statement, StatementType, Status
 from balise.render.markdown import body_html
@@ -708,6 +711,85 @@ def test_unquoted_phone_keeps_its_raw_text(tmp_path: Path) -> None:
     assert validated.repository.establishment("jules-verne").phone == "0240000000"
 
 
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "+33 2 99 00 00 00",
+        "02 99 00 00 00",
+        "02.99.00.00.00",
+        "02-99-00-00-00",
+        "+33 (0)2 99 00 00 00",
+        "(02) 99 00 00 00",
+        "+33\u00a02\u00a099\u00a000\u00a000\u00a000",
+        "15",
+        "3114",
+    ],
+)
+def test_phone_numbers_as_people_write_them_are_accepted(tmp_path: Path, phone: str) -> None:
+    registry = ESTABLISHMENTS.replace('"+33 2 00 00 00 00"', f'"{phone}"').replace(
+        "    city: Nantes\n", f'    city: Nantes\n    phone: "{phone}"\n'
+    )
+    validated = check(tmp_path, {"establishments.yml": registry})
+    assert validated.problems == ()
+    assert validated.repository.organisation.press.phone == phone
+    assert validated.repository.establishment("jules-verne").phone == phone
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        *("javascript:alert(1)", "tel:2", "2", "+", "appelez le 15", "1+2"),
+        *("02 99 00 00 00 / 01", "0٢٩٩", "1234567890123456", "<b>02</b>", "02..99"),
+    ],
+)
+def test_a_phone_that_is_not_a_number_is_refused_at_its_line(tmp_path: Path, phone: str) -> None:
+    registry = ESTABLISHMENTS.replace(
+        "    city: Nantes\n", f'    city: Nantes\n    phone: "{phone}"\n'
+    )
+    assert problems(tmp_path, {"establishments.yml": registry}) == [
+        f'establishments.yml:16: "phone" is not a phone number: "{phone}" (write 2 to 15 '
+        "digits, grouped with spaces, dots or dashes, with an optional leading +, such as "
+        '"+33 2 99 00 00 00", "02 99 00 00 00" or "15")'
+    ]
+
+
+def test_a_press_phone_and_email_are_checked_too(tmp_path: Path) -> None:
+    registry = ESTABLISHMENTS.replace(
+        "presse@example.org", "javascript:alert(1)//@example.org"
+    ).replace('"+33 2 00 00 00 00"', "tel:2")
+    assert problems(tmp_path, {"establishments.yml": registry}) == [
+        'establishments.yml:6: "email" is not an email address: '
+        '"javascript:alert(1)//@example.org" (write the address alone, such as '
+        "presse@example.org)",
+        'establishments.yml:7: "phone" is not a phone number: "tel:2" (write 2 to 15 digits, '
+        "grouped with spaces, dots or dashes, with an optional leading +, such as "
+        '"+33 2 99 00 00 00", "02 99 00 00 00" or "15")',
+    ]
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        *("mailto:presse@example.org", "presse@example.org?cc=x@y.org", 'a"b@example.org'),
+        *("<b>a</b>@example.org", "pr esse@example.org", "presse@example", "presse@.org"),
+    ],
+)
+def test_an_email_with_a_scheme_markup_or_space_is_refused(tmp_path: Path, email: str) -> None:
+    registry = ESTABLISHMENTS.replace("presse@example.org", email)
+    assert problems(tmp_path, {"establishments.yml": registry}) == [
+        f'establishments.yml:6: "email" is not an email address: "{email}" '
+        "(write the address alone, such as presse@example.org)"
+    ]
+
+
+@pytest.mark.parametrize("email", ["presse@example.org", "prénom.nom+crise@hôpital-ouest.fr"])
+def test_plain_email_addresses_are_accepted(tmp_path: Path, email: str) -> None:
+    registry = ESTABLISHMENTS.replace("presse@example.org", email)
+    validated = check(tmp_path, {"establishments.yml": registry})
+    assert validated.problems == ()
+    assert validated.repository.organisation.press.email == email
+
+
 def test_registry_problems_are_all_reported(tmp_path: Path) -> None:
     registry = """\
 organisation:
@@ -737,7 +819,8 @@ establishments:
         'establishments.yml:3: unknown timezone "Europe/Pariss" (did you mean "Europe/Paris"?)',
         'establishments.yml:4: "url" must be a full web address, not "www.example.org" '
         "(start it with https://)",
-        'establishments.yml:6: "email" is not an email address: "presse"',
+        'establishments.yml:6: "email" is not an email address: "presse" '
+        "(write the address alone, such as presse@example.org)",
         'establishments.yml:6: "name" is required',
         'establishments.yml:8: "city" is required',
         'establishments.yml:8: id "La Sagesse" is not a valid slug '
@@ -895,6 +978,59 @@ def test_summarize_never_raises_and_stays_short(body: str) -> None:
     summary = summarize(body)
     assert len(summary) <= 280
     assert "\n" not in summary
+
+
+# Any character at all, surrogates and controls included, as YAML would let a user write it.
+_ANY_CHARACTER = st.one_of(
+    st.characters(),
+    st.integers(0, 0x9F).map(chr),
+    st.integers(0xD800, 0xDFFF).map(chr),
+)
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _escaped(text: str) -> str:
+    """`text` as a YAML double-quoted scalar, every character outside [a-z ] as an escape."""
+    return '"' + "".join(c if c in "abcz " else f"\\U{ord(c):08x}" for c in text) + '"'
+
+
+def _texts(value: object) -> list[str]:
+    """Every string inside a validated value: dataclass fields, tuples, mappings."""
+    if isinstance(value, str):
+        return [value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [t for f in dataclasses.fields(value) for t in _texts(getattr(value, f.name))]
+    if isinstance(value, tuple | list):
+        return [t for item in value for t in _texts(item)]
+    if isinstance(value, Mapping):
+        return [t for item in value.items() for t in _texts(item)]
+    return []
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    values=st.lists(st.text(_ANY_CHARACTER, max_size=12), min_size=6, max_size=6),
+    key=st.sampled_from(["incident", "type", "id", "la-sagesse"]),
+)
+def test_no_validated_text_holds_a_surrogate_or_a_control_character(
+    tmp_path: Path, values: list[str], key: str
+) -> None:
+    title, summary, social, name, city, site_name = map(_escaped, values)
+    front = f"title: T {title}\ndate: {DATE}\nsummary: {summary}\nsocial: {social}\n"
+    front += f"{key}: {title}\n" if key != "la-sagesse" else f"status:\n  {key}: {title}\n"
+    registry = ESTABLISHMENTS.replace("Clinique La Sagesse", name).replace("Rennes", city)
+    files = {
+        "statements/a.md": statement_text(front),
+        "establishments.yml": registry,
+        "mkdocs.yml": MKDOCS + f"site_description: {site_name}\n",
+    }
+    outcome = build_check(write(tmp_path, files), datetime(2024, 10, 6, tzinfo=UTC))
+    for problem in outcome.problems:
+        assert not _FORBIDDEN.search(str(problem)), problem
+    for text in _texts(outcome.repository):
+        assert not _FORBIDDEN.search(text), text
 
 
 _INSTANTS = st.datetimes(

@@ -12,6 +12,7 @@ from datetime import datetime
 from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from balise import french, views
 from balise.model import Establishment, Incident, Repository, Statement, Status
@@ -110,6 +111,14 @@ def worst(statuses: list[Status]) -> Status:
     )
 
 
+def statuspage_time(moment: datetime, tz: ZoneInfo) -> str:
+    """A time as Statuspage writes it, with milliseconds: 2024-10-06T17:30:00.000+02:00.
+
+    Its clients parse times with `%Y-%m-%dT%H:%M:%S.%f%z`, which refuses a time without them.
+    """
+    return moment.astimezone(tz).isoformat(timespec="milliseconds")
+
+
 def _slug(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text.casefold())
     kept = "".join(c if c.isascii() and c.isalnum() else "-" for c in folded if c.isascii())
@@ -136,7 +145,7 @@ class _Statuspage:
                 previous = statement.status_map[establishment_id]
 
     def time(self, moment: datetime | None) -> str | None:
-        return french.iso(moment, self.tz) if moment else None
+        return statuspage_time(moment, self.tz) if moment else None
 
     def _group_ids(self) -> dict[str, str]:
         """Region name -> component group id, unique beside the establishment ids."""
@@ -298,6 +307,8 @@ class _Statuspage:
             "display_at": self.time(statement.date),
             "affected_components": affected or None,
             "deliver_notifications": True,
+            "custom_tweet": None,  # Statuspage's own tweets: Balise posts by itself
+            "tweet_id": None,
         }
 
 

@@ -47,9 +47,10 @@ class _Entries:
         org = self.repository.organisation
         if org.press is None:
             return _without_none({"name": org.name, "uri": org.url})
-        return _without_none(
-            {"name": f"{org.press.name} ({org.name})", "email": org.press.email, "uri": org.url}
-        )
+        # RSS writes `email (name)`, and readers (newsboat) cut a name holding parentheses
+        # of its own: "Service (Hospi)" would show as "Hospi)".
+        name = _without_parentheses(f"{org.press.name}, {org.name}")
+        return _without_none({"name": name, "email": org.press.email, "uri": org.url})
 
     def categories(self, statement: Statement) -> list[dict[str, str]]:
         site = self.repository.site.url
@@ -77,6 +78,25 @@ def _allowed_in_xml(c: str) -> bool:
     return c in "\t\n\r" or " " <= c <= "\ud7ff" or "\ue000" <= c <= "\ufffd" or c >= "\U00010000"
 
 
+def html_safe_text(text: str) -> str:
+    """Text that a reader shows the same whether it takes it as plain text or as HTML.
+
+    Only what HTML would read otherwise is escaped: every `<`, and an `&` that starts a
+    character reference (`&lt;`, `&#60;`, `&copy`); "Test & Fils" stays as it is.
+    """
+    parts = text.split("&")
+    kept = [parts[0]]
+    for part in parts[1:]:
+        reference = "&" + part
+        kept.append(("&amp;" + part) if html.unescape(reference) != reference else reference)
+    return "".join(kept).replace("<", "&lt;")
+
+
+def _without_parentheses(name: str) -> str:
+    """The name with its parentheses as brackets: "Service (presse)" -> "Service [presse]"."""
+    return name.translate(str.maketrans("()", "[]"))
+
+
 def _without_none(fields: dict[str, str | None]) -> dict[str, str]:
     return {key: value for key, value in fields.items() if value}
 
@@ -93,8 +113,15 @@ def _feed(
     site = repository.site.url
     fg = FeedGenerator()
     fg.id(site + feed.path)
-    fg.title(f"{org.name} : {channel.title}")
-    fg.subtitle(channel.explanation)
+    title = f"{org.name} : {channel.title}"
+    if feed.media_type == views.RSS:
+        # RSS never says whether a channel's texts are HTML: readers take <description> as
+        # HTML (escaped once, as an item's) and <title> as HTML when it looks like it.
+        fg.title(html_safe_text(title))
+        fg.description(html.escape(channel.explanation, quote=False))
+    else:
+        fg.title(title)  # Atom text constructs are plain text (type="text")
+        fg.subtitle(channel.explanation)
     fg.author(_without_none({"name": org.name, "uri": org.url}))
     fg.link(href=site + feed.path, rel="self", type=feed.media_type)
     # RSS keeps the last link added as the channel link: the page the feed mirrors.

@@ -156,22 +156,55 @@ class Removed:
     offset: int  # index in the markdown body of the first occurrence (0 when not found)
 
 
+# Inside a tag, before the attribute looked for: names and values, a quoted value skipped
+# whole (it may hold ">"), never past the next "<" (so that a search stays linear).
+_IN_TAG = r"""(?:[^<>"']|"[^<"]*"|'[^<']*')*?"""
+
+
+def _tag(tag: str) -> str:
+    return rf"<{re.escape(tag)}(?=[\s/>])"
+
+
+def _attribute(tag: str, name: str) -> str:
+    return rf"<{re.escape(tag)}\s{_IN_TAG}(?<![\w-])(?P<at>{re.escape(name)})(?=\s*=|[\s/>])"
+
+
 class _Inspector(HTMLParser):
+    """What the sanitizer removes from rendered HTML, with where the source writes each."""
+
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.found: list[tuple[str, str]] = []  # (description, text to look for in the source)
+        # (description, patterns of the markdown source that write it, a fallback pattern)
+        self.found: list[tuple[str, tuple[str, ...], str | None]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in ALLOWED_TAGS:
-            self.found.append((f"<{tag}>", f"<{tag}"))
+            image = (r"!\[",) if tag == "img" else ()  # ![text](src)
+            self.found.append((f"<{tag}>", (_tag(tag), *image), None))
             return
         allowed = ALLOWED_ATTRIBUTES.get(tag, set())
         for name, value in attrs:
             if name not in allowed:
-                self.found.append((f'{name}="…" on <{tag}>', name))
+                fence: tuple[str, ...] = ()  # ```python: Python-Markdown's class="language-…"
+                if tag == "code" and name == "class" and (value or "").startswith("language-"):
+                    language = re.escape((value or "").removeprefix("language-"))
+                    fence = (rf"^[ \t]*(?:`{{3,}}|~{{3,}})[ \t]*\{{?\.?{language}(?![\w-])",)
+                word = rf"(?<![\w-]){re.escape(name)}(?![\w-])"
+                self.found.append((f'{name}="…" on <{tag}>', (_attribute(tag, name), *fence), word))
             elif name == "href" and value and not _safe_url(value):
                 scheme = urlsplit(value.strip()).scheme or value.strip()[:20]
-                self.found.append((f'a "{scheme}:" link', f"{scheme}:"))
+                link = re.escape(scheme) + ":"
+                self.found.append(
+                    (
+                        f'a "{scheme}:" link',
+                        (
+                            rf"(?<![\w-])href\s*=\s*[\"']?\s*(?P<at>{link})",  # <a href=...>
+                            rf"\]\(\s*<?\s*(?P<at>{link})",  # [text](scheme:...)
+                            rf"<(?P<at>{link})",  # <scheme:...>
+                        ),
+                        link,
+                    )
+                )
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
@@ -180,6 +213,24 @@ class _Inspector(HTMLParser):
 def _safe_url(url: str) -> bool:
     scheme = urlsplit(url.strip()).scheme.lower()
     return not scheme or scheme in URL_SCHEMES
+
+
+def _where(body: str, patterns: tuple[str, ...], fallback: str | None) -> int:
+    """Where the source first writes it: the first match of the precise patterns, else of the
+    fallback (0 when none matches).
+
+    A search of the markdown, not of the HTML: the HTML carries no source position, and a bare
+    name ("background") would find the word anywhere, or the same attribute on another tag.
+    """
+    for tier in (patterns, (fallback,) if fallback else ()):
+        starts = [
+            match.start("at") if "at" in match.groupdict() else match.start()
+            for pattern in tier
+            if (match := re.search(pattern, body, re.IGNORECASE | re.MULTILINE))
+        ]
+        if starts:
+            return min(starts)
+    return 0
 
 
 @memoized(
@@ -193,8 +244,7 @@ def removed_markup(body: str) -> tuple[Removed, ...]:
     inspector.feed(unsafe_html(body))
     inspector.close()
     seen: dict[str, Removed] = {}
-    for what, needle in inspector.found:
+    for what, patterns, fallback in inspector.found:
         if what not in seen:
-            match = re.search(re.escape(needle), body, re.IGNORECASE)
-            seen[what] = Removed(what, match.start() if match else 0)
+            seen[what] = Removed(what, _where(body, patterns, fallback))
     return tuple(sorted(seen.values(), key=lambda r: (r.offset, r.what)))

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import jinja2
 
+from balise.views import tel_href
+
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
@@ -18,7 +20,7 @@ def environment(repository_templates: Path | None, *, html: bool) -> jinja2.Envi
     if repository_templates is not None and repository_templates.is_dir():
         loaders.append(jinja2.FileSystemLoader(str(repository_templates)))
     loaders.append(jinja2.FileSystemLoader(str(PACKAGE_TEMPLATES)))
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=html,
         trim_blocks=True,
@@ -26,3 +28,5 @@ def environment(repository_templates: Path | None, *, html: bool) -> jinja2.Envi
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.filters["tel"] = tel_href  # `{{ phone|tel }}`: the phone number's tel: link
+    return env

@@ -201,9 +201,8 @@ def short_name(name: str) -> str:
     """The name people use in a hurry: « Clinique mutualiste de l'Estuaire » -> « Estuaire ».
 
     Drops one leading kind of establishment (clinique, centre, hôpital...) and the article
-    after it; keeps the whole name when nothing would be left.
+    after it; keeps the whole name when nothing would be left. A name is plain text, as written.
     """
-    name = plain(name)
     folded = name.casefold()
     for prefix in _NAME_PREFIXES:
         if folded.startswith(prefix + " "):
@@ -270,10 +269,14 @@ def permalink(statement: Statement, repository: Repository) -> str:
 
 
 def headline(statement: Statement) -> tuple[str, bool]:
-    """The post's own words and whether they are the author's `social` text (never shortened)."""
+    """The post's own words and whether they are the author's `social` text (never shortened).
+
+    A title is plain text (CONTRACT §3): it goes out as written, `__init__` and `*` included;
+    only a `social` text loses the markdown markup an author may put in it.
+    """
     if isinstance(statement.social, str):
         return plain(statement.social), True
-    return plain(statement.title), False
+    return statement.title, False
 
 
 def _render(
