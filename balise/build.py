@@ -18,7 +18,7 @@ from balise.errors import Problem
 from balise.guards import warnings as guard_warnings
 from balise.load import load_repository
 from balise.model import Repository
-from balise.output import locked, read_files, replace_dir, staging, write_tree
+from balise.output import clear_leftovers, locked, read_files, replace_dir, staging, write_tree
 from balise.render import merge
 from balise.render.api import render_api
 from balise.render.badges import render_badges
@@ -147,6 +147,7 @@ def _build(
     warned = len(checked.problems) - len(checked.errors)
     # Concurrent builds into one folder are serialised, never interleaved.
     with locked(out, on_wait):
+        clear_leftovers(out, SITE_MARKER)  # of killed builds: no other build is running
         problem = _out_problem(root, out)  # again: another build may have run meanwhile
         if problem:
             return Outcome((*checked.problems, problem), repository)
