@@ -94,6 +94,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     _print_problems(outcome.problems)
     for warning in outcome.mkdocs_warnings:
         print(f"mkdocs: {warning}", file=sys.stderr)
+    for note in outcome.notes:
+        print(f"note: {note}", file=sys.stderr)
     _summary(outcome, f"nothing was published, {out} is unchanged")
     if not outcome.ok:
         return EXIT_INVALID

@@ -17,6 +17,8 @@ from collections.abc import Callable, Container, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path, PurePosixPath
 
+from balise.errors import Problem
+
 
 def _staging_prefix(out: Path) -> str:
     return f".{out.name}.staging-"
@@ -112,7 +114,7 @@ def exchange(a: Path, b: Path) -> bool:
     code = ctypes.get_errno()
     if code in _NO_EXCHANGE:
         return False
-    raise OSError(code, os.strerror(code), str(a), None, str(b))
+    raise OSError(code, os.strerror(code), str(b), None, str(a))
 
 
 def replace_dir(new: Path, out: Path) -> None:
@@ -165,6 +167,36 @@ def clear_leftovers(out: Path, marker: str) -> None:
                 os.unlink(entry.path)
         else:
             shutil.rmtree(entry.path, ignore_errors=True)
+
+
+_REFUSALS = {
+    errno.ENOSPC: (
+        "the disk is full",
+        "free some space on that disk, or build elsewhere with --out DIR, then build again",
+    ),
+    errno.EDQUOT: (
+        "the disk quota is exceeded",
+        "free some space under your quota, or build elsewhere with --out DIR",
+    ),
+    errno.EROFS: (
+        "the filesystem is read-only",
+        "build into a writable folder with --out DIR, or mount that one read-write",
+    ),
+    errno.EACCES: (
+        "permission denied",
+        "check the owner and permissions of that folder, or build elsewhere with --out DIR",
+    ),
+}
+_REFUSALS[errno.EPERM] = _REFUSALS[errno.EACCES]
+
+
+def write_problem(error: OSError, out: Path) -> Problem:
+    """What a user reads when the disk refuses to write the site: which path, what to do."""
+    reason, hint = _REFUSALS.get(
+        error.errno or 0, (error.strerror or str(error), "fix that, then build again")
+    )
+    where = error.filename if error.filename is not None else out
+    return Problem(str(out), 1, f"cannot write the site: {reason} ({os.fsdecode(where)})", hint)
 
 
 def lock_path(out: Path) -> Path:

@@ -6,6 +6,7 @@ import ctypes
 import errno
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,11 +17,13 @@ from pathlib import Path
 
 import pytest
 from conftest import DATA, ROOT, TINY_NOW, tree_bytes
+from disk_faults import refuse_writes
 
 import balise.build
 import balise.output
 import balise.render.mkdocs_site
 from balise.build import SITE_MARKER, build
+from balise.cli import main
 from balise.output import clear_leftovers, lock_path, locked, replace_dir, write_tree
 from balise.stamp import STAMP_FILE
 
@@ -360,4 +363,122 @@ def test_a_site_left_aside_by_a_killed_swap_is_put_back_before_building(
     monkeypatch.setattr("balise.build.write_tree", lambda *a, **k: pytest.fail("disk full"))
     with pytest.raises(pytest.fail.Exception):
         build(tiny, out, TINY_NOW + timedelta(hours=1))
+    assert tree_bytes(out) == before
+
+
+# --- a disk that refuses: one message, the previous site untouched ----------------------------
+
+
+def cli_build(capsys: pytest.CaptureFixture[str], repo: Path, out: Path) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["build", "--repo", str(repo), "--out", str(out), "--now", TINY_NOW.isoformat()])
+    return int(exit_info.value.code), capsys.readouterr().err
+
+
+REFUSED = {
+    errno.ENOSPC: "the disk is full ({path}) (free some space on that disk, or build elsewhere "
+    "with --out DIR, then build again)",
+    errno.EROFS: "the filesystem is read-only ({path}) (build into a writable folder with "
+    "--out DIR, or mount that one read-write)",
+    errno.EACCES: "permission denied ({path}) (check the owner and permissions of that folder, "
+    "or build elsewhere with --out DIR)",
+}
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS, errno.EACCES])
+def test_an_output_folder_that_refuses_writes_is_one_message_and_the_site_stays(
+    tiny: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    code: int,
+) -> None:
+    out = tmp_path / "public" / "site"
+    assert build(tiny, out, TINY_NOW - timedelta(hours=1)).ok
+    before = tree_bytes(out)
+    refused = refuse_writes(monkeypatch, out.parent, code)
+    status, err = cli_build(capsys, tiny, out)
+    assert status == 1
+    assert refused[0] == str(lock_path(out))  # the first write: the lock beside the site
+    lines = err.splitlines()  # the problem (sorted first: an absolute path), tiny's warnings
+    assert lines[0] == (
+        f"{out}:1: cannot write the site: " + REFUSED[code].format(path=lock_path(out))
+    )
+    assert lines[-1] == f"1 problem found: nothing was published, {out} is unchanged."
+    assert [line for line in lines if "cannot" in line] == lines[:1]
+    assert "Traceback" not in err
+    monkeypatch.undo()
+    assert tree_bytes(out) == before
+    assert sorted(p.name for p in out.parent.iterdir()) == ["site"]
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "/site/assets/stylesheets",  # MkDocs copying the theme
+        "/site/index.html",  # MkDocs writing the pages
+        "/site/feeds/all.atom",  # Balise's own outputs
+        "/site/.balise-build.json",  # the stamp, written last
+    ],
+)
+def test_a_disk_full_in_the_middle_of_a_build_is_one_message_and_the_site_stays(
+    tiny: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    first: str,
+) -> None:
+    out = tmp_path / "public" / "site"
+    assert build(tiny, out, TINY_NOW - timedelta(hours=1)).ok
+    before = tree_bytes(out)
+    refused = refuse_writes(monkeypatch, out.parent, errno.ENOSPC, from_name=first)
+    status, err = cli_build(capsys, tiny, out)
+    assert status == 1 and refused[0].endswith(first), refused
+    staging = re.escape(str(out.parent / ".site.staging-"))
+    lines = err.splitlines()
+    assert re.fullmatch(
+        rf"{re.escape(str(out))}:1: cannot write the site: the disk is full \({staging}\w+/\S+\)"
+        r" \(free some space on that disk, or build elsewhere with --out DIR, then build again\)",
+        lines[0],
+    ), err
+    assert lines[-1] == f"1 problem found: nothing was published, {out} is unchanged."
+    assert "Traceback" not in err
+    monkeypatch.undo()
+    assert tree_bytes(out) == before
+    assert sorted(p.name for p in out.parent.iterdir()) == ["site"]
+
+
+def test_a_site_folder_that_cannot_be_swapped_is_one_message_and_stays(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "site"
+    assert build(tiny, out, TINY_NOW - timedelta(hours=1)).ok
+    before = tree_bytes(out)
+    refuse_writes(monkeypatch, out, errno.EACCES)  # site/ itself: only the swap writes there
+    status, err = cli_build(capsys, tiny, out)
+    assert status == 1
+    assert err.splitlines()[0] == (
+        f"{out}:1: cannot write the site: " + REFUSED[errno.EACCES].format(path=out)
+    )
+    assert "Traceback" not in err
+    monkeypatch.undo()
+    assert tree_bytes(out) == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only folder anyway")
+def test_a_real_read_only_folder_is_one_message(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "public" / "site"
+    assert build(tiny, out, TINY_NOW - timedelta(hours=1)).ok
+    before = tree_bytes(out)
+    out.parent.chmod(0o555)
+    try:
+        status, err = cli_build(capsys, tiny, out)
+    finally:
+        out.parent.chmod(0o755)
+    assert status == 1
+    assert err.splitlines()[0] == (
+        f"{out}:1: cannot write the site: " + REFUSED[errno.EACCES].format(path=lock_path(out))
+    )
     assert tree_bytes(out) == before
