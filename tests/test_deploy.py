@@ -239,6 +239,14 @@ def test_release_names_sort_by_build_time_and_differ_by_content() -> None:
 # --- a local folder ---------------------------------------------------------------------------
 
 
+def release_folders(releases: Path) -> list[str]:
+    """The releases of a folder target, checking that each is marked complete, and only they."""
+    names = sorted(p.name for p in releases.iterdir())
+    folders = [name for name in names if (releases / name).is_dir()]
+    assert names == sorted([*folders, *(f"{name}.complete" for name in folders)])
+    return folders
+
+
 def test_deploy_to_a_folder_switches_a_link_and_keeps_the_previous_release(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -266,12 +274,12 @@ def test_deploy_to_a_folder_switches_a_link_and_keeps_the_previous_release(
     git("commit", "--quiet", "-am", "Suite", cwd=repo)
     assert build(repo, repo / "site", TINY_NOW + timedelta(hours=2)).ok
     assert deploy(capsys, repo, "--to", f"folder:{public}")[0] == 0
-    releases = sorted(p.name for p in (tmp_path / "public.releases").iterdir())
-    assert releases == sorted([second.name, public.resolve().name])  # older ones pruned
+    releases = sorted([second.name, public.resolve().name])  # older ones pruned
+    assert release_folders(tmp_path / "public.releases") == releases
     assert not first.exists()
     code, err = deploy(capsys, repo, "--to", f"folder:{public}")  # the same site again
     assert code == 0 and "no change in statements or statuses" in err
-    assert sorted(p.name for p in (tmp_path / "public.releases").iterdir()) == releases
+    assert release_folders(tmp_path / "public.releases") == releases
 
 
 def test_a_failure_in_the_middle_of_a_folder_deploy_leaves_the_previous_site(
@@ -305,8 +313,7 @@ def test_a_failure_in_the_middle_of_a_folder_deploy_leaves_the_previous_site(
     assert copied  # it did fail in the middle of the copy
     assert os.readlink(public) == link
     assert tree_bytes(public) == served
-    leftovers = [p.name for p in (tmp_path / "public.releases").iterdir()]
-    assert leftovers == [Path(link).name]  # no half-copied release remains
+    assert release_folders(tmp_path / "public.releases") == [Path(link).name]  # no half copy
     assert not any(p.name.startswith(".public") for p in tmp_path.iterdir())  # lock released
 
 
@@ -326,6 +333,104 @@ def test_a_failure_at_the_switch_leaves_the_previous_site(
     assert code == 3, err
     assert os.readlink(public) == link and tree_bytes(public) == served
     assert not any(p.name.startswith(".public.link") for p in tmp_path.iterdir())
+
+
+class Killed(BaseException):
+    """The deploy killed at that instant: nothing after it runs."""
+
+
+def three_releases(repo: Path, public: Path, capsys: pytest.CaptureFixture[str]) -> list[Path]:
+    """Deploy two sites, then build a third: the releases so far, oldest first."""
+    assert deploy(capsys, repo, "--to", f"folder:{public}")[0] == 0
+    first = public.resolve()
+    add_statement(repo)
+    assert deploy(capsys, repo, "--to", f"folder:{public}")[0] == 0
+    second = public.resolve()
+    (repo / "statements/2024/2024-10-10-gamma.md").write_text(NEW_STATEMENT + "Suite.\n")
+    git("commit", "--quiet", "-am", "Suite", cwd=repo)
+    assert build(repo, repo / "site", TINY_NOW + timedelta(hours=2)).ok
+    return [first, second]
+
+
+def killed_deploy(repo: Path, public: Path) -> None:
+    with pytest.raises(Killed):
+        main(["deploy", "--repo", str(repo), "--to", f"folder:{public}"])
+
+
+@pytest.mark.parametrize("when", ["before removing a file", "half-way through"])
+def test_a_deploy_killed_while_pruning_then_run_again_keeps_the_newest_complete_release(
+    repo: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    when: str,
+) -> None:
+    public = tmp_path / "public"
+    first, second = three_releases(repo, public, capsys)
+    kept = tree_bytes(second)
+    real_rmtree = shutil.rmtree
+
+    def killed_removing_the_oldest(path, *args, **kwargs):
+        if Path(path).name != first.name:
+            return real_rmtree(path, *args, **kwargs)
+        if when == "half-way through":
+            for page in sorted(Path(path).glob("*.html"))[:3]:
+                page.unlink()
+        raise Killed
+
+    monkeypatch.setattr(balise.targets.shutil, "rmtree", killed_removing_the_oldest)
+    killed_deploy(repo, public)
+    monkeypatch.undo()
+    third = public.resolve()  # the switch came before the pruning
+    assert third not in (first, second) and tree_bytes(public) == tree_bytes(repo / "site")
+    capsys.readouterr()
+
+    code, err = deploy(capsys, repo, "--to", f"folder:{public}")  # run again: the same site
+    assert code == 0, err
+    assert public.resolve() == third
+    assert release_folders(tmp_path / "public.releases") == sorted([second.name, third.name])
+    assert tree_bytes(second) == kept  # the newest complete release but the live one
+
+
+def test_a_release_killed_before_it_is_marked_complete_is_copied_again(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    public = tmp_path / "public"
+    first, second = three_releases(repo, public, capsys)
+
+    def killed(*args, **kwargs):
+        raise Killed
+
+    monkeypatch.setattr(balise.targets.Folder, "_mark", killed)
+    killed_deploy(repo, public)  # copied, not yet marked complete
+    monkeypatch.undo()
+    assert public.resolve() == second  # never switched to an unmarked release
+    releases = tmp_path / "public.releases"
+    (unmarked,) = [
+        p for p in releases.iterdir() if p.is_dir() and p.name not in (first.name, second.name)
+    ]
+    assert not (releases / f"{unmarked.name}.complete").exists()
+    unmarked.joinpath("index.html").unlink()  # a kill in the copy could leave it short
+
+    code, err = deploy(capsys, repo, "--to", f"folder:{public}")
+    assert code == 0, err
+    assert tree_bytes(public) == tree_bytes(repo / "site")
+    assert release_folders(releases) == sorted([second.name, unmarked.name])
+
+
+def test_releases_deployed_before_the_marks_count_when_their_files_match_their_stamp(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    public = tmp_path / "public"
+    first, second = three_releases(repo, public, capsys)
+    for mark in (tmp_path / "public.releases").glob("*.complete"):
+        mark.unlink()  # as an older Balise left them
+    kept = tree_bytes(first)
+    second.joinpath("index.html").unlink()  # the newer one lost a file: not complete
+    assert deploy(capsys, repo, "--to", f"folder:{public}")[0] == 0
+    releases = release_folders(tmp_path / "public.releases")
+    assert releases == sorted([first.name, public.resolve().name])
+    assert tree_bytes(first) == kept
 
 
 def test_a_real_folder_is_not_replaced(
