@@ -224,6 +224,11 @@ def _parser() -> argparse.ArgumentParser:
     deploy.add_argument(
         "--dry-run", action="store_true", help="show what would change, publish nothing"
     )
+    deploy.add_argument(
+        "--strict",
+        action="store_true",
+        help="also refuse a site whose NOW is more than a day from the clock (built with --now)",
+    )
     deploy.set_defaults(run=cmd_deploy)
 
     social = commands.add_parser(

@@ -55,8 +55,11 @@ class Opened(Protocol):
 
 
 @contextmanager
-def open_target(target: Target, on_wait: Callable[[], None] | None = None) -> Iterator[Opened]:
-    """A target ready to be read (what it serves now) and published to."""
+def open_target(
+    target: Target, on_wait: Callable[[], None] | None = None, *, repo: Path | None = None
+) -> Iterator[Opened]:
+    """A target ready to be read (what it serves now) and published to; a git target's
+    commits carry the identity configured in the status repository `repo`."""
     if isinstance(target, FolderTarget):
         folder = Folder(target.path)
         folder.refuse_a_real_folder()
@@ -64,7 +67,7 @@ def open_target(target: Target, on_wait: Callable[[], None] | None = None) -> It
             yield folder
     else:
         with tempfile.TemporaryDirectory(prefix="balise-deploy-") as scratch:
-            remote = GitRemote(target, Path(scratch))
+            remote = GitRemote(target, Path(scratch), source_identity(repo))
             remote.fetch()
             yield remote
 
@@ -218,6 +221,34 @@ class Folder:
 # --- a git branch -----------------------------------------------------------------------
 
 
+def source_identity(repo: Path | None) -> dict[str, str]:
+    """GIT_AUTHOR_*/GIT_COMMITTER_* from the status repository's `user.name`/`user.email`
+    (git reads its own config, then the global one): the commit is the team's, not the
+    machine's. What the environment sets already is left to it."""
+    if repo is None:
+        return {}
+    identity = {}
+    for key, variables in (("name", "NAME"), ("email", "EMAIL")):
+        try:
+            found = subprocess.run(
+                ["git", "-C", str(repo), "config", "--get", f"user.{key}"],
+                capture_output=True,
+                text=True,
+                stdin=subprocess.DEVNULL,
+                timeout=60,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return {}
+        value = found.stdout.strip("\n")
+        if found.returncode == 0 and value:
+            for role in ("AUTHOR", "COMMITTER"):
+                variable = f"GIT_{role}_{variables}"
+                if variable not in os.environ:
+                    identity[variable] = value
+    return identity
+
+
 _IDENTITY = {
     "GIT_AUTHOR_NAME": "Balise",
     "GIT_AUTHOR_EMAIL": "balise@localhost",
@@ -243,12 +274,14 @@ class GitRemote:
     fails leaves the branch, and so the pages, as they were.
     """
 
-    def __init__(self, target: GitTarget, scratch: Path) -> None:
+    def __init__(
+        self, target: GitTarget, scratch: Path, identity: Mapping[str, str] | None = None
+    ) -> None:
         self.target = target
         self.git_dir = scratch / "deploy.git"
         self.index = scratch / "index"
         self.parent: str | None = None
-        self.env = {**os.environ, "GIT_INDEX_FILE": str(self.index)}
+        self.env = {**os.environ, **(identity or {}), "GIT_INDEX_FILE": str(self.index)}
         if not sys.stdin.isatty():
             self.env["GIT_TERMINAL_PROMPT"] = "0"  # never wait for a password nobody types
 
@@ -278,8 +311,10 @@ class GitRemote:
         self.git("init", "--quiet", "--bare")
         try:
             self.git("var", "GIT_COMMITTER_IDENT")
-        except DeployFailed:
-            self.env.update(_IDENTITY)  # no user.name/user.email configured on this machine
+            self.git("var", "GIT_AUTHOR_IDENT")
+        except DeployFailed:  # no user.name/user.email configured anywhere: Balise's own
+            for variable, value in _IDENTITY.items():
+                self.env.setdefault(variable, value)
         ref = f"refs/heads/{self.target.branch}"
         try:
             heads = self.git("ls-remote", "--heads", self.target.url, ref)
