@@ -6,7 +6,7 @@ Holds the order of the steps; the steps themselves live in their own modules.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -18,7 +18,15 @@ from balise.errors import Problem
 from balise.guards import warnings as guard_warnings
 from balise.load import load_repository
 from balise.model import Repository
-from balise.output import locked, read_files, replace_dir, staging, write_tree
+from balise.output import (
+    clear_leftovers,
+    locked,
+    read_files,
+    replace_dir,
+    staging,
+    write_problem,
+    write_tree,
+)
 from balise.render import merge
 from balise.render.api import render_api
 from balise.render.badges import render_badges
@@ -44,6 +52,7 @@ class Outcome:
     out: Path | None = None
     mkdocs_warnings: tuple[str, ...] = ()
     strict: bool = False  # --strict: warnings count as errors
+    notes: tuple[str, ...] = ()  # what the user should know that is no problem of the sources
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -106,8 +115,15 @@ def build(
     With a `cache` folder, what did not change since the last build is not computed again;
     the site is byte for byte the one a build without cache makes.
     """
-    with build_cache.session(cache):
-        return _build(root, out, now, strict=strict, on_wait=on_wait, clock=clock)
+    with build_cache.session(cache) as used:
+        outcome = _build(root, out, now, strict=strict, on_wait=on_wait, clock=clock)
+    if used.trouble is not None:
+        note = (
+            f"the build cache could not be written ({used.trouble}): the site is complete, "
+            "only the next build takes longer (--no-cache skips the cache)"
+        )
+        outcome = replace(outcome, notes=(*outcome.notes, note))
+    return outcome
 
 
 def _build(
@@ -146,28 +162,32 @@ def _build(
     state = source_state(root)
     warned = len(checked.problems) - len(checked.errors)
     # Concurrent builds into one folder are serialised, never interleaved.
-    with locked(out, on_wait):
-        problem = _out_problem(root, out)  # again: another build may have run meanwhile
-        if problem:
-            return Outcome((*checked.problems, problem), repository)
-        with staging(out) as scratch:
-            try:
-                site_dir, warnings, scripts = build_site(
-                    root / "mkdocs.yml", sources, navigation(pages), scratch, now
-                )
-            except SiteConfigError as error:
-                refused = tuple(Problem("mkdocs.yml", 1, message) for message in error.messages)
-                return Outcome((*checked.problems, *refused), repository)
-            write_tree(site_dir, outputs)
-            # The CSP allows the theme's inline scripts by hash: computed from the built pages
-            # (MkDocs' pages already read by Balise's plugin; the others, such as 404.html).
-            others = read_files(site_dir, "*.html", skip=scripts)
-            also = {source for sources in scripts.values() for source in sources}
-            write_tree(site_dir, render_headers(others, also=also))
-            digest = tree_digest(site_dir)
-            built = stamp(state, now, digest, strict=strict, warnings=warned)
-            write_tree(site_dir, {STAMP_FILE: built})
-            replace_dir(site_dir, out)
+    try:
+        with locked(out, on_wait):
+            clear_leftovers(out, SITE_MARKER)  # of killed builds: no other build is running
+            problem = _out_problem(root, out)  # again: another build may have run meanwhile
+            if problem:
+                return Outcome((*checked.problems, problem), repository)
+            with staging(out) as scratch:
+                try:
+                    site_dir, warnings, scripts = build_site(
+                        root / "mkdocs.yml", sources, navigation(pages), scratch, now
+                    )
+                except SiteConfigError as error:
+                    refused = tuple(Problem("mkdocs.yml", 1, message) for message in error.messages)
+                    return Outcome((*checked.problems, *refused), repository)
+                write_tree(site_dir, outputs)
+                # The CSP allows the theme's inline scripts by hash: computed from the built pages
+                # (MkDocs' pages already read by Balise's plugin; the others, such as 404.html).
+                others = read_files(site_dir, "*.html", skip=scripts)
+                also = {source for sources in scripts.values() for source in sources}
+                write_tree(site_dir, render_headers(others, also=also))
+                digest = tree_digest(site_dir)
+                built = stamp(state, now, digest, strict=strict, warnings=warned)
+                write_tree(site_dir, {STAMP_FILE: built})
+                replace_dir(site_dir, out)
+    except OSError as error:  # a full disk, a read-only or forbidden folder: the old site stays
+        return Outcome((*checked.problems, write_problem(error, out)), repository)
     return Outcome(checked.problems, repository, out, tuple(warnings), strict=strict)
 
 

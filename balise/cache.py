@@ -80,6 +80,7 @@ class Cache:
         self._hits: list[tuple[str, str]] = []  # gets to mark as used
         self._blobs_used: dict[str, set[str]] = {}
         self._read_only = False
+        self.trouble: str | None = None  # the first write that failed (a full disk...), if any
 
     # --- tables -------------------------------------------------------------------------
 
@@ -90,13 +91,14 @@ class Cache:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             self._db = self._open(self.folder / TABLES)
-        except (OSError, sqlite3.Error):
+        except (OSError, sqlite3.Error) as error:
             with suppress(OSError):
                 os.unlink(self.folder / TABLES)
             try:
                 self._db = self._open(self.folder / TABLES)
             except (OSError, sqlite3.Error):
                 self._db = None  # no cache this time: only slower
+                self.failed(error, self.folder)
 
     def for_worker(self) -> Cache:
         """This cache as a forked worker may use it: what the parent holds in memory, the
@@ -172,8 +174,8 @@ class Cache:
                 self._db.executemany(
                     "UPDATE entry SET used = 1 WHERE kind = ? AND key = ?", self._hits
                 )
-        except sqlite3.Error:
-            pass  # not written: the next build computes it again
+        except sqlite3.Error as error:  # not written: the next build computes it again
+            self.failed(error, self.folder / TABLES if self.folder else None)
         self._pending, self._hits = [], []
         self._unwritten.clear()
 
@@ -190,20 +192,43 @@ class Cache:
         return path
 
     def put_blob(self, kind: str, key: str, data: bytes) -> None:
-        if self.folder is None:
+        if self.folder is None or self.trouble is not None:
             return
         folder = self.folder / kind
-        folder.mkdir(parents=True, exist_ok=True)
-        _write_atomic(folder / key, data)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            _write_atomic(folder / key, data)
+        except OSError as error:
+            self.failed(error, folder / key)
+            return
         self._blobs_used.setdefault(kind, set()).add(key)
 
     def blob_target(self, kind: str, key: str) -> Path | None:
-        """Where to put the blob of key (for a caller that links or moves a file there)."""
-        if self.folder is None:
+        """Where to put the blob of key (for a caller that links or moves a file there);
+        None once a write into the cache failed. A caller whose write there fails says so
+        with `failed`."""
+        if self.folder is None or self.trouble is not None:
             return None
-        (self.folder / kind).mkdir(parents=True, exist_ok=True)
+        try:
+            (self.folder / kind).mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            self.failed(error, self.folder / kind)
+            return None
         self._blobs_used.setdefault(kind, set()).add(key)
         return self.folder / kind / key
+
+    def failed(self, error: OSError | sqlite3.Error, where: Path | None = None) -> None:
+        """Note that a write into the cache failed: this build goes on without writing more
+        blobs (a full disk only costs the next build time), and says so once."""
+        if self.trouble is not None:
+            return
+        if isinstance(error, OSError):
+            if where is None and error.filename is not None:
+                where = Path(os.fsdecode(error.filename))
+            reason = error.strerror or str(error)
+        else:
+            reason = str(error)
+        self.trouble = f"{where}: {reason}" if where is not None else reason
 
     def blobs_in_use(self, kind: str) -> None:
         """Declare that `kind`'s blobs are used by this build: unused ones go at close."""

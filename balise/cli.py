@@ -94,6 +94,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     _print_problems(outcome.problems)
     for warning in outcome.mkdocs_warnings:
         print(f"mkdocs: {warning}", file=sys.stderr)
+    for note in outcome.notes:
+        print(f"note: {note}", file=sys.stderr)
     _summary(outcome, f"nothing was published, {out} is unchanged")
     if not outcome.ok:
         return EXIT_INVALID
@@ -221,6 +223,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     deploy.add_argument(
         "--dry-run", action="store_true", help="show what would change, publish nothing"
+    )
+    deploy.add_argument(
+        "--strict",
+        action="store_true",
+        help="also refuse a site whose NOW is more than a day from the clock (built with --now)",
     )
     deploy.set_defaults(run=cmd_deploy)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from balise.deploy import (
@@ -15,6 +16,7 @@ from balise.deploy import (
     changes,
     commit_message,
     describe,
+    far_from_clock,
     parse_target,
     refusals,
     release_name,
@@ -27,6 +29,11 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_NETWORK = 0, 1, 2, 3
 
 def _say(text: str) -> None:
     print(text, file=sys.stderr)
+
+
+def clock() -> datetime:
+    """The time a site's NOW is compared with (tests replace it: none reads the clock)."""
+    return datetime.now(UTC)
 
 
 def deploy(args: argparse.Namespace) -> int:
@@ -49,14 +56,20 @@ def deploy(args: argparse.Namespace) -> int:
 
     stamp = read_stamp(site)
     digest = tree_digest(site)
-    reasons = refusals(stamp, digest)
+    state = source_state(root)
+    reasons = refusals(stamp, digest, state.files if state.clean is not None else None)
+    doubt = far_from_clock(stamp, clock())
+    if doubt and args.strict:
+        reasons.append(f"{doubt} (--strict)")
     for reason in reasons:
         _say(f"{'warning' if args.force else 'refusing to deploy'}: {reason}")
+    if doubt and not args.strict:
+        _say(f"warning: {doubt}")
     if reasons and not args.force:
         _say("Nothing was deployed (--force deploys anyway).")
         return EXIT_INVALID
     built_from = ((stamp or {}).get("source") or {}).get("commit")
-    head = source_state(root).commit
+    head = state.commit
     if built_from and head and built_from != head:
         _say(f"note: the site was built from {built_from[:12]}; the sources are now at {head[:12]}")
 
@@ -64,7 +77,7 @@ def deploy(args: argparse.Namespace) -> int:
     for target in chosen:
         waiting = f"Waiting for another deploy to {target} to finish…"
         try:
-            with open_target(target, on_wait=lambda text=waiting: _say(text)) as opened:
+            with open_target(target, lambda text=waiting: _say(text), repo=root) as opened:
                 found = changes(opened.deployed_status(), new)
                 _say(f"{'Would deploy' if args.dry_run else 'Deploying'} {site} to {target}:")
                 for line in describe(found):

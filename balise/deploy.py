@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 DEFAULT_BRANCH = "gh-pages"
+# A site built for a NOW further than this from the clock shows another moment's statuses.
+CLOCK_TOLERANCE = timedelta(days=1)
+LISTED_FILES = 5  # uncommitted files named in a refusal; the others are counted
 TARGET_FORMS = "folder:PATH or git:URL#BRANCH"
 
 
@@ -76,8 +80,14 @@ def configured_targets(mkdocs: Any, root: Path) -> list[Target]:
 # --- may this site go? ------------------------------------------------------------------
 
 
-def refusals(stamp: Mapping[str, Any] | None, digest: str) -> list[str]:
-    """Why a built site must not be deployed without --force; [] when it may go."""
+def refusals(
+    stamp: Mapping[str, Any] | None, digest: str, uncommitted: Sequence[str] | None = None
+) -> list[str]:
+    """Why a built site must not be deployed without --force; [] when it may go.
+
+    `uncommitted`: the source files git reports uncommitted now (the stamp, published with
+    the site, only counts them), or None when unknown.
+    """
     if stamp is None:
         return [
             "the site has no build stamp (.balise-build.json): it was not made by "
@@ -97,12 +107,52 @@ def refusals(stamp: Mapping[str, Any] | None, digest: str) -> list[str]:
         )
     elif not clean:
         changed = source.get("changed") or 0
-        files = f"{changed} source file{'s' if changed != 1 else ''}" if changed else "sources"
-        reasons.append(
-            f"the site was built from uncommitted changes ({files}): "
-            "commit them, build again, then deploy"
-        )
+        files = _files(changed) if changed else "sources"
+        todo = "commit them, build again, then deploy"
+        if uncommitted:
+            names = _names(uncommitted)
+            files += f": {names}" if len(uncommitted) == changed else f"; uncommitted now: {names}"
+        elif uncommitted is not None:
+            files, todo = f"{files}, committed since", "build again, then deploy"
+        reasons.append(f"the site was built from uncommitted changes ({files}): {todo}")
     return reasons
+
+
+def _files(count: int) -> str:
+    return f"{count} source file{'s' if count != 1 else ''}"
+
+
+def _names(paths: Sequence[str]) -> str:
+    listed = ", ".join(paths[:LISTED_FILES])
+    more = len(paths) - LISTED_FILES
+    return f"{listed} and {more} more" if more > 0 else listed
+
+
+def far_from_clock(stamp: Mapping[str, Any] | None, clock: datetime) -> str | None:
+    """A warning when the site was built for a NOW (`--now`, SOURCE_DATE_EPOCH or the clock
+    of an old build) more than CLOCK_TOLERANCE from the clock; None when it is near."""
+    try:
+        built = datetime.fromisoformat(str((stamp or {}).get("built_at")))
+        gap = clock - built
+    except (TypeError, ValueError):
+        return None  # no stamp or no NOW in it: `refusals` says so
+    if abs(gap) <= CLOCK_TOLERANCE:
+        return None
+    side = "before" if gap > timedelta(0) else "after"
+    return (
+        f"the site shows the statuses at {built.isoformat()} (its NOW), {_span(abs(gap))} "
+        f"{side} the clock ({clock.astimezone(built.tzinfo).isoformat(timespec='seconds')}): "
+        "build it again without --now to publish the current ones"
+    )
+
+
+def _span(gap: timedelta) -> str:
+    hours = int(gap.total_seconds() // 3600)
+    if hours < 48:
+        return f"{hours} hours"
+    if gap.days < 60:
+        return f"{gap.days} days"
+    return f"about {round(gap.days / 30.44)} months"
 
 
 # --- what changes -----------------------------------------------------------------------

@@ -454,6 +454,12 @@ def _parse_statement(text: str, path: str) -> tuple[RawFile | None, list[Problem
     return found, [Problem(*p) for p in problems]
 
 
+_NO_FOLDER = (
+    "is --repo the right folder? A status repository keeps one markdown file per statement"
+    " in the folder statements/"
+)
+
+
 def _statement_files(root: Path, problems: list[Problem]) -> list[tuple[str, Path]]:
     """Every `statements/**/*.md` as (relative path, file), refusing links out of the repo."""
     real_root = root.resolve()
@@ -516,6 +522,20 @@ def _statement_files(root: Path, problems: list[Problem]) -> list[tuple[str, Pat
                 return []
         if statements.is_dir():
             walk(statements, STATEMENTS_DIR)
+        elif statements.exists():
+            problems.append(
+                Problem(STATEMENTS_DIR, 1, "is a file, not the folder of statements", _NO_FOLDER)
+            )
+        else:  # a wrong --repo, a clone without it: an empty site would replace a full one
+            problems.append(
+                Problem(
+                    STATEMENTS_DIR,
+                    1,
+                    "the folder of statements is missing",
+                    f"{_NO_FOLDER}; to start without any, create it with an empty"
+                    " statements/.gitkeep and commit that",
+                )
+            )
     except (OSError, RuntimeError) as error:
         reason = getattr(error, "strerror", None) or "a link loop"
         problems.append(Problem(STATEMENTS_DIR, 1, f"folder cannot be read ({reason})"))

@@ -5,20 +5,34 @@ The only module (with the MkDocs runner) that writes into an output folder.
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import fcntl
+import functools
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Container, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path, PurePosixPath
+
+from balise.errors import Problem
+
+
+def _staging_prefix(out: Path) -> str:
+    return f".{out.name}.staging-"
+
+
+def _old_prefix(out: Path) -> str:
+    return f".{out.name}.old-"
 
 
 @contextmanager
 def staging(out: Path) -> Iterator[Path]:
     """A scratch folder on the same filesystem as `out`, removed afterwards whatever happens."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    scratch = Path(tempfile.mkdtemp(prefix=_staging_prefix(out), dir=out.parent))
     try:
         yield scratch
     finally:
@@ -65,24 +79,124 @@ def read_files(root: Path, pattern: str, skip: Container[str] = ()) -> Iterator[
             yield path.read_bytes()
 
 
+_AT_FDCWD = -100  # <fcntl.h>: paths relative to the working folder
+_RENAME_EXCHANGE = 2  # <linux/fs.h>
+# What renameat2 answers when the kernel, or the filesystem, has no atomic exchange.
+_NO_EXCHANGE = frozenset({errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP})
+
+
+@functools.cache
+def _renameat2() -> Callable[..., int] | None:
+    """libc's renameat2 (glibc >= 2.28), or None on another system or an older libc."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    path, folder = ctypes.c_char_p, ctypes.c_int
+    function.argtypes = (folder, path, folder, path, ctypes.c_uint)
+    function.restype = ctypes.c_int
+    return function
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one step (Linux renameat2 RENAME_EXCHANGE).
+
+    False when this system or this filesystem cannot (nothing was changed); an OSError
+    when it can but refused (permissions, a read-only filesystem...).
+    """
+    function = _renameat2()
+    if function is None:
+        return False
+    if function(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in _NO_EXCHANGE:
+        return False
+    raise OSError(code, os.strerror(code), str(b), None, str(a))
+
+
 def replace_dir(new: Path, out: Path) -> None:
     """Put the complete folder `new` in place of `out` (which may not exist yet).
 
-    Two renames in the same folder: `out` is never half-written, and the old tree is
-    removed only once the new one is in place.
+    Where the system can exchange two paths atomically (Linux, most local filesystems),
+    `out` names a complete tree at every instant, the old one then the new one, whenever
+    the process is killed; the old tree (now at `new`) is removed afterwards. Elsewhere,
+    two renames: for an instant `out` does not exist, and a kill right then leaves the old
+    tree complete at `.NAME.old-PID` beside it, which `clear_leftovers` puts back.
     """
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        os.replace(out, old)
+    if not os.path.lexists(out):
+        os.rename(new, out)
+        return
+    if exchange(new, out):
+        shutil.rmtree(new, ignore_errors=True)
+        return
+    old = out.with_name(f"{_old_prefix(out)}{os.getpid()}")
+    os.replace(out, old)
     try:
         os.replace(new, out)
     except BaseException:
-        if old is not None:
-            os.replace(old, out)
+        os.replace(old, out)
         raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def clear_leftovers(out: Path, marker: str) -> None:
+    """Remove what killed builds left beside `out`: staging folders and replaced trees.
+
+    Call it holding the lock of `out` (see `locked`): the builds that own such folders hold
+    it, so none is running. If a build was killed between the two renames of the fallback
+    swap (`out` is missing), its old tree, complete when it has `marker`, is put back first.
+    """
+    try:
+        entries = list(os.scandir(out.parent))
+    except FileNotFoundError:
+        return
+    staged = [e for e in entries if e.name.startswith(_staging_prefix(out))]
+    old = [e for e in entries if e.name.startswith(_old_prefix(out))]
+    if not os.path.lexists(out):
+        complete = [e for e in old if not e.is_symlink() and Path(e.path, marker).is_file()]
+        if complete:
+            newest = max(complete, key=lambda e: e.stat().st_ctime_ns)
+            os.rename(newest.path, out)
+            old.remove(newest)
+    for entry in [*staged, *old]:
+        if entry.is_symlink() or not entry.is_dir(follow_symlinks=False):
+            with suppress(OSError):
+                os.unlink(entry.path)
+        else:
+            shutil.rmtree(entry.path, ignore_errors=True)
+
+
+_REFUSALS = {
+    errno.ENOSPC: (
+        "the disk is full",
+        "free some space on that disk, or build elsewhere with --out DIR, then build again",
+    ),
+    errno.EDQUOT: (
+        "the disk quota is exceeded",
+        "free some space under your quota, or build elsewhere with --out DIR",
+    ),
+    errno.EROFS: (
+        "the filesystem is read-only",
+        "build into a writable folder with --out DIR, or mount that one read-write",
+    ),
+    errno.EACCES: (
+        "permission denied",
+        "check the owner and permissions of that folder, or build elsewhere with --out DIR",
+    ),
+}
+_REFUSALS[errno.EPERM] = _REFUSALS[errno.EACCES]
+
+
+def write_problem(error: OSError, out: Path) -> Problem:
+    """What a user reads when the disk refuses to write the site: which path, what to do."""
+    reason, hint = _REFUSALS.get(
+        error.errno or 0, (error.strerror or str(error), "fix that, then build again")
+    )
+    where = error.filename if error.filename is not None else out
+    return Problem(str(out), 1, f"cannot write the site: {reason} ({os.fsdecode(where)})", hint)
 
 
 def lock_path(out: Path) -> Path:

@@ -25,7 +25,10 @@ class SourceState:
 
     commit: str | None  # HEAD, None when not a git repository or nothing is committed yet
     clean: bool | None  # no uncommitted or untracked source file; None when git cannot tell
-    changed: int = 0  # how many source files differ from HEAD (names stay private)
+    changed: int = 0  # how many source files differ from HEAD
+    # Their paths, relative to the repository: for `deploy` to name them, never in the stamp
+    # (it is published with the site, and a draft's file name can say too much).
+    files: tuple[str, ...] = ()
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str] | None:
@@ -51,12 +54,29 @@ def source_state(root: Path) -> SourceState:
             return SourceState(None, False)  # a repository with nothing committed yet
         return SourceState(None, None)
     status = _git(
-        root, "status", "--porcelain", "--untracked-files=all", "--ignored=no", "--", *SOURCES
+        root, "status", "--porcelain", "-z", "--untracked-files=all", "--ignored=no", "--", *SOURCES
     )
     if status is None or status.returncode != 0:
         return SourceState(head.stdout.strip(), None)
-    changed = len([line for line in status.stdout.splitlines() if line.strip()])
-    return SourceState(head.stdout.strip(), changed == 0, changed)
+    files = _changed_files(status.stdout)
+    if files:  # git names them from the top of the work tree, which may hold the repository
+        prefix = _git(root, "rev-parse", "--show-prefix")
+        top = prefix.stdout.strip() if prefix is not None and prefix.returncode == 0 else ""
+        files = tuple(path.removeprefix(top) for path in files)
+    return SourceState(head.stdout.strip(), not files, len(files), files)
+
+
+def _changed_files(porcelain: str) -> tuple[str, ...]:
+    """The paths of `git status --porcelain -z`: `XY PATH`, a rename followed by its origin."""
+    entries = iter(porcelain.split("\0"))
+    files = []
+    for entry in entries:
+        if len(entry) < 4:
+            continue
+        files.append(entry[3:])
+        if "R" in entry[:2] or "C" in entry[:2]:
+            next(entries, None)  # the path it was renamed or copied from
+    return tuple(files)
 
 
 def tree_digest(site: Path) -> str:

@@ -20,8 +20,10 @@ from typing import Any, Protocol
 from balise.deploy import FolderTarget, GitTarget, Target, TargetError, configured_targets
 from balise.load import MKDOCS_FILE, parse_yaml, plain
 from balise.output import locked
+from balise.stamp import read_stamp, tree_digest
 
 RELEASES_SUFFIX = ".releases"
+COMPLETE_SUFFIX = ".complete"  # beside a release folder: its copy is complete
 NETWORK_TIMEOUT = 300  # seconds for one fetch or push; a hung remote must not hang the crisis
 
 
@@ -53,8 +55,11 @@ class Opened(Protocol):
 
 
 @contextmanager
-def open_target(target: Target, on_wait: Callable[[], None] | None = None) -> Iterator[Opened]:
-    """A target ready to be read (what it serves now) and published to."""
+def open_target(
+    target: Target, on_wait: Callable[[], None] | None = None, *, repo: Path | None = None
+) -> Iterator[Opened]:
+    """A target ready to be read (what it serves now) and published to; a git target's
+    commits carry the identity configured in the status repository `repo`."""
     if isinstance(target, FolderTarget):
         folder = Folder(target.path)
         folder.refuse_a_real_folder()
@@ -62,7 +67,7 @@ def open_target(target: Target, on_wait: Callable[[], None] | None = None) -> It
             yield folder
     else:
         with tempfile.TemporaryDirectory(prefix="balise-deploy-") as scratch:
-            remote = GitRemote(target, Path(scratch))
+            remote = GitRemote(target, Path(scratch), source_identity(repo))
             remote.fetch()
             yield remote
 
@@ -83,6 +88,11 @@ class Folder:
 
     The switch is one rename of a new link over the old one, so a request sees either the
     previous complete site or the new complete site. The previous release is kept.
+
+    A release counts as complete only once marked so: `ID.complete` beside it, written
+    after its copy (it holds the order in which releases were made) and removed first when
+    it is pruned. A kill in the middle of a copy or of a removal leaves an unmarked folder,
+    which the next deploy removes and never counts as a release to keep.
     """
 
     def __init__(self, path: Path) -> None:
@@ -117,17 +127,49 @@ class Folder:
         self.releases.mkdir(parents=True, exist_ok=True)
         previous = self.current()
         final = self.releases / release
-        if not final.is_dir():
+        if self._order(final, previous) is None:
             self._copy(site, final)
         self._switch(final)
         self._prune(final, previous)
         return str(final)
 
+    def _marker(self, release: Path) -> Path:
+        return release.with_name(release.name + COMPLETE_SUFFIX)
+
+    def _order(self, release: Path, live: Path | None) -> int | None:
+        """When a complete release was made (higher is newer); None if it is not complete."""
+        if release.name.startswith(".") or release.is_symlink() or not release.is_dir():
+            return None
+        try:
+            return int(self._marker(release).read_text(encoding="ascii"))
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError):
+            return 0  # marked, but its order is unreadable: the oldest
+        # Unmarked: the live one (only complete releases are ever switched to), or one made
+        # by an older Balise, complete if its files still match its build stamp.
+        is_live = live is not None and release.resolve() == live.resolve()
+        stamp = read_stamp(release)
+        if not is_live and (stamp is None or stamp.get("digest") != tree_digest(release)):
+            return None
+        with suppress(OSError):
+            self._mark(release, 0)
+        return 0
+
+    def _mark(self, release: Path, order: int) -> None:
+        marker = self._marker(release)
+        temporary = marker.with_name(f".{marker.name}.tmp-{os.getpid()}")
+        temporary.write_text(f"{order}\n", encoding="ascii")
+        os.replace(temporary, marker)
+
     def _copy(self, site: Path, final: Path) -> None:
         partial = self.releases / f".partial-{final.name}-{os.getpid()}"
+        made = [self._order(r, None) for r in self.releases.iterdir() if r.is_dir()]
         try:
+            self._remove(final)  # an unmarked folder of that name: a copy killed before its mark
             shutil.copytree(site, partial, symlinks=False)
-            os.replace(partial, final)  # a release folder exists only once complete
+            os.replace(partial, final)
+            self._mark(final, 1 + max((m for m in made if m is not None), default=0))  # last
         except OSError as error:
             raise DeployFailed(f"could not copy the site into {final}: {error}") from error
         finally:
@@ -146,18 +188,65 @@ class Folder:
             raise DeployFailed(f"could not switch {self.path} to {final}: {error}") from error
 
     def _prune(self, current: Path, previous: Path | None) -> None:
-        """Keep the current release and the one before it (to roll back); remove the rest."""
-        others = [r for r in self.releases.iterdir() if r.name != current.name]
-        if previous is None or previous.name == current.name:
-            # The same release again: the one before is the newest of the others.
-            complete = [r for r in others if not r.name.startswith(".")]
-            previous = max(complete, key=lambda r: r.stat().st_mtime_ns, default=None)
-        for release in others:
-            if previous is None or release.name != previous.name:
-                shutil.rmtree(release, ignore_errors=True)
+        """Keep the live release, the newest complete one before it and the one live before
+        this deploy (to roll back); remove incomplete folders first, then the rest."""
+        entries = list(self.releases.iterdir())
+        orders = {r.name: self._order(r, current) for r in entries if r.is_dir()}
+        complete = {name: order for name, order in orders.items() if order is not None}
+        markers = {name + COMPLETE_SUFFIX for name in complete}
+        for entry in entries:  # half-copied or half-removed folders, stray marks
+            if entry.name not in complete and entry.name not in markers:
+                self._remove(entry)
+        others = [name for name in complete if name != current.name]
+        keep = {current.name}
+        if others:
+            keep.add(max(others, key=lambda name: (complete[name], name)))
+        if previous is not None and previous.name in complete:
+            keep.add(previous.name)
+        for name in complete:
+            if name not in keep:
+                self._remove(self.releases / name)
+
+    def _remove(self, entry: Path) -> None:
+        """Unmark a release, then remove it: killed half-way, it is no release any more."""
+        with suppress(OSError):
+            self._marker(entry).unlink(missing_ok=True)
+        if entry.is_symlink() or (entry.exists() and not entry.is_dir()):
+            with suppress(OSError):
+                entry.unlink()
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 # --- a git branch -----------------------------------------------------------------------
+
+
+def source_identity(repo: Path | None) -> dict[str, str]:
+    """GIT_AUTHOR_*/GIT_COMMITTER_* from the status repository's `user.name`/`user.email`
+    (git reads its own config, then the global one): the commit is the team's, not the
+    machine's. What the environment sets already is left to it."""
+    if repo is None:
+        return {}
+    identity = {}
+    for key, variables in (("name", "NAME"), ("email", "EMAIL")):
+        try:
+            found = subprocess.run(
+                ["git", "-C", str(repo), "config", "--get", f"user.{key}"],
+                capture_output=True,
+                text=True,
+                stdin=subprocess.DEVNULL,
+                timeout=60,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return {}
+        value = found.stdout.strip("\n")
+        if found.returncode == 0 and value:
+            for role in ("AUTHOR", "COMMITTER"):
+                variable = f"GIT_{role}_{variables}"
+                if variable not in os.environ:
+                    identity[variable] = value
+    return identity
 
 
 _IDENTITY = {
@@ -185,12 +274,14 @@ class GitRemote:
     fails leaves the branch, and so the pages, as they were.
     """
 
-    def __init__(self, target: GitTarget, scratch: Path) -> None:
+    def __init__(
+        self, target: GitTarget, scratch: Path, identity: Mapping[str, str] | None = None
+    ) -> None:
         self.target = target
         self.git_dir = scratch / "deploy.git"
         self.index = scratch / "index"
         self.parent: str | None = None
-        self.env = {**os.environ, "GIT_INDEX_FILE": str(self.index)}
+        self.env = {**os.environ, **(identity or {}), "GIT_INDEX_FILE": str(self.index)}
         if not sys.stdin.isatty():
             self.env["GIT_TERMINAL_PROMPT"] = "0"  # never wait for a password nobody types
 
@@ -220,8 +311,10 @@ class GitRemote:
         self.git("init", "--quiet", "--bare")
         try:
             self.git("var", "GIT_COMMITTER_IDENT")
-        except DeployFailed:
-            self.env.update(_IDENTITY)  # no user.name/user.email configured on this machine
+            self.git("var", "GIT_AUTHOR_IDENT")
+        except DeployFailed:  # no user.name/user.email configured anywhere: Balise's own
+            for variable, value in _IDENTITY.items():
+                self.env.setdefault(variable, value)
         ref = f"refs/heads/{self.target.branch}"
         try:
             heads = self.git("ls-remote", "--heads", self.target.url, ref)

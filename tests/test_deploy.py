@@ -10,12 +10,13 @@ import json
 import os
 import shutil
 import subprocess
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from conftest import DATA, TINY_NOW, tree_bytes
 
+import balise.cli_deploy
 import balise.targets
 from balise.build import build
 from balise.cli import main
@@ -30,6 +31,7 @@ from balise.deploy import (
     commit_message,
     configured_targets,
     describe,
+    far_from_clock,
     parse_target,
     refusals,
     release_name,
@@ -41,6 +43,28 @@ NEW_STATEMENT = (
     "---\ntitle: Reprise à Gamma\ndate: 2024-10-10T09:00:00+02:00\nincident: attaque\n"
     "status:\n  gamma: normal\n---\nLe centre Gamma fonctionne normalement.\n"
 )
+
+
+DEPLOYED_AT = TINY_NOW + timedelta(hours=3)  # the clock of every deploy, unless a test says
+
+
+@pytest.fixture(autouse=True)
+def machine(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A machine of our own: HOME with its global git identity (the real machine's config
+    does not matter), and a clock three hours after the builds' NOW."""
+    home = tmp_path_factory.mktemp("home")
+    (home / ".gitconfig").write_text(
+        "[user]\n\tname = Poste de garde\n\temail = poste@machine.example\n"
+    )
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for variable in ("XDG_CONFIG_HOME", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM"):
+        monkeypatch.delenv(variable, raising=False)
+    for role in ("AUTHOR", "COMMITTER"):
+        for part in ("NAME", "EMAIL", "DATE"):
+            monkeypatch.delenv(f"GIT_{role}_{part}", raising=False)
+    monkeypatch.setattr(balise.cli_deploy, "clock", lambda: DEPLOYED_AT)
+    return home
 
 
 def git(*args: str, cwd: Path | None = None) -> str:
@@ -239,6 +263,14 @@ def test_release_names_sort_by_build_time_and_differ_by_content() -> None:
 # --- a local folder ---------------------------------------------------------------------------
 
 
+def release_folders(releases: Path) -> list[str]:
+    """The releases of a folder target, checking that each is marked complete, and only they."""
+    names = sorted(p.name for p in releases.iterdir())
+    folders = [name for name in names if (releases / name).is_dir()]
+    assert names == sorted([*folders, *(f"{name}.complete" for name in folders)])
+    return folders
+
+
 def test_deploy_to_a_folder_switches_a_link_and_keeps_the_previous_release(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -266,12 +298,12 @@ def test_deploy_to_a_folder_switches_a_link_and_keeps_the_previous_release(
     git("commit", "--quiet", "-am", "Suite", cwd=repo)
     assert build(repo, repo / "site", TINY_NOW + timedelta(hours=2)).ok
     assert deploy(capsys, repo, "--to", f"folder:{public}")[0] == 0
-    releases = sorted(p.name for p in (tmp_path / "public.releases").iterdir())
-    assert releases == sorted([second.name, public.resolve().name])  # older ones pruned
+    releases = sorted([second.name, public.resolve().name])  # older ones pruned
+    assert release_folders(tmp_path / "public.releases") == releases
     assert not first.exists()
     code, err = deploy(capsys, repo, "--to", f"folder:{public}")  # the same site again
     assert code == 0 and "no change in statements or statuses" in err
-    assert sorted(p.name for p in (tmp_path / "public.releases").iterdir()) == releases
+    assert release_folders(tmp_path / "public.releases") == releases
 
 
 def test_a_failure_in_the_middle_of_a_folder_deploy_leaves_the_previous_site(
@@ -305,8 +337,7 @@ def test_a_failure_in_the_middle_of_a_folder_deploy_leaves_the_previous_site(
     assert copied  # it did fail in the middle of the copy
     assert os.readlink(public) == link
     assert tree_bytes(public) == served
-    leftovers = [p.name for p in (tmp_path / "public.releases").iterdir()]
-    assert leftovers == [Path(link).name]  # no half-copied release remains
+    assert release_folders(tmp_path / "public.releases") == [Path(link).name]  # no half copy
     assert not any(p.name.startswith(".public") for p in tmp_path.iterdir())  # lock released
 
 
@@ -326,6 +357,104 @@ def test_a_failure_at_the_switch_leaves_the_previous_site(
     assert code == 3, err
     assert os.readlink(public) == link and tree_bytes(public) == served
     assert not any(p.name.startswith(".public.link") for p in tmp_path.iterdir())
+
+
+class Killed(BaseException):
+    """The deploy killed at that instant: nothing after it runs."""
+
+
+def three_releases(repo: Path, public: Path, capsys: pytest.CaptureFixture[str]) -> list[Path]:
+    """Deploy two sites, then build a third: the releases so far, oldest first."""
+    assert deploy(capsys, repo, "--to", f"folder:{public}")[0] == 0
+    first = public.resolve()
+    add_statement(repo)
+    assert deploy(capsys, repo, "--to", f"folder:{public}")[0] == 0
+    second = public.resolve()
+    (repo / "statements/2024/2024-10-10-gamma.md").write_text(NEW_STATEMENT + "Suite.\n")
+    git("commit", "--quiet", "-am", "Suite", cwd=repo)
+    assert build(repo, repo / "site", TINY_NOW + timedelta(hours=2)).ok
+    return [first, second]
+
+
+def killed_deploy(repo: Path, public: Path) -> None:
+    with pytest.raises(Killed):
+        main(["deploy", "--repo", str(repo), "--to", f"folder:{public}"])
+
+
+@pytest.mark.parametrize("when", ["before removing a file", "half-way through"])
+def test_a_deploy_killed_while_pruning_then_run_again_keeps_the_newest_complete_release(
+    repo: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    when: str,
+) -> None:
+    public = tmp_path / "public"
+    first, second = three_releases(repo, public, capsys)
+    kept = tree_bytes(second)
+    real_rmtree = shutil.rmtree
+
+    def killed_removing_the_oldest(path, *args, **kwargs):
+        if Path(path).name != first.name:
+            return real_rmtree(path, *args, **kwargs)
+        if when == "half-way through":
+            for page in sorted(Path(path).glob("*.html"))[:3]:
+                page.unlink()
+        raise Killed
+
+    monkeypatch.setattr(balise.targets.shutil, "rmtree", killed_removing_the_oldest)
+    killed_deploy(repo, public)
+    monkeypatch.undo()
+    third = public.resolve()  # the switch came before the pruning
+    assert third not in (first, second) and tree_bytes(public) == tree_bytes(repo / "site")
+    capsys.readouterr()
+
+    code, err = deploy(capsys, repo, "--to", f"folder:{public}")  # run again: the same site
+    assert code == 0, err
+    assert public.resolve() == third
+    assert release_folders(tmp_path / "public.releases") == sorted([second.name, third.name])
+    assert tree_bytes(second) == kept  # the newest complete release but the live one
+
+
+def test_a_release_killed_before_it_is_marked_complete_is_copied_again(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    public = tmp_path / "public"
+    first, second = three_releases(repo, public, capsys)
+
+    def killed(*args, **kwargs):
+        raise Killed
+
+    monkeypatch.setattr(balise.targets.Folder, "_mark", killed)
+    killed_deploy(repo, public)  # copied, not yet marked complete
+    monkeypatch.undo()
+    assert public.resolve() == second  # never switched to an unmarked release
+    releases = tmp_path / "public.releases"
+    (unmarked,) = [
+        p for p in releases.iterdir() if p.is_dir() and p.name not in (first.name, second.name)
+    ]
+    assert not (releases / f"{unmarked.name}.complete").exists()
+    unmarked.joinpath("index.html").unlink()  # a kill in the copy could leave it short
+
+    code, err = deploy(capsys, repo, "--to", f"folder:{public}")
+    assert code == 0, err
+    assert tree_bytes(public) == tree_bytes(repo / "site")
+    assert release_folders(releases) == sorted([second.name, unmarked.name])
+
+
+def test_releases_deployed_before_the_marks_count_when_their_files_match_their_stamp(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    public = tmp_path / "public"
+    first, second = three_releases(repo, public, capsys)
+    for mark in (tmp_path / "public.releases").glob("*.complete"):
+        mark.unlink()  # as an older Balise left them
+    kept = tree_bytes(first)
+    second.joinpath("index.html").unlink()  # the newer one lost a file: not complete
+    assert deploy(capsys, repo, "--to", f"folder:{public}")[0] == 0
+    releases = release_folders(tmp_path / "public.releases")
+    assert releases == sorted([first.name, public.resolve().name])
+    assert tree_bytes(first) == kept
 
 
 def test_a_real_folder_is_not_replaced(
@@ -414,8 +543,8 @@ def test_a_site_built_from_uncommitted_changes_is_refused_unless_forced(
     code, err = deploy(capsys, repo, "--to", f"git:{remote}")
     assert code == 1
     assert err.splitlines() == [
-        "refusing to deploy: the site was built from uncommitted changes (1 source file): "
-        "commit them, build again, then deploy",
+        "refusing to deploy: the site was built from uncommitted changes (1 source file: "
+        "statements/2024/2024-10-10-gamma.md): commit them, build again, then deploy",
         "Nothing was deployed (--force deploys anyway).",
     ]
     assert git("--git-dir", str(remote), "branch", "--list") == ""
@@ -466,3 +595,139 @@ def test_the_target_can_be_set_in_mkdocs_yml_which_mkdocs_still_accepts(
     code, err = deploy(capsys, repo)
     assert code == 0, err
     assert (tmp_path / "public/index.html").is_file()
+
+
+# --- a site built for another moment ------------------------------------------------------------
+
+
+def test_far_from_clock_says_how_far_beyond_a_day() -> None:
+    stamp = {"built_at": "2024-10-10T12:00:00+02:00"}
+    at = datetime(2024, 10, 10, 10, 0, tzinfo=UTC)  # 12:00 in Paris
+    assert far_from_clock(stamp, at + timedelta(hours=24)) is None
+    assert far_from_clock(stamp, at - timedelta(hours=24)) is None
+    assert far_from_clock(stamp, at + timedelta(hours=25)) == (
+        "the site shows the statuses at 2024-10-10T12:00:00+02:00 (its NOW), 25 hours before "
+        "the clock (2024-10-11T13:00:00+02:00): build it again without --now to publish the "
+        "current ones"
+    )
+    assert "3 days after the clock" in str(far_from_clock(stamp, at - timedelta(days=3)))
+    assert "about 20 months before" in str(far_from_clock(stamp, at + timedelta(days=608)))
+    assert far_from_clock(None, at) is None and far_from_clock({"built_at": "x"}, at) is None
+
+
+FAR = (
+    "the site shows the statuses at 2024-10-10T12:00:00+02:00 (its NOW), about 20 months "
+    "before the clock (2026-06-10T12:00:00+02:00): build it again without --now to publish "
+    "the current ones"
+)
+
+
+def test_a_site_built_for_another_moment_warns_and_strict_refuses_it(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(balise.cli_deploy, "clock", lambda: TINY_NOW + timedelta(days=608))
+    public = tmp_path / "public"
+    code, err = deploy(capsys, repo, "--to", f"folder:{public}", "--strict")
+    assert code == 1
+    assert err.splitlines() == [
+        f"refusing to deploy: {FAR} (--strict)",
+        "Nothing was deployed (--force deploys anyway).",
+    ]
+    assert not public.exists()
+    code, err = deploy(capsys, repo, "--to", f"folder:{public}")
+    assert code == 0, err
+    assert err.splitlines()[0] == f"warning: {FAR}"
+    assert err.index("warning:") < err.index("Deploying")
+    code, err = deploy(capsys, repo, "--to", f"folder:{public}", "--strict", "--force")
+    assert code == 0 and err.startswith(f"warning: {FAR} (--strict)"), err
+
+
+def test_a_site_built_within_a_day_of_the_clock_goes_without_a_word(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(balise.cli_deploy, "clock", lambda: TINY_NOW + timedelta(hours=23))
+    code, err = deploy(capsys, repo, "--to", f"folder:{tmp_path / 'public'}", "--strict")
+    assert code == 0 and "warning" not in err, err
+
+
+# --- whose name the deploy commit carries --------------------------------------------------------
+
+
+def last_commit_identity(remote: Path) -> str:
+    return git("--git-dir", str(remote), "log", "-1", "--format=%an <%ae> / %cn <%ce>", "gh-pages")
+
+
+def test_the_deploy_commit_carries_the_status_repository_identity(
+    repo: Path, remote: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git("config", "user.name", "Cellule de crise HGO", cwd=repo)
+    git("config", "user.email", "crise@hgo.example", cwd=repo)
+    assert deploy(capsys, repo, "--to", f"git:{remote}")[0] == 0
+    assert last_commit_identity(remote) == (
+        "Cellule de crise HGO <crise@hgo.example> / Cellule de crise HGO <crise@hgo.example>"
+    )
+
+
+def test_without_one_the_deploy_commit_carries_the_global_identity(
+    repo: Path, remote: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert deploy(capsys, repo, "--to", f"git:{remote}")[0] == 0
+    assert last_commit_identity(remote) == (
+        "Poste de garde <poste@machine.example> / Poste de garde <poste@machine.example>"
+    )
+
+
+def test_without_any_identity_the_deploy_commit_is_balise_s(
+    repo: Path, remote: Path, capsys: pytest.CaptureFixture[str], machine: Path
+) -> None:
+    (machine / ".gitconfig").write_text("[user]\n\tuseConfigOnly = true\n")
+    assert deploy(capsys, repo, "--to", f"git:{remote}")[0] == 0
+    assert last_commit_identity(remote) == "Balise <balise@localhost> / Balise <balise@localhost>"
+
+
+# --- naming the uncommitted files ------------------------------------------------------------
+
+
+def test_refusals_name_the_uncommitted_files() -> None:
+    dirty = {"checked": True, "digest": "d", "source": {"commit": "c", "clean": False}}
+    one = {**dirty, "source": {**dirty["source"], "changed": 1}}
+    assert refusals(one, "d", ["statements/a.md"]) == [
+        "the site was built from uncommitted changes (1 source file: statements/a.md): "
+        "commit them, build again, then deploy"
+    ]
+    seven = [f"statements/{n}.md" for n in "abcdefg"]
+    assert refusals({**dirty, "source": {**dirty["source"], "changed": 7}}, "d", seven) == [
+        "the site was built from uncommitted changes (7 source files: statements/a.md, "
+        "statements/b.md, statements/c.md, statements/d.md, statements/e.md and 2 more): "
+        "commit them, build again, then deploy"
+    ]
+    assert refusals(one, "d", ["mkdocs.yml", "statements/b.md"]) == [
+        "the site was built from uncommitted changes (1 source file; uncommitted now: "
+        "mkdocs.yml, statements/b.md): commit them, build again, then deploy"
+    ]
+    assert refusals(one, "d", []) == [
+        "the site was built from uncommitted changes (1 source file, committed since): "
+        "build again, then deploy"
+    ]
+
+
+def test_source_state_names_the_files_from_the_repository_even_inside_another(
+    tmp_path: Path,
+) -> None:
+    outer = tmp_path / "outer"
+    shutil.copytree(DATA / "tiny", outer / "statut")
+    git("init", "--quiet", str(outer))
+    git("add", "-A", cwd=outer)
+    git("commit", "--quiet", "-m", "Sources", cwd=outer)
+    repo = outer / "statut"
+    (repo / "statements/2024/point de 10 h.md").write_text(NEW_STATEMENT)
+    (repo / "mkdocs.yml").write_text((repo / "mkdocs.yml").read_text() + "\n")
+    git("mv", "statements/2024/2024-10-07-info.md", "statements/2024/info.md", cwd=repo)
+    (repo / "notes.txt").write_text("not a source")
+    state = source_state(repo)
+    assert (state.clean, state.changed) == (False, 3)
+    assert sorted(state.files) == [
+        "mkdocs.yml",
+        "statements/2024/info.md",
+        "statements/2024/point de 10 h.md",
+    ]

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import re
 import shutil
+import sqlite3
 import sys
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from conftest import DATA, ROOT, TINY_NOW, tree_bytes
+from disk_faults import refuse_writes
 
 from balise import cache
 from balise.build import build, check
+from balise.cli import main
 from balise.render.feeds import render_feeds, render_feeds_plainly
 from balise.timeline import snapshot
 
@@ -264,3 +270,93 @@ def _replace(path: Path, old: str, new: str) -> None:
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
+
+
+# --- a cache that cannot be written only costs time -------------------------------------------
+
+
+def cli_build(capsys: pytest.CaptureFixture[str], repo: Path, out: Path) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["build", "--repo", str(repo), "--out", str(out), "--now", TINY_NOW.isoformat()])
+    return int(exit_info.value.code), capsys.readouterr().err
+
+
+class FullDatabase:
+    """A cache database on a full disk: it reads, every write fails as SQLite's would."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def execute(self, sql: str, *args: object) -> object:
+        if not sql.lstrip().upper().startswith(("SELECT", "PRAGMA", "BEGIN")):
+            raise sqlite3.OperationalError("database or disk is full")
+        return self.db.execute(sql, *args)
+
+    def executemany(self, sql: str, rows: object) -> object:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    def __enter__(self) -> FullDatabase:
+        self.db.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> object:
+        return self.db.__exit__(*exc)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+NOTE_END = "the site is complete, only the next build takes longer (--no-cache skips the cache)"
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS, errno.EACCES])
+def test_a_cache_folder_that_cannot_be_made_only_costs_time(
+    tiny: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    code: int,
+) -> None:
+    assert build(tiny, tmp_path / "cold", TINY_NOW).ok
+    store = tiny / cache.CACHE_DIR
+    refuse_writes(monkeypatch, store, code)
+    status, err = cli_build(capsys, tiny, tmp_path / "site")
+    monkeypatch.undo()
+    assert status == 0, err
+    folder = store / cache.code_digest()
+    assert (
+        f"note: the build cache could not be written ({folder}: {os.strerror(code)}): {NOTE_END}"
+        in err.splitlines()
+    )
+    assert "Traceback" not in err and f"Built {tmp_path / 'site'}" in err
+    assert_same_site(tmp_path / "site", tmp_path / "cold")
+
+
+def test_a_disk_that_fills_up_under_a_warm_cache_only_costs_time(
+    tiny: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = tiny / cache.CACHE_DIR
+    assert build(tiny, tmp_path / "site", TINY_NOW, cache=store).ok
+    add_statement(tiny)  # new pages to write into the cache
+    assert build(tiny, tmp_path / "cold", TINY_NOW).ok
+    refuse_writes(monkeypatch, store, errno.ENOSPC)
+    real_open = cache.Cache._open
+    monkeypatch.setattr(cache.Cache, "_open", staticmethod(lambda p: FullDatabase(real_open(p))))
+    status, err = cli_build(capsys, tiny, tmp_path / "site")
+    monkeypatch.undo()
+    assert status == 0, err
+    (note,) = [line for line in err.splitlines() if line.startswith("note:")]
+    pages = re.escape(str(store / cache.code_digest() / "pages"))
+    assert re.fullmatch(
+        rf"note: the build cache could not be written \({pages}/\w+: No space left on device\):"
+        rf" {re.escape(NOTE_END)}",
+        note,
+    )
+    assert "Traceback" not in err
+    assert_same_site(tmp_path / "site", tmp_path / "cold")
+    # What the cache holds is still only right: the next build, on a free disk, is the same.
+    assert build(tiny, tmp_path / "site", TINY_NOW, cache=store).ok
+    assert_same_site(tmp_path / "site", tmp_path / "cold")

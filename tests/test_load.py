@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import TINY_NOW, tree_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from balise.build import build
+from balise.cli import main
 from balise.load import (
     MAX_FILE_BYTES,
     PermissiveLoader,
@@ -37,8 +41,9 @@ MKDOCS = "site_name: État des services\nsite_url: https://status.example.org/\n
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> Path:
-    """Write a repository: establishments.yml and mkdocs.yml by default, plus `files`."""
+    """Write a repository: establishments.yml, mkdocs.yml and statements/, plus `files`."""
     defaults: dict[str, str | bytes] = {"establishments.yml": ESTABLISHMENTS, "mkdocs.yml": MKDOCS}
+    (root / "statements").mkdir(parents=True, exist_ok=True)  # a repository has one
     for name, content in {**defaults, **files}.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -163,10 +168,33 @@ def test_statements_are_found_recursively_and_sorted_by_path(tmp_path: Path) -> 
     assert paths == ["statements/2024/10/z.md", "statements/a.md", "statements/b.md"]
 
 
-def test_absent_statements_folder_is_fine(tmp_path: Path) -> None:
+def test_an_empty_statements_folder_is_fine(tmp_path: Path) -> None:
     write(tmp_path, {})
     raw = load_repository(tmp_path)
     assert (raw.statements, raw.problems) == ((), ())
+
+
+MISSING_STATEMENTS = (
+    "statements:1: the folder of statements is missing (is --repo the right folder? A status "
+    "repository keeps one markdown file per statement in the folder statements/; to start "
+    "without any, create it with an empty statements/.gitkeep and commit that)"
+)
+
+
+def test_a_missing_statements_folder_is_a_problem(tmp_path: Path) -> None:
+    write(tmp_path, {})
+    (tmp_path / "statements").rmdir()
+    assert messages(tmp_path) == [MISSING_STATEMENTS]
+
+
+def test_a_statements_file_instead_of_the_folder_is_a_problem(tmp_path: Path) -> None:
+    write(tmp_path, {})
+    (tmp_path / "statements").rmdir()
+    (tmp_path / "statements").write_text("---\ntitle: T\n---\n")
+    assert messages(tmp_path) == [
+        "statements:1: is a file, not the folder of statements (is --repo the right folder? "
+        "A status repository keeps one markdown file per statement in the folder statements/)"
+    ]
 
 
 def test_missing_establishments_and_mkdocs_are_problems(tmp_path: Path) -> None:
@@ -175,6 +203,7 @@ def test_missing_establishments_and_mkdocs_are_problems(tmp_path: Path) -> None:
         "its root; is --repo the right folder?)",
         "mkdocs.yml:1: file not found (a status repository has mkdocs.yml at its root, with "
         "site_name and site_url)",
+        MISSING_STATEMENTS,
     ]
 
 
@@ -197,7 +226,6 @@ def test_symlink_outside_repository_is_refused(tmp_path: Path) -> None:
 
 def test_symlink_inside_repository_is_read_under_its_own_path(tmp_path: Path) -> None:
     repo = write(tmp_path, {"drafts/real.md": "---\ntitle: T\n---\n"})
-    (repo / "statements").mkdir()
     (repo / "statements" / "link.md").symlink_to(repo / "drafts" / "real.md")
     statement = only_statement(repo)
     assert statement.path == "statements/link.md"
@@ -519,3 +547,28 @@ def test_loading_random_front_matter_never_raises(tmp_path: Path, front: str) ->
 def test_loading_random_bytes_never_raises(tmp_path: Path, content: bytes) -> None:
     write(tmp_path, {"statements/a.md": content, "establishments.yml": content})
     load_repository(tmp_path)
+
+
+@pytest.mark.parametrize("kind", ["missing", "a file"])
+def test_check_and_build_refuse_a_repository_without_its_statements_folder(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    out = tmp_path / "site"
+    assert build(tiny, out, TINY_NOW).ok
+    before = tree_bytes(out)
+    shutil.rmtree(tiny / "statements")  # a wrong --repo, a clone that lost it
+    if kind == "a file":
+        (tiny / "statements").write_text("")
+    expected = (
+        MISSING_STATEMENTS
+        if kind == "missing"
+        else "statements:1: is a file, not the folder of statements (is --repo the right "
+        "folder? A status repository keeps one markdown file per statement in the folder "
+        "statements/)"
+    )
+    for command in (["check"], ["build", "--out", str(out)]):
+        with pytest.raises(SystemExit) as exit_info:
+            main([*command, "--repo", str(tiny), "--now", TINY_NOW.isoformat()])
+        assert exit_info.value.code == 1
+        assert capsys.readouterr().err.splitlines()[0] == expected
+    assert tree_bytes(out) == before  # not replaced by an empty site

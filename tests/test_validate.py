@@ -57,6 +57,7 @@ DATE = "2024-10-05T08:00:00+02:00"
 
 def write(root: Path, files: dict[str, str | bytes]) -> Path:
     defaults: dict[str, str | bytes] = {"establishments.yml": ESTABLISHMENTS, "mkdocs.yml": MKDOCS}
+    (root / "statements").mkdir(parents=True, exist_ok=True)  # a repository has one
     for name, content in {**defaults, **files}.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -632,8 +632,12 @@ class BalisePlugin(BasePlugin):
             blob = self.cache.blob_target(PAGES, key)
             if blob is None:
                 continue
-            _link(output, blob)
-            stat = blob.stat()
+            try:
+                _link(output, blob)
+                stat = blob.stat()
+            except OSError as error:  # a full disk under the cache: the site is complete
+                self.cache.failed(error, blob)
+                continue
             page = f.page
             entries = self.search_entries.get(path) if self._search is not None else ""
             if entries is not None and self._search is not None:
@@ -688,5 +692,10 @@ def _link(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:
         temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        shutil.copyfile(source, temporary)
-        os.replace(temporary, target)
+        try:
+            shutil.copyfile(source, temporary)
+            os.replace(temporary, target)
+        except BaseException:
+            with suppress(OSError):
+                os.unlink(temporary)
+            raise
