@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 from social_fakes import (  # noqa: F401  (fixtures)
+    BLUESKY_PASSWORD,
+    MASTODON_TOKEN,
     FakeBluesky,
     FakeMastodon,
     FakeX,
@@ -197,6 +199,39 @@ def test_a_token_echoed_by_a_failing_server_is_never_printed(tiny: Path, fakes, 
     assert "[secret]" in captured.err
     for secret in all_secrets():
         assert secret not in captured.out + captured.err
+
+
+def test_no_token_or_password_a_server_echoes_is_printed_or_recorded(
+    tiny: Path, fakes, capsys
+) -> None:
+    fake_mastodon, fake_bluesky, fake_x = fakes
+    token = fake_bluesky.token  # the session's accessJwt and refreshJwt
+    fake_bluesky.fail = lambda text, attempt: (
+        400,
+        {"error": "ExpiredToken", "message": f"token {token} for password {BLUESKY_PASSWORD}"},
+    )
+    fake_mastodon.fail = lambda text, attempt: (
+        422,
+        {"error": f"access_token={MASTODON_TOKEN}; session: {{'accessJwt': '{token}'}}"},
+    )
+    fake_x.fail = lambda text, attempt: 401  # the body echoes the OAuth Authorization header
+    assert publish("post", "--repo", str(tiny), "--now", NOW, "--since", SINCE) == 3
+    captured = capsys.readouterr()
+    assert (
+        "FAILED  Bluesky · 2024-10-05-alerte: Bluesky answered HTTP 400: "
+        "token [secret] for password [secret]\n"
+    ) in captured.err
+    assert (
+        "FAILED  Mastodon · 2024-10-05-alerte: Mastodon answered HTTP 422: "
+        "access_token=[secret]; session: {'accessJwt': '[secret]'}\n"
+    ) in captured.err
+    assert (
+        "FAILED  X · 2024-10-05-alerte: X answered HTTP 401: failure 401; "
+        "Authorization was OAuth [secret]\n"
+    ) in captured.err
+    ledger = (tiny / ".balise/posted.json").read_text(encoding="utf-8")
+    for secret in (*all_secrets(), token, "oauth_signature"):
+        assert secret not in captured.out + captured.err + ledger, secret
 
 
 def test_unknown_network_is_a_usage_error(tiny: Path, capsys) -> None:

@@ -186,8 +186,9 @@ class BlueskyClient:
                     uncertain = True
                     raise PostFailed(_detail(error), transient=True) from None
                 raise PostFailed(_detail(error), transient=False) from None
-            except exceptions.AtProtocolError as error:
-                raise PostFailed(f"Bluesky client error: {error}", transient=False) from None
+            except exceptions.AtProtocolError as error:  # e.g. an answer it cannot read
+                detail = " ".join(str(error).split())  # pydantic's report spans lines
+                raise PostFailed(f"Bluesky client error: {detail}", transient=False) from None
             return Sent(created.uri, self._url(key))
 
         try:
