@@ -113,6 +113,8 @@ def preview(args: argparse.Namespace) -> int:
         facts += list(post.adjustments)
         if pending.resumed:
             facts.append("resuming an interrupted send")
+            if pending.previous is not None and pending.previous.note:
+                facts.append(f"last try: {pending.previous.note}")
         if not post.fits:
             facts.append("TOO LONG")
         print(" · ".join(facts))

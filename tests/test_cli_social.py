@@ -12,9 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 from conftest import ROOT
 from social_fakes import (  # noqa: F401  (fixtures)
     BLUESKY_PASSWORD,
+    DROP,
     MASTODON_TOKEN,
     FakeBluesky,
     FakeMastodon,
@@ -187,6 +189,61 @@ def test_a_network_failure_exits_3_leaves_it_pending_and_posts_elsewhere(
     assert publish("post", "--repo", str(tiny), "--now", NOW) == 0
     assert "3 posts sent." in capsys.readouterr().out
     assert len(fake_mastodon.statuses) == 3 and len(fake_x.tweets) == 3
+
+
+def reset_by_peer(text: str, attempt: int):
+    return requests.ConnectionError(ConnectionResetError(104, "Connection reset by peer"))
+
+
+def dropped_mid_answer(text: str, attempt: int):
+    return requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead")
+
+
+@pytest.mark.parametrize(
+    ("network", "name", "fail", "reason"),
+    [
+        ("bluesky", "Bluesky", lambda t, a: DROP, "no answer from Bluesky (RemoteProtocolError)"),
+        ("mastodon", "Mastodon", lambda t, a: DROP, "no answer from Mastodon (network error)"),
+        ("x", "X", reset_by_peer, "no answer from X: ConnectionError"),
+        ("x", "X", dropped_mid_answer, "no answer from X: ChunkedEncodingError"),
+        (
+            "x",
+            "X",
+            lambda t, a: requests.ReadTimeout("read timed out"),
+            "no answer from X: ReadTimeout",
+        ),
+    ],
+)
+def test_a_connection_dropped_without_an_answer_fails_with_its_reason_and_is_retried(
+    tiny: Path, fakes, capsys, sleeps, network, name, fail, reason
+) -> None:
+    fake = dict(zip(("mastodon", "bluesky", "x"), fakes, strict=True))[network]
+    fake.fail = fail
+    args = ("--repo", str(tiny), "--now", NOW, "--network", network)
+    assert publish("post", *args, "--since", SINCE) == 3
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    reason = f"{reason} (gave up after 4 attempts)"
+    assert f"FAILED  {name} · 2024-10-05-alerte: {reason}\n" in captured.err
+    assert sleeps == [2.0, 4.0, 8.0]
+    ledger = json.loads((tiny / ".balise/posted.json").read_text(encoding="utf-8"))
+    entry = ledger["statements"]["2024-10-05-alerte"][network]
+    assert (entry["status"], entry["note"]) == ("attempted", reason)  # the reason is kept
+
+    assert publish("social", *args) == 0
+    heading = capsys.readouterr().out.splitlines()[0]  # the dry run says why it is pending
+    assert heading.startswith(f"{name} · 2024-10-05-alerte · ")
+    assert heading.endswith(f" · resuming an interrupted send · last try: {reason}")
+
+    fake.fail = lambda text, attempt: None
+    assert publish("post", *args) == 0
+    assert "3 posts sent." in capsys.readouterr().out
+    sent = {
+        "mastodon": lambda: fake.statuses,
+        "bluesky": lambda: fake.records,
+        "x": lambda: fake.tweets,
+    }
+    assert len(sent[network]()) == 3  # each statement once: nothing was sent twice
 
 
 def test_a_token_echoed_by_a_failing_server_is_never_printed(tiny: Path, fakes, capsys) -> None:

@@ -230,6 +230,9 @@ def test_a_permanent_failure_is_not_retried(tiny: Path, fakes, sleeps) -> None:
     assert len(fake_mastodon.requests) == 1  # the network is not tried again in this run
     assert sleeps == []
     assert "Mastodon answered HTTP 422" in report.failed[0].failure
+    entry = read_ledger(tiny).entry("2024-10-05-alerte", "mastodon")
+    assert entry.status == ATTEMPTED and entry.note == report.failed[0].failure
+    assert entry.key == fake_mastodon.requests[0]["headers"]["Idempotency-Key"]
 
 
 def test_with_retries_gives_up_and_says_so() -> None:
@@ -278,6 +281,7 @@ def test_a_failing_second_post_leaves_it_pending_and_spares_other_networks(
     assert ledger.entry("2024-10-05-alerte", "mastodon").status == POSTED
     interrupted = ledger.entry("2024-10-06-point", "mastodon")
     assert interrupted.status == ATTEMPTED
+    assert interrupted.note == report.failed[0].failure  # why it is still pending
     assert ledger.entry("2024-10-07-info", "mastodon") is None
 
     # the next run sends only what is missing, with the same idempotency key
@@ -470,6 +474,24 @@ def test_a_session_bluesky_answers_unreadably_is_reported_without_its_tokens(
     assert "'accessJwt': '[secret]'" in failure and "\n" not in failure
     assert fake_bluesky.token not in failure
     assert fake_bluesky.token not in (tiny / ".balise/posted.json").read_text(encoding="utf-8")
+
+
+def test_a_bluesky_address_without_https_is_a_failure_not_a_traceback(tiny: Path) -> None:
+    env = {
+        "BALISE_BLUESKY_HANDLE": HANDLE,
+        "BALISE_BLUESKY_APP_PASSWORD": BLUESKY_PASSWORD,
+        "BALISE_BLUESKY_URL": "bsky.social",
+    }
+    client = bluesky.BlueskyClient(bluesky.credentials(env), sleep=Sleeps())
+    repository = check(tiny).repository
+    assert repository is not None
+    post = next(iter(outbox(tiny, repository, ("bluesky",), NOW, since=SINCE).posts.values()))
+    with pytest.raises(PostFailed) as caught:
+        client.send(post, "3kabc")
+    assert str(caught.value) == (
+        "cannot reach Bluesky at 'bsky.social' (check BALISE_BLUESKY_URL: https://...)"
+    )
+    assert not caught.value.transient
 
 
 def test_tid_is_a_valid_sortable_record_key() -> None:

@@ -174,6 +174,11 @@ def send(
         except PostFailed as failure:
             message = redact(str(failure), hidden)
             broken[network] = f"{network} failed earlier in this run"
+            # Still "attempted" (it may have reached the network: the next run resumes it with
+            # the same key), now with the reason, for whoever reads the ledger.
+            failed = Entry(ATTEMPTED, clock(), key=key, note=message)
+            ledger = ledger.with_entry(pending.statement.id, network, failed)
+            write_ledger(root, ledger)
             outcome = Outcome(pending, post, failure=message)
         else:
             url = redact(sent.url, hidden) if sent.url else None
