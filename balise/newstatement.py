@@ -30,10 +30,18 @@ class NewStatement:
 
 
 def slugify(text: str, limit: int = 60) -> str:
-    """`Reprise à l'Estuaire !` -> `reprise-a-l-estuaire`."""
+    """`Reprise à l'Estuaire !` -> `reprise-a-l-estuaire`, at most `limit` characters.
+
+    The slug becomes a permanent URL, so a long one is cut between words, never inside one
+    (`…-retour-au-fonctionneme` would stay online for good); only a first word longer than
+    the limit is cut, as it must be.
+    """
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:limit].rstrip("-") or "communique"
+    if len(slug) > limit:
+        words = slug[: limit + 1].split("-")[:-1]  # the last one is cut (or empty: a hyphen)
+        slug = "-".join(words) if words else slug[:limit]
+    return slug or "communique"
 
 
 def front_matter(
