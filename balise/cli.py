@@ -125,6 +125,10 @@ def cmd_new(args: argparse.Namespace) -> int:
         _print_problems(result.problems)
         return EXIT_INVALID
     print(result.path)
+    print(
+        "Write the statement's text in that file: check refuses the placeholder until then.",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 

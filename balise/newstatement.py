@@ -15,12 +15,9 @@ import yaml
 
 from balise.errors import Problem
 from balise.load import load_repository
-from balise.validate import validate_repository
+from balise.validate import PLACEHOLDER, PLACEHOLDER_MESSAGE, validate_repository
 
-BODY = (
-    "Rédigez ici le texte du communiqué : ce qui change pour les patients, "
-    "ce qu'ils doivent faire.\n"
-)
+BODY = PLACEHOLDER + "\n"  # `check` refuses it: the file is to be edited before it is published
 
 
 @dataclass(frozen=True)
@@ -103,7 +100,11 @@ def write_new_statement(
 
     relative = path.relative_to(root).as_posix()
     validated = validate_repository(load_repository(root))
-    mine = tuple(p for p in validated.problems if p.path == relative)
+    mine = tuple(
+        p
+        for p in validated.problems
+        if p.path == relative and not p.message.endswith(PLACEHOLDER_MESSAGE)
+    )
     if mine:
         path.unlink()
         return NewStatement(None, mine)

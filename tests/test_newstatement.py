@@ -6,11 +6,14 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from balise.cli import main
 from balise.model import ID_PATTERN
 from balise.newstatement import slugify, write_new_statement
+from balise.validate import PLACEHOLDER
 
 NOW = datetime.fromisoformat("2024-10-11T09:15:00+02:00")
 LONG_TITLE = "Point de situation : reprise des consultations et retour au fonctionnement normal"
@@ -59,3 +62,63 @@ def test_the_id_is_as_many_whole_words_of_the_slug_as_fit(title: str, limit: int
     assert kept == words[: len(kept)]  # a prefix made of whole words
     if len(kept) < len(words):  # and the longest one: the next word would not fit
         assert len(slug) + 1 + len(words[len(kept)]) > limit
+
+
+def publish(*args: str) -> int:
+    with pytest.raises(SystemExit) as exited:
+        main(list(args))
+    return exited.value.code
+
+
+PLACEHOLDER_ERROR = (
+    'the text still holds the placeholder text that "publish.py new" writes (replace it with '
+    'what changes for patients and what they should do, or set "draft: true" until it is '
+    "written)"
+)
+
+
+def test_the_placeholder_new_writes_cannot_be_checked_built_or_published(
+    tiny: Path, tmp_path: Path, capsys
+) -> None:
+    now = "2024-10-10T09:15:00+02:00"
+    args = ("--repo", str(tiny), "--title", "Reprise des consultations", "--now", now)
+    assert publish("new", *args, "--status", "all=normal", "--incident", "attaque") == 0
+    out, err = capsys.readouterr()
+    path = Path(out.strip())
+    relative = path.relative_to(tiny).as_posix()
+    assert relative == "statements/2024-10/2024-10-10-reprise-des-consultations.md"
+    assert "check refuses the placeholder until then" in err
+
+    assert publish("check", "--repo", str(tiny), "--strict", "--now", now) == 1
+    assert f"{relative}:9: {PLACEHOLDER_ERROR}\n" in capsys.readouterr().err
+    site = tmp_path / "site"
+    assert publish("build", "--repo", str(tiny), "--out", str(site), "--now", now) == 1
+    assert PLACEHOLDER_ERROR in capsys.readouterr().err and not site.exists()
+
+    # re-wrapped, still the placeholder
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("le texte du", "le\ntexte  du"), encoding="utf-8")
+    assert publish("check", "--repo", str(tiny), "--now", now) == 1
+    assert f"{relative}:9: {PLACEHOLDER_ERROR}\n" in capsys.readouterr().err
+
+    path.write_text(text.replace(PLACEHOLDER, "Les consultations reprennent."), encoding="utf-8")
+    assert publish("check", "--repo", str(tiny), "--strict", "--now", now) == 0
+
+
+def test_a_draft_may_keep_the_placeholder_but_not_a_title(tiny: Path, capsys) -> None:
+    path = tiny / "statements/2024/a-ecrire.md"
+    path.write_text(
+        f"---\ntitle: Point\ndate: 2024-10-08T10:00:00+02:00\ndraft: true\n---\n{PLACEHOLDER}\n",
+        encoding="utf-8",
+    )
+    assert publish("check", "--repo", str(tiny)) == 0
+    capsys.readouterr()
+    path.write_text(
+        f"---\ntitle: {PLACEHOLDER[:34]}\ndate: 2024-10-08T10:00:00+02:00\n---\nTexte.\n",
+        encoding="utf-8",
+    )
+    assert publish("check", "--repo", str(tiny)) == 1
+    assert (
+        'statements/2024/a-ecrire.md:2: "title" still holds the placeholder text that '
+        '"publish.py new" writes (write the statement\'s own title)'
+    ) in capsys.readouterr().err
