@@ -136,7 +136,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from balise.serve import serve
 
     parse_now(args.now)  # a bad --now is a usage error before anything starts
-    return serve(args.repo, args.out, args.host, args.port, lambda: parse_now(args.now))
+    return serve(
+        args.repo,
+        args.out,
+        args.host,
+        args.port,
+        lambda: parse_now(args.now),
+        clock=lambda: datetime.now(UTC),  # judges future dates, as in check and build
+    )
 
 
 def cmd_social(args: argparse.Namespace) -> int:
