@@ -5,7 +5,7 @@ Pure: a repository and its snapshot at NOW in, warnings out. `--strict` turns th
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from balise.errors import Problem
@@ -31,6 +31,7 @@ def warnings(
         if statement.draft:
             continue
         found.extend(_future_date(statement, clock or snap.now, tz))
+        found.extend(_date_without_time(statement, tz))
         found.extend(_status_without_text(statement))
         found.extend(_removed_markup(statement))
     found.extend(_stale_establishments(snap, tz))
@@ -55,6 +56,21 @@ def _future_date(statement: Statement, now: datetime, tz: ZoneInfo) -> list[Prob
             f'"date" is more than a day in the future ({_local(statement.date, tz)})',
             "check the year, month and day: it will not be published before that date; "
             'to hold a statement back on purpose, use "publish_at"',
+        )
+    ]
+
+
+def _date_without_time(statement: Statement, tz: ZoneInfo) -> list[Problem]:
+    if not statement.date_without_time:
+        return []
+    day = statement.date.date()
+    example = datetime.combine(day, time(9, 30), tz).isoformat()
+    return [
+        _warning(
+            statement,
+            "date",
+            f'"date" has no time: it is read as midnight ({_local(statement.date, tz)})',
+            f"write when it was issued, such as {example} or {day.isoformat()} 09:30",
         )
     ]
 

@@ -159,6 +159,7 @@ class Statement:
     publish_at: datetime | None = None
     social: bool | str = True  # False: never posted; a string: the post text
     updated: datetime | None = None  # last change (git commit time) when known
+    date_without_time: bool = False  # "date" was written as a day only: read as 00:00
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
 
     @property

@@ -395,6 +395,14 @@ def _instant(
     return result
 
 
+def _without_time(node: RawNode | None) -> bool:
+    """Whether a (valid) date was written as a day only, `2025-03-12`, which means 00:00."""
+    if not isinstance(node, RawScalar):
+        return False
+    match = _INSTANT.fullmatch(node.text.strip())
+    return match is not None and match["hour"] is None
+
+
 # --- summaries --------------------------------------------------------------------------
 
 
@@ -917,6 +925,7 @@ def _statement(raw: RawFile, context: _Context, problems: list[Problem]) -> _Che
             publish_at=publish_at,
             social=social,
             updated=context.updated.get(raw.path),
+            date_without_time=_without_time(_value(fields, "date")),
             lines={**{name: line for name, (line, _) in fields.items()}, "body": raw.body_line},
         ),
     )

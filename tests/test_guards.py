@@ -137,6 +137,24 @@ def test_removed_markup_names_the_body_line_when_validation_records_it(tiny: Pat
     ]
 
 
+def test_a_date_without_a_time_is_a_warning_showing_the_form_with_a_time(tiny: Path) -> None:
+    path = write(tiny, "jour.md", "---\ntitle: Point\ndate: 2024-10-09\n---\nX\n")
+    assert mine(tiny, path) == [
+        f'{path}:3: warning: "date" has no time: it is read as midnight (2024-10-09 00:00) '
+        "(write when it was issued, such as 2024-10-09T09:30:00+02:00 or 2024-10-09 09:30)"
+    ]
+    # the example carries that day's offset, winter time included
+    write(tiny, "jour.md", "---\ntitle: Point\ndate: 2024-01-09\n---\nX\n")
+    assert "such as 2024-01-09T09:30:00+01:00 or 2024-01-09 09:30" in mine(tiny, path)[0]
+
+
+def test_midnight_written_out_is_no_warning(tiny: Path) -> None:
+    path = write(tiny, "minuit.md", "---\ntitle: Point\ndate: 2024-10-09T00:00:00+02:00\n---\nX\n")
+    assert mine(tiny, path) == []
+    path = write(tiny, "minuit2.md", "---\ntitle: Point\ndate: 2024-10-09 00:00\n---\nX\n")
+    assert mine(tiny, path) == []
+
+
 def test_drafts_are_not_judged(tiny: Path) -> None:
     path = write(
         tiny,
