@@ -131,6 +131,11 @@ class Establishment:
     region: str | None = None
     phone: str | None = None
     url: str | None = None
+    lines: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
+
+    def line_of(self, key: str) -> int:
+        """The line of one of its keys in establishments.yml (1 when unknown)."""
+        return self.lines.get(key, 1)
 
 
 @dataclass(frozen=True)

@@ -560,6 +560,7 @@ def _establishment(report: _Report, node: RawNode, ids: list[str]) -> Establishm
         region=values["region"],
         phone=values["phone"],
         url=url,
+        lines={name: line for name, (line, _) in fields.items()},
     )
 
 
