@@ -12,11 +12,11 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from balise.errors import Problem
-from balise.load import ESTABLISHMENTS_FILE
 from balise.model import Repository, Statement
 from balise.render.markdown import removed_markup
 from balise.timeline import Snapshot
 
+REGISTRY_FILE = "establishments.yml"  # load.ESTABLISHMENTS_FILE: the core reads no files
 FUTURE_MARGIN = timedelta(days=1)  # a statement dated later than this is probably a typo
 STALE_AFTER = timedelta(hours=24)  # during an incident, the public expects news at least daily
 
@@ -264,7 +264,7 @@ def _region_near_misses(repository: Repository) -> list[Problem]:
     mistaken = near_misses(regions)
     return [
         Problem(
-            ESTABLISHMENTS_FILE,
+            REGISTRY_FILE,
             establishment.line_of("region"),
             f'region "{establishment.region}" is almost the same as "{existing}" '
             f"({_uses(regions.count(existing), 'establishment')}): the site shows two regions",

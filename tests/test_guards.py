@@ -204,6 +204,13 @@ def test_a_region_one_edit_from_another_is_a_warning_at_its_line(tiny: Path) -> 
     ]
 
 
+def test_region_warnings_name_the_registry_file_load_reads() -> None:
+    from balise.guards import REGISTRY_FILE
+    from balise.load import ESTABLISHMENTS_FILE
+
+    assert REGISTRY_FILE == ESTABLISHMENTS_FILE
+
+
 @pytest.mark.parametrize(
     ("names", "expected"),
     [
