@@ -127,6 +127,10 @@ def cmd_new(args: argparse.Namespace) -> int:
         _print_problems(result.problems)
         return EXIT_INVALID
     print(result.path)
+    print(
+        "Write the statement's text in that file: check refuses the placeholder until then.",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
@@ -134,7 +138,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from balise.serve import serve
 
     parse_now(args.now)  # a bad --now is a usage error before anything starts
-    return serve(args.repo, args.out, args.host, args.port, lambda: parse_now(args.now))
+    return serve(
+        args.repo,
+        args.out,
+        args.host,
+        args.port,
+        lambda: parse_now(args.now),
+        clock=lambda: datetime.now(UTC),  # judges future dates, as in check and build
+    )
 
 
 def cmd_social(args: argparse.Namespace) -> int:

@@ -113,6 +113,8 @@ def preview(args: argparse.Namespace) -> int:
         facts += list(post.adjustments)
         if pending.resumed:
             facts.append("resuming an interrupted send")
+            if pending.previous is not None and pending.previous.note:
+                facts.append(f"last try: {pending.previous.note}")
         if not post.fits:
             facts.append("TOO LONG")
         print(" · ".join(facts))
@@ -173,6 +175,7 @@ def _clients(networks: Sequence[str], environ: Mapping[str, str]):
 def post(args: argparse.Namespace) -> int:
     """`post`: send pending posts, record each one at once, exit 3 if any network failed."""
     from balise.social.ledger import LedgerBusy, ledger_lock
+    from balise.social.network import credential_values
     from balise.social.post import Outcome, send
 
     options = _options(args)
@@ -197,7 +200,14 @@ def post(args: argparse.Namespace) -> int:
                 else:
                     print(f"FAILED  {name} · {statement}: {outcome.failure}", file=sys.stderr)
 
-            result = send(args.repo, box, clients, clock=lambda: datetime.now(UTC), report=show)
+            result = send(
+                args.repo,
+                box,
+                clients,
+                clock=lambda: datetime.now(UTC),
+                report=show,
+                secrets=credential_values(os.environ),
+            )
     except LedgerBusy as error:
         print(f"{error}; nothing was posted by this run.", file=sys.stderr)
         return EXIT_NETWORK

@@ -5,7 +5,10 @@ Pure: a repository and its snapshot at NOW in, warnings out. `--strict` turns th
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import re
+import unicodedata
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from balise.errors import Problem
@@ -13,6 +16,7 @@ from balise.model import Repository, Statement
 from balise.render.markdown import removed_markup
 from balise.timeline import Snapshot
 
+REGISTRY_FILE = "establishments.yml"  # load.ESTABLISHMENTS_FILE: the core reads no files
 FUTURE_MARGIN = timedelta(days=1)  # a statement dated later than this is probably a typo
 STALE_AFTER = timedelta(hours=24)  # during an incident, the public expects news at least daily
 
@@ -31,9 +35,12 @@ def warnings(
         if statement.draft:
             continue
         found.extend(_future_date(statement, clock or snap.now, tz))
+        found.extend(_date_without_time(statement, tz))
         found.extend(_status_without_text(statement))
         found.extend(_removed_markup(statement))
     found.extend(_stale_establishments(snap, tz))
+    found.extend(_incident_near_misses(repository))
+    found.extend(_region_near_misses(repository))
     return tuple(sorted(found))
 
 
@@ -55,6 +62,21 @@ def _future_date(statement: Statement, now: datetime, tz: ZoneInfo) -> list[Prob
             f'"date" is more than a day in the future ({_local(statement.date, tz)})',
             "check the year, month and day: it will not be published before that date; "
             'to hold a statement back on purpose, use "publish_at"',
+        )
+    ]
+
+
+def _date_without_time(statement: Statement, tz: ZoneInfo) -> list[Problem]:
+    if not statement.date_without_time:
+        return []
+    day = statement.date.date()
+    example = datetime.combine(day, time(9, 30), tz).isoformat()
+    return [
+        _warning(
+            statement,
+            "date",
+            f'"date" has no time: it is read as midnight ({_local(statement.date, tz)})',
+            f"write when it was issued, such as {example} or {day.isoformat()} 09:30",
         )
     ]
 
@@ -128,4 +150,127 @@ def _stale_establishments(snap: Snapshot, tz: ZoneInfo) -> list[Problem]:
             "publish a point de situation, even to say that nothing has changed",
         )
         for last, (incident_id, ids) in silent.items()
+    ]
+
+
+# --- near misses: one incident or region written two ways ------------------------------
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """Damerau-Levenshtein distance 1: one character added, removed, changed or swapped."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    same, shortest = 0, min(len(a), len(b))
+    while same < shortest and a[same] == b[same]:
+        same += 1
+    if len(a) == len(b):
+        rest = same + 1
+        swapped = a[same:rest] == b[rest : rest + 1] and a[rest : rest + 1] == b[same:rest]
+        return a[rest:] == b[rest:] or (swapped and a[rest + 1 :] == b[rest + 1 :])
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    return longer[same + 1 :] == shorter[same:]
+
+
+def _plain(name: str) -> str:
+    """Without case, accents, spaces or punctuation: "Île-de-France" -> "iledefrance"."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in decomposed if c.isalnum())
+
+
+_PARTS = re.compile(r"\d+|[^\W\d_]+|[\W_]+")
+
+
+def _label(part: str) -> bool:
+    return part.isdigit() or (len(part) == 1 and part.isalpha())
+
+
+def _parts(name: str) -> list[str]:
+    return _PARTS.findall(name.casefold())
+
+
+def _numbered(parts_a: list[str], parts_b: list[str]) -> bool:
+    """Whether two names (as `_parts`) are members of a series: the same words, and where they
+    differ, numbers or one-letter labels (`panne-2024-1`, `panne-2024-2`, `panne-2024-10`;
+    `site-a`, `site-b`). But `-3` beside `-03` is the same number written twice."""
+    if len(parts_a) != len(parts_b):
+        return False
+    differing = [(x, y) for x, y in zip(parts_a, parts_b, strict=True) if x != y]
+    return bool(differing) and all(
+        _label(x) and _label(y) and not (x.isdigit() and y.isdigit() and int(x) == int(y))
+        for x, y in differing
+    )
+
+
+def near_misses(names: Sequence[str]) -> dict[str, str]:
+    """Each name that is probably another one mistyped -> that other one.
+
+    `names` holds one entry per use, oldest first. Two names are a near miss when they are
+    one edit apart or equal but for case, accents and punctuation, and are not two members of
+    a numbered series. Of the two, the rarer one (then the newer) is the mistake.
+    """
+    uses: dict[str, int] = {}
+    for name in names:
+        uses[name] = uses.get(name, 0) + 1
+    # Most used first, then oldest: the first candidate ranked before a name is the one it was
+    # probably meant to be.
+    ranked = sorted(uses, key=lambda name: -uses[name])  # stable: oldest first among equals
+    # Names one edit apart share a spelling with one character deleted (or none); names equal
+    # but for case and punctuation share their plain form. So only those pairs are compared,
+    # not every pair: a long crisis may hold thousands of incidents.
+    plain = [_plain(name) for name in ranked]
+    keys = [
+        {name[:i] + name[i + 1 :] for i in range(len(name))} | {name, "\0" + plain[rank]}
+        for rank, name in enumerate(ranked)
+    ]
+    buckets: dict[str, list[int]] = {}
+    for rank, names_keys in enumerate(keys):
+        for key in names_keys:
+            buckets.setdefault(key, []).append(rank)
+    parts = [_parts(name) for name in ranked]
+    found: dict[str, str] = {}
+    for rank, name in enumerate(ranked):
+        for other in sorted({r for key in keys[rank] for r in buckets[key] if r < rank}):
+            if not (_one_edit_apart(name, ranked[other]) or plain[rank] == plain[other]):
+                continue
+            if not _numbered(parts[rank], parts[other]):
+                found[name] = ranked[other]
+                break
+    return found
+
+
+def _uses(count: int, what: str) -> str:
+    return f"{count} {what}{'s' if count > 1 else ''}"
+
+
+def _incident_near_misses(repository: Repository) -> list[Problem]:
+    statements = [s for s in repository.statements if not s.draft and s.incident]  # by date
+    slugs = [s.incident for s in statements if s.incident]
+    mistaken = near_misses(slugs)
+    return [
+        _warning(
+            statement,
+            "incident",
+            f'incident "{statement.incident}" is almost the same as "{existing}" '
+            f"({_uses(slugs.count(existing), 'statement')}): they make two incident threads",
+            f'did you mean "{existing}"? statements share a thread only under the same slug',
+        )
+        for statement in statements
+        if (existing := mistaken.get(statement.incident or "")) is not None
+    ]
+
+
+def _region_near_misses(repository: Repository) -> list[Problem]:
+    regions = [e.region for e in repository.establishments if e.region]
+    mistaken = near_misses(regions)
+    return [
+        Problem(
+            REGISTRY_FILE,
+            establishment.line_of("region"),
+            f'region "{establishment.region}" is almost the same as "{existing}" '
+            f"({_uses(regions.count(existing), 'establishment')}): the site shows two regions",
+            f'did you mean "{existing}"?',
+            warning=True,
+        )
+        for establishment in repository.establishments
+        if (existing := mistaken.get(establishment.region or "")) is not None
     ]

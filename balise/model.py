@@ -131,6 +131,11 @@ class Establishment:
     region: str | None = None
     phone: str | None = None
     url: str | None = None
+    lines: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
+
+    def line_of(self, key: str) -> int:
+        """The line of one of its keys in establishments.yml (1 when unknown)."""
+        return self.lines.get(key, 1)
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,7 @@ class Statement:
     publish_at: datetime | None = None
     social: bool | str = True  # False: never posted; a string: the post text
     updated: datetime | None = None  # last change (git commit time) when known
+    date_without_time: bool = False  # "date" was written as a day only: read as 00:00
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
 
     @property

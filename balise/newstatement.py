@@ -15,12 +15,9 @@ import yaml
 
 from balise.errors import Problem
 from balise.load import load_repository
-from balise.validate import validate_repository
+from balise.validate import PLACEHOLDER, PLACEHOLDER_MESSAGE, validate_repository
 
-BODY = (
-    "Rédigez ici le texte du communiqué : ce qui change pour les patients, "
-    "ce qu'ils doivent faire.\n"
-)
+BODY = PLACEHOLDER + "\n"  # `check` refuses it: the file is to be edited before it is published
 
 
 @dataclass(frozen=True)
@@ -30,10 +27,18 @@ class NewStatement:
 
 
 def slugify(text: str, limit: int = 60) -> str:
-    """`Reprise à l'Estuaire !` -> `reprise-a-l-estuaire`."""
+    """`Reprise à l'Estuaire !` -> `reprise-a-l-estuaire`, at most `limit` characters.
+
+    The slug becomes a permanent URL, so a long one is cut between words, never inside one
+    (`…-retour-au-fonctionneme` would stay online for good); only a first word longer than
+    the limit is cut, as it must be.
+    """
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:limit].rstrip("-") or "communique"
+    if len(slug) > limit:
+        words = slug[: limit + 1].split("-")[:-1]  # the last one is cut (or empty: a hyphen)
+        slug = "-".join(words) if words else slug[:limit]
+    return slug or "communique"
 
 
 def front_matter(
@@ -95,7 +100,11 @@ def write_new_statement(
 
     relative = path.relative_to(root).as_posix()
     validated = validate_repository(load_repository(root))
-    mine = tuple(p for p in validated.problems if p.path == relative)
+    mine = tuple(
+        p
+        for p in validated.problems
+        if p.path == relative and not p.message.endswith(PLACEHOLDER_MESSAGE)
+    )
     if mine:
         path.unlink()
         return NewStatement(None, mine)

@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from balise.build import Outcome, build
@@ -47,9 +47,18 @@ class Preview:
     """A local server over `out` plus a rebuild whenever the sources' fingerprint changes."""
 
     def __init__(
-        self, root: Path, out: Path, host: str, port: int, now: Callable[[], datetime]
+        self,
+        root: Path,
+        out: Path,
+        host: str,
+        port: int,
+        now: Callable[[], datetime],
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.root, self.out, self.now = root, out, now
+        # `now` is the instant previewed (`--now`); `clock` the real time, which judges whether
+        # a date is in the future, as `check` and `build` do.
+        self.root, self.out, self.now, self.clock = root, out, now, clock
         self.seen = fingerprint(root)
         self.last = self.rebuild()
         out.mkdir(parents=True, exist_ok=True)
@@ -73,7 +82,9 @@ class Preview:
     def rebuild(self) -> Outcome:
         started = time.monotonic()
         # The build cache makes a rebuild after one edit a matter of the pages it changes.
-        outcome = build(self.root, self.out, self.now(), cache=self.root / CACHE_DIR)
+        outcome = build(
+            self.root, self.out, self.now(), cache=self.root / CACHE_DIR, clock=self.clock()
+        )
         if outcome.problems:
             print(report(outcome.problems), file=sys.stderr)
         if outcome.ok:
@@ -92,12 +103,20 @@ class Preview:
         return self.last
 
 
-def serve(root: Path, out: Path | None, host: str, port: int, now: Callable[[], datetime]) -> int:
+def serve(
+    root: Path,
+    out: Path | None,
+    host: str,
+    port: int,
+    now: Callable[[], datetime],
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> int:
     scratch = None
     if out is None:
         scratch = Path(tempfile.mkdtemp(prefix="balise-serve-"))
         out = scratch / "site"
-    preview = Preview(root, out, host, port, now)
+    preview = Preview(root, out, host, port, now, clock=clock)
     preview.start()
     print(f"Serving on {preview.url} (Ctrl+C to stop)", file=sys.stderr)
     try:

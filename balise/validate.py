@@ -435,6 +435,14 @@ def _instant(
     return result
 
 
+def _without_time(node: RawNode | None) -> bool:
+    """Whether a (valid) date was written as a day only, `2025-03-12`, which means 00:00."""
+    if not isinstance(node, RawScalar):
+        return False
+    match = _INSTANT.fullmatch(node.text.strip())
+    return match is not None and match["hour"] is None
+
+
 # --- summaries --------------------------------------------------------------------------
 
 
@@ -590,6 +598,7 @@ def _establishment(report: _Report, node: RawNode, ids: list[str]) -> Establishm
         region=values["region"],
         phone=phone,
         url=url,
+        lines={name: line for name, (line, _) in fields.items()},
     )
 
 
@@ -867,6 +876,31 @@ def _statement_id(report: _Report, path: str, node: RawNode | None) -> tuple[str
     return None, 1
 
 
+# The body `publish.py new` writes. A statement still holding it was never written: publishing
+# it would tell the public to "write the text here".
+PLACEHOLDER = (
+    "Rédigez ici le texte du communiqué : ce qui change pour les patients, ce qu'ils doivent faire."
+)
+PLACEHOLDER_MESSAGE = 'still holds the placeholder text that "publish.py new" writes'
+# Its first words, however re-wrapped or re-cased, accents optional.
+_PLACEHOLDER = re.compile(r"r[ée]digez\s+ici\s+le\s+texte\s+du\s+communiqu[ée]", re.IGNORECASE)
+
+
+def _placeholder(
+    report: _Report, title: str | None, title_line: int, body: str, body_line: int
+) -> None:
+    if title is not None and _PLACEHOLDER.search(title):
+        report(title_line, f'"title" {PLACEHOLDER_MESSAGE}', "write the statement's own title")
+    found = _PLACEHOLDER.search(body)
+    if found:
+        report(
+            body_line + body.count("\n", 0, found.start()),
+            f"the text {PLACEHOLDER_MESSAGE}",
+            "replace it with what changes for patients and what they should do, or set "
+            '"draft: true" until it is written',
+        )
+
+
 # C0 controls other than tab and newlines, DEL and C1 controls: invisible in an editor, and
 # invalid in XML, so a body holding one would break the feeds.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -905,6 +939,9 @@ def _statement(raw: RawFile, context: _Context, problems: list[Problem]) -> _Che
     draft = _draft(report, _value(fields, "draft"))
     social = _social(report, _value(fields, "social"))
     _body(report, raw.body, raw.body_line)
+    if draft is False:  # a draft may keep it while it is being written
+        title_line = fields["title"][0] if "title" in fields else 1
+        _placeholder(report, title, title_line, raw.body, raw.body_line)
     if len(problems) > before:
         return _Checked(statement_id, id_line, None)
     assert statement_id and title and date and statuses is not None and kind
@@ -927,6 +964,7 @@ def _statement(raw: RawFile, context: _Context, problems: list[Problem]) -> _Che
             publish_at=publish_at,
             social=social,
             updated=context.updated.get(raw.path),
+            date_without_time=_without_time(_value(fields, "date")),
             lines={**{name: line for name, (line, _) in fields.items()}, "body": raw.body_line},
         ),
     )
@@ -977,6 +1015,8 @@ def validate_repository(raw: RawRepository) -> Validated:
 __all__ = [
     "ESTABLISHMENT_KEYS",
     "ORGANISATION_KEYS",
+    "PLACEHOLDER",
+    "PLACEHOLDER_MESSAGE",
     "PRESS_KEYS",
     "REGISTRY_KEYS",
     "STATEMENT_KEYS",

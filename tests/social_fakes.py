@@ -10,6 +10,7 @@ import base64
 import json
 import re
 import shutil
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -32,6 +33,22 @@ X_SECRETS = {
 }
 DID = "did:plc:balisetest"
 HANDLE = "hospi.test"
+
+
+# A `fail` answer (instead of an HTTP code): close the connection without answering.
+DROP = "drop"
+
+
+def dropped(request: Request) -> Response:
+    """Shut the connection down before any answer: the client sees it closed, no status."""
+    request.environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
+    return Response(status=500)  # never reaches the client
+
+
+def failure_response(answer: int | tuple[int, dict], default: dict) -> Response:
+    """An error answer: `code` (with the fake's usual body) or `(code, body)` to echo things."""
+    code, body = answer if isinstance(answer, tuple) else (answer, default)
+    return Response(json.dumps(body), status=code, content_type="application/json")
 
 
 def copy_tiny(tmp_path: Path) -> Path:
@@ -107,11 +124,12 @@ class FakeMastodon:
         self.requests.append(entry)
         attempt = sum(1 for r in self.requests if r["form"].get("status") == form.get("status"))
         code = self.fail(form.get("status", ""), attempt)
+        if code == DROP:
+            return dropped(request)
         if code:
-            body = {
-                "error": f"failure {code}; Authorization was {request.headers.get('Authorization')}"
-            }
-            return Response(json.dumps(body), status=code, content_type="application/json")
+            status = code[0] if isinstance(code, tuple) else code
+            auth = request.headers.get("Authorization")
+            return failure_response(code, {"error": f"failure {status}; Authorization was {auth}"})
         key = request.headers.get("Idempotency-Key")
         if key and key in self._by_key:
             return Response(json.dumps(self._by_key[key]), content_type="application/json")
@@ -151,6 +169,14 @@ class FakeBluesky:
         self.creates: list[dict] = []
         self.gets: list[dict] = []
         self.records: dict[str, dict] = {}
+        # The session token the PDS hands out (what a leaky error would echo).
+        self.token = _jwt({"sub": DID, "exp": 4102444800, "iat": 0, "scope": "com.atproto.appPass"})
+        self.session = {
+            "accessJwt": self.token,
+            "refreshJwt": self.token,
+            "handle": HANDLE,
+            "did": DID,
+        }
         xrpc = "/xrpc/"
         server.expect_request(f"{xrpc}com.atproto.server.createSession").respond_with_handler(
             self.create_session
@@ -168,9 +194,7 @@ class FakeBluesky:
 
     def create_session(self, request: Request) -> Response:
         self.sessions.append(json.loads(request.get_data()))
-        token = _jwt({"sub": DID, "exp": 4102444800, "iat": 0, "scope": "com.atproto.appPass"})
-        body = {"accessJwt": token, "refreshJwt": token, "handle": HANDLE, "did": DID}
-        return Response(json.dumps(body), content_type="application/json")
+        return Response(json.dumps(self.session), content_type="application/json")
 
     def create_record(self, request: Request) -> Response:
         data = json.loads(request.get_data())
@@ -178,9 +202,13 @@ class FakeBluesky:
         text = data["record"]["text"]
         attempt = sum(1 for c in self.creates if c["json"]["record"]["text"] == text)
         code = self.fail(text, attempt)
+        if code == DROP:
+            return dropped(request)
         if code:
-            body = {"error": "InternalServerError", "message": f"failure {code}"}
-            return Response(json.dumps(body), status=code, content_type="application/json")
+            status = code[0] if isinstance(code, tuple) else code
+            return failure_response(
+                code, {"error": "InternalServerError", "message": f"failure {status}"}
+            )
         rkey = data.get("rkey") or f"3auto{len(self.records)}"
         uri = f"at://{DID}/app.bsky.feed.post/{rkey}"
         self.records[rkey] = {"uri": uri, "cid": "bafyreicid", "value": data["record"]}
@@ -217,12 +245,16 @@ class FakeX:
         failure = self.fail(body.get("text", ""), attempt)
         if isinstance(failure, BaseException):
             raise failure
+        if isinstance(failure, tuple):  # (code, body): a body that echoes things
+            return (failure[0], {}, json.dumps(failure[1]))
         if failure == 403:
             detail = "You are not allowed to create a Tweet with duplicate content."
             body = {"detail": detail, "title": "Forbidden", "status": 403, "type": "about:blank"}
             return (403, {}, json.dumps(body))
         if failure:
-            return (failure, {}, json.dumps({"title": "Error", "detail": f"failure {failure}"}))
+            auth = request.headers.get("Authorization")
+            detail = f"failure {failure}; Authorization was {auth}"
+            return (failure, {}, json.dumps({"title": "Error", "detail": detail}))
         tweet_id = str(1846000000000000000 + len(self.tweets) + 1)
         self.tweets.append({"id": tweet_id, "text": body["text"]})
         return (201, {}, json.dumps({"data": {"id": tweet_id, "text": body["text"]}}))

@@ -13,6 +13,7 @@ import pytest
 from conftest import ROOT
 
 from balise.cli import _parser, main
+from balise.validate import PLACEHOLDER
 
 
 def run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None):
@@ -135,6 +136,7 @@ def test_new_writes_a_valid_statement_that_check_accepts(tiny: Path) -> None:
     text = path.read_text()
     assert text.startswith("---\ntitle: 'Reprise à l''Estuaire : consultations'\n")
     assert "date: '2024-10-11T09:15:00+02:00'" in text
+    path.write_text(text.replace(PLACEHOLDER, "Les consultations reprennent."))  # written
     assert run("check", "--repo", str(tiny)).returncode == 0
 
 

@@ -12,8 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 from conftest import ROOT
 from social_fakes import (  # noqa: F401  (fixtures)
+    BLUESKY_PASSWORD,
+    DROP,
+    MASTODON_TOKEN,
     FakeBluesky,
     FakeMastodon,
     FakeX,
@@ -187,6 +191,61 @@ def test_a_network_failure_exits_3_leaves_it_pending_and_posts_elsewhere(
     assert len(fake_mastodon.statuses) == 3 and len(fake_x.tweets) == 3
 
 
+def reset_by_peer(text: str, attempt: int):
+    return requests.ConnectionError(ConnectionResetError(104, "Connection reset by peer"))
+
+
+def dropped_mid_answer(text: str, attempt: int):
+    return requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead")
+
+
+@pytest.mark.parametrize(
+    ("network", "name", "fail", "reason"),
+    [
+        ("bluesky", "Bluesky", lambda t, a: DROP, "no answer from Bluesky (RemoteProtocolError)"),
+        ("mastodon", "Mastodon", lambda t, a: DROP, "no answer from Mastodon (network error)"),
+        ("x", "X", reset_by_peer, "no answer from X: ConnectionError"),
+        ("x", "X", dropped_mid_answer, "no answer from X: ChunkedEncodingError"),
+        (
+            "x",
+            "X",
+            lambda t, a: requests.ReadTimeout("read timed out"),
+            "no answer from X: ReadTimeout",
+        ),
+    ],
+)
+def test_a_connection_dropped_without_an_answer_fails_with_its_reason_and_is_retried(
+    tiny: Path, fakes, capsys, sleeps, network, name, fail, reason
+) -> None:
+    fake = dict(zip(("mastodon", "bluesky", "x"), fakes, strict=True))[network]
+    fake.fail = fail
+    args = ("--repo", str(tiny), "--now", NOW, "--network", network)
+    assert publish("post", *args, "--since", SINCE) == 3
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    reason = f"{reason} (gave up after 4 attempts)"
+    assert f"FAILED  {name} · 2024-10-05-alerte: {reason}\n" in captured.err
+    assert sleeps == [2.0, 4.0, 8.0]
+    ledger = json.loads((tiny / ".balise/posted.json").read_text(encoding="utf-8"))
+    entry = ledger["statements"]["2024-10-05-alerte"][network]
+    assert (entry["status"], entry["note"]) == ("attempted", reason)  # the reason is kept
+
+    assert publish("social", *args) == 0
+    heading = capsys.readouterr().out.splitlines()[0]  # the dry run says why it is pending
+    assert heading.startswith(f"{name} · 2024-10-05-alerte · ")
+    assert heading.endswith(f" · resuming an interrupted send · last try: {reason}")
+
+    fake.fail = lambda text, attempt: None
+    assert publish("post", *args) == 0
+    assert "3 posts sent." in capsys.readouterr().out
+    sent = {
+        "mastodon": lambda: fake.statuses,
+        "bluesky": lambda: fake.records,
+        "x": lambda: fake.tweets,
+    }
+    assert len(sent[network]()) == 3  # each statement once: nothing was sent twice
+
+
 def test_a_token_echoed_by_a_failing_server_is_never_printed(tiny: Path, fakes, capsys) -> None:
     fake_mastodon, _, _ = fakes
     fake_mastodon.fail = lambda text, attempt: 401  # the error body contains the bearer token
@@ -197,6 +256,39 @@ def test_a_token_echoed_by_a_failing_server_is_never_printed(tiny: Path, fakes, 
     assert "[secret]" in captured.err
     for secret in all_secrets():
         assert secret not in captured.out + captured.err
+
+
+def test_no_token_or_password_a_server_echoes_is_printed_or_recorded(
+    tiny: Path, fakes, capsys
+) -> None:
+    fake_mastodon, fake_bluesky, fake_x = fakes
+    token = fake_bluesky.token  # the session's accessJwt and refreshJwt
+    fake_bluesky.fail = lambda text, attempt: (
+        400,
+        {"error": "ExpiredToken", "message": f"token {token} for password {BLUESKY_PASSWORD}"},
+    )
+    fake_mastodon.fail = lambda text, attempt: (
+        422,
+        {"error": f"access_token={MASTODON_TOKEN}; session: {{'accessJwt': '{token}'}}"},
+    )
+    fake_x.fail = lambda text, attempt: 401  # the body echoes the OAuth Authorization header
+    assert publish("post", "--repo", str(tiny), "--now", NOW, "--since", SINCE) == 3
+    captured = capsys.readouterr()
+    assert (
+        "FAILED  Bluesky · 2024-10-05-alerte: Bluesky answered HTTP 400: "
+        "token [secret] for password [secret]\n"
+    ) in captured.err
+    assert (
+        "FAILED  Mastodon · 2024-10-05-alerte: Mastodon answered HTTP 422: "
+        "access_token=[secret]; session: {'accessJwt': '[secret]'}\n"
+    ) in captured.err
+    assert (
+        "FAILED  X · 2024-10-05-alerte: X answered HTTP 401: failure 401; "
+        "Authorization was OAuth [secret]\n"
+    ) in captured.err
+    ledger = (tiny / ".balise/posted.json").read_text(encoding="utf-8")
+    for secret in (*all_secrets(), token, "oauth_signature"):
+        assert secret not in captured.out + captured.err + ledger, secret
 
 
 def test_unknown_network_is_a_usage_error(tiny: Path, capsys) -> None:

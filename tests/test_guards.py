@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import DATA, ROOT, TINY_NOW, tree_bytes
+from hypothesis import given
+from hypothesis import strategies as st
 
 from balise.build import build, check
 from balise.cli import main
-from balise.guards import warnings
+from balise.guards import _numbered, _one_edit_apart, _parts, _plain, near_misses, warnings
 from balise.timeline import snapshot
 
 HEAD = "---\ntitle: Point\ndate: 2024-10-10T09:00:00+02:00\n"  # 3 hours before NOW
@@ -162,6 +164,134 @@ def test_removed_markup_names_the_source_line_of_the_tag_deep_in_a_table(tiny: P
         f"page {hint}",
         f'{path}:{cell}: warning: background="…" on <td> is removed from the published page {hint}',
     ]
+
+
+def test_a_date_without_a_time_is_a_warning_showing_the_form_with_a_time(tiny: Path) -> None:
+    path = write(tiny, "jour.md", "---\ntitle: Point\ndate: 2024-10-09\n---\nX\n")
+    assert mine(tiny, path) == [
+        f'{path}:3: warning: "date" has no time: it is read as midnight (2024-10-09 00:00) '
+        "(write when it was issued, such as 2024-10-09T09:30:00+02:00 or 2024-10-09 09:30)"
+    ]
+    # the example carries that day's offset, winter time included
+    write(tiny, "jour.md", "---\ntitle: Point\ndate: 2024-01-09\n---\nX\n")
+    assert "such as 2024-01-09T09:30:00+01:00 or 2024-01-09 09:30" in mine(tiny, path)[0]
+
+
+def test_midnight_written_out_is_no_warning(tiny: Path) -> None:
+    path = write(tiny, "minuit.md", "---\ntitle: Point\ndate: 2024-10-09T00:00:00+02:00\n---\nX\n")
+    assert mine(tiny, path) == []
+    path = write(tiny, "minuit2.md", "---\ntitle: Point\ndate: 2024-10-09 00:00\n---\nX\n")
+    assert mine(tiny, path) == []
+
+
+RANSOM_NOW = datetime.fromisoformat("2025-03-20T12:00:00+01:00")
+
+
+def incident_statement(day: int, slug: str) -> str:
+    return (
+        f"---\ntitle: Point {day}\ndate: 2025-03-{day:02d}T09:00:00+01:00\nincident: {slug}\n"
+        "status:\n  alpha: normal\n---\nX\n"
+    )
+
+
+def test_a_new_incident_slug_one_edit_from_an_existing_one_is_a_warning(tiny: Path) -> None:
+    write(tiny, "r1.md", incident_statement(11, "rancongiciel-2025-03"))
+    write(tiny, "r2.md", incident_statement(12, "rancongiciel-2025-03"))
+    path = write(tiny, "r3.md", incident_statement(13, "rancongiciel-2025-3"))
+    assert mine(tiny, path, RANSOM_NOW) == [
+        f'{path}:4: warning: incident "rancongiciel-2025-3" is almost the same as '
+        '"rancongiciel-2025-03" (2 statements): they make two incident threads (did you mean '
+        '"rancongiciel-2025-03"? statements share a thread only under the same slug)'
+    ]
+    assert mine(tiny, "statements/2024/r1.md", RANSOM_NOW) == []  # the existing one is fine
+    assert run_main("check", "--repo", str(tiny), "--now", RANSOM_NOW.isoformat(), "--strict") == 1
+
+
+@pytest.mark.parametrize(
+    "slugs",
+    [
+        ["panne-2024-1", "panne-2024-2", "panne-2024-10"],  # a numbered series
+        ["vague-1-site-a", "vague-1-site-b"],  # one-letter words
+        ["attaque", "cyberattaque-2024-10"],  # far apart
+    ],
+)
+def test_numbered_or_distant_incidents_are_not_flagged(tiny: Path, slugs: list[str]) -> None:
+    for n, slug in enumerate(slugs):
+        write(tiny, f"s{n}.md", incident_statement(11 + n, slug))
+    assert [w for w in warning_texts(tiny, RANSOM_NOW) if "almost the same" in w] == []
+
+
+def test_a_region_one_edit_from_another_is_a_warning_at_its_line(tiny: Path) -> None:
+    registry = tiny / "establishments.yml"
+    text = registry.read_text().replace("Bretagne", "Occitanie")
+    registry.write_text(text.replace("Pays de la Loire", "Occitannie"))
+    assert [w for w in warning_texts(tiny) if w.startswith("establishments.yml")] == [
+        'establishments.yml:17: warning: region "Occitannie" is almost the same as "Occitanie" '
+        '(2 establishments): the site shows two regions (did you mean "Occitanie"?)'
+    ]
+
+
+def test_region_warnings_name_the_registry_file_load_reads() -> None:
+    from balise.guards import REGISTRY_FILE
+    from balise.load import ESTABLISHMENTS_FILE
+
+    assert REGISTRY_FILE == ESTABLISHMENTS_FILE
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        (
+            ["rancongiciel-2025-03", "rancongiciel-2025-3"],
+            {"rancongiciel-2025-3": "rancongiciel-2025-03"},
+        ),
+        (["panne-reseau", "panne-reseua"], {"panne-reseua": "panne-reseau"}),  # swapped letters
+        (["Occitannie", "Occitanie", "Occitanie"], {"Occitannie": "Occitanie"}),  # the rarer
+        (["Bretagne", "bretagne"], {"bretagne": "Bretagne"}),
+        (["Pays de la Loire", "Pays-de-la-Loire"], {"Pays-de-la-Loire": "Pays de la Loire"}),
+        (["Île-de-France", "Ile-de-France"], {"Ile-de-France": "Île-de-France"}),
+        (["panne-2024-1", "panne-2024-2", "panne-2024-10", "panne-2024-11"], {}),
+        (["zone-a", "zone-b", "zone-2", "zone-3"], {}),
+        (["Bretagne", "Normandie"], {}),
+    ],
+)
+def test_near_misses(names: list[str], expected: dict[str, str]) -> None:
+    assert near_misses(names) == expected
+
+
+def _osa_distance(a: str, b: str) -> int:
+    rows = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            rows[i][j] = min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                rows[i][j] = min(rows[i][j], rows[i - 2][j - 2] + 1)
+    return rows[-1][-1]
+
+
+@given(st.text("abc-1", max_size=7), st.text("abc-1", max_size=7))
+def test_one_edit_apart_is_a_damerau_levenshtein_distance_of_one(a: str, b: str) -> None:
+    assert _one_edit_apart(a, b) == (_osa_distance(a, b) == 1)
+
+
+def _every_pair_near_misses(names: list[str]) -> dict[str, str]:
+    """near_misses the slow way: every pair compared."""
+    uses = {name: names.count(name) for name in names}
+    ranked = sorted(uses, key=lambda name: -uses[name])
+    found: dict[str, str] = {}
+    for position, name in enumerate(ranked):
+        for other in ranked[:position]:
+            close = _one_edit_apart(name, other) or _plain(name) == _plain(other)
+            if close and not _numbered(_parts(name), _parts(other)):
+                found[name] = other
+                break
+    return found
+
+
+@given(st.lists(st.text("ab-1É", min_size=1, max_size=5), max_size=12))
+def test_near_misses_compares_every_close_pair(names: list[str]) -> None:
+    assert near_misses(names) == _every_pair_near_misses(names)
 
 
 def test_drafts_are_not_judged(tiny: Path) -> None:

@@ -13,12 +13,14 @@ from pathlib import Path
 import pytest
 import requests
 from social_fakes import (  # noqa: F401  (fixtures)
+    BLUESKY_PASSWORD,
     DID,
     HANDLE,
     MASTODON_TOKEN,
     FakeBluesky,
     FakeMastodon,
     FakeX,
+    all_secrets,
     environment,
     make_repository,
     second_server,
@@ -30,7 +32,14 @@ from balise.build import check
 from balise.social import bluesky, mastodon, x
 from balise.social.bluesky import tid
 from balise.social.ledger import ATTEMPTED, POSTED, SKIPPED, read_ledger
-from balise.social.network import Backoff, MissingCredentials, PostFailed, with_retries
+from balise.social.network import (
+    Backoff,
+    MissingCredentials,
+    PostFailed,
+    credential_values,
+    redact,
+    with_retries,
+)
 from balise.social.post import outbox, send
 
 NOW = datetime.fromisoformat("2024-10-09T12:00:00+02:00")
@@ -221,6 +230,9 @@ def test_a_permanent_failure_is_not_retried(tiny: Path, fakes, sleeps) -> None:
     assert len(fake_mastodon.requests) == 1  # the network is not tried again in this run
     assert sleeps == []
     assert "Mastodon answered HTTP 422" in report.failed[0].failure
+    entry = read_ledger(tiny).entry("2024-10-05-alerte", "mastodon")
+    assert entry.status == ATTEMPTED and entry.note == report.failed[0].failure
+    assert entry.key == fake_mastodon.requests[0]["headers"]["Idempotency-Key"]
 
 
 def test_with_retries_gives_up_and_says_so() -> None:
@@ -269,6 +281,7 @@ def test_a_failing_second_post_leaves_it_pending_and_spares_other_networks(
     assert ledger.entry("2024-10-05-alerte", "mastodon").status == POSTED
     interrupted = ledger.entry("2024-10-06-point", "mastodon")
     assert interrupted.status == ATTEMPTED
+    assert interrupted.note == report.failed[0].failure  # why it is still pending
     assert ledger.entry("2024-10-07-info", "mastodon") is None
 
     # the next run sends only what is missing, with the same idempotency key
@@ -389,6 +402,96 @@ def test_secrets_never_appear_in_a_failure(tiny: Path, fakes, sleeps) -> None:
     report = run(tiny, clients(fakes, sleeps), networks=("mastodon",))
     message = report.failed[0].failure
     assert "401" in message and MASTODON_TOKEN not in message
+
+
+@pytest.mark.parametrize(
+    ("echoed", "shown"),
+    [
+        ("session eyJhbGciOi.eyJzdWIiOiJk.c2ln refused", "session [secret] refused"),
+        (
+            "{'accessJwt': 'opaque-1', 'refreshJwt': \"opaque-2\", 'did': 'did:plc:x'}",
+            "{'accessJwt': '[secret]', 'refreshJwt': \"[secret]\", 'did': 'did:plc:x'}",
+        ),
+        (
+            '{"access_token": "abc123", "password": "hunter2", "token": "t0k3n"}',
+            '{"access_token": "[secret]", "password": "[secret]", "token": "[secret]"}',
+        ),
+        ("Authorization was Bearer abcdef0123", "Authorization was Bearer [secret]"),
+        (
+            'Authorization: OAuth oauth_consumer_key="k", oauth_signature="s%2F", oauth_token="t"',
+            "Authorization: OAuth [secret]",
+        ),
+        ("GET /cb?access_token=xyz&page=2", "GET /cb?access_token=[secret]&page=2"),
+        ("password=hunter2 appPassword: p4ss", "password=[secret] appPassword: [secret]"),
+        ("smtp://user:pa55@mail.example.org", "smtp://[secret]@mail.example.org"),
+        ("the-known-value-1234 again", "[secret] again"),
+        (
+            "Mastodon answered HTTP 422: Text is too long",
+            "Mastodon answered HTTP 422: Text is too long",
+        ),
+    ],
+)
+def test_redact_hides_credentials_and_anything_shaped_like_one(echoed: str, shown: str) -> None:
+    assert redact(echoed, ["the-known-value-1234"]) == shown
+
+
+def test_credential_values_are_every_secret_variable_the_networks_read(
+    httpserver,
+    second_server,  # noqa: F811
+) -> None:
+    env = environment(FakeMastodon(httpserver), FakeBluesky(second_server))
+    values = credential_values({**env, "HOME": "/root", "BALISE_WEBHOOK_SECRET": "whsec-1"})
+    assert sorted(values) == sorted([*all_secrets(), "whsec-1"])
+    # handles and instance addresses are not secret: messages may name them
+    assert HANDLE not in values and env["BALISE_MASTODON_URL"] not in values
+
+
+def test_a_session_token_echoed_by_bluesky_is_never_reported_or_recorded(
+    tiny: Path, fakes, sleeps
+) -> None:
+    _, fake_bluesky, _ = fakes
+    token = fake_bluesky.token
+    echoed = f"session {token} refused for password {BLUESKY_PASSWORD}"
+    fake_bluesky.fail = lambda text, attempt: (400, {"error": "InvalidToken", "message": echoed})
+    report = run(tiny, clients(fakes, sleeps), networks=("bluesky",))
+    assert report.failed[0].failure == (
+        "Bluesky answered HTTP 400: session [secret] refused for password [secret]"
+    )
+    ledger = (tiny / ".balise/posted.json").read_text(encoding="utf-8")
+    for secret in (token, BLUESKY_PASSWORD):
+        assert secret not in ledger
+        assert all(secret not in (o.failure or "") for o in report.outcomes)
+
+
+def test_a_session_bluesky_answers_unreadably_is_reported_without_its_tokens(
+    tiny: Path, fakes, sleeps
+) -> None:
+    _, fake_bluesky, _ = fakes
+    del fake_bluesky.session["did"]  # the client's model refuses it, quoting what it got
+    report = run(tiny, clients(fakes, sleeps), networks=("bluesky",))
+    failure = report.failed[0].failure
+    assert failure.startswith("Bluesky client error: 1 validation error for Response did ")
+    assert "'accessJwt': '[secret]'" in failure and "\n" not in failure
+    assert fake_bluesky.token not in failure
+    assert fake_bluesky.token not in (tiny / ".balise/posted.json").read_text(encoding="utf-8")
+
+
+def test_a_bluesky_address_without_https_is_a_failure_not_a_traceback(tiny: Path) -> None:
+    env = {
+        "BALISE_BLUESKY_HANDLE": HANDLE,
+        "BALISE_BLUESKY_APP_PASSWORD": BLUESKY_PASSWORD,
+        "BALISE_BLUESKY_URL": "bsky.social",
+    }
+    client = bluesky.BlueskyClient(bluesky.credentials(env), sleep=Sleeps())
+    repository = check(tiny).repository
+    assert repository is not None
+    post = next(iter(outbox(tiny, repository, ("bluesky",), NOW, since=SINCE).posts.values()))
+    with pytest.raises(PostFailed) as caught:
+        client.send(post, "3kabc")
+    assert str(caught.value) == (
+        "cannot reach Bluesky at 'bsky.social' (check BALISE_BLUESKY_URL: https://...)"
+    )
+    assert not caught.value.transient
 
 
 def test_tid_is_a_valid_sortable_record_key() -> None:

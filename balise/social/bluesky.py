@@ -130,6 +130,7 @@ class BlueskyClient:
         return POST_URL.format(handle=self._account.get("handle", self._creds.handle), rkey=rkey)
 
     def send(self, post: Post, key: str, *, resumed: bool = False) -> Sent:
+        import httpx
         from atproto import models
         from atproto_client import exceptions
 
@@ -186,8 +187,22 @@ class BlueskyClient:
                     uncertain = True
                     raise PostFailed(_detail(error), transient=True) from None
                 raise PostFailed(_detail(error), transient=False) from None
-            except exceptions.AtProtocolError as error:
-                raise PostFailed(f"Bluesky client error: {error}", transient=False) from None
+            except httpx.UnsupportedProtocol:
+                raise PostFailed(
+                    f"cannot reach Bluesky at {self._creds.url!r} (check {URL_VARIABLE}: "
+                    "https://...)",
+                    transient=False,
+                ) from None
+            except httpx.TransportError as error:
+                # atproto wraps only timeouts and network errors: a connection closed without
+                # an answer (RemoteProtocolError) comes through as is. The record may exist.
+                uncertain = True
+                raise PostFailed(
+                    f"no answer from Bluesky ({type(error).__name__})", transient=True
+                ) from None
+            except exceptions.AtProtocolError as error:  # e.g. an answer it cannot read
+                detail = " ".join(str(error).split())  # pydantic's report spans lines
+                raise PostFailed(f"Bluesky client error: {detail}", transient=False) from None
             return Sent(created.uri, self._url(key))
 
         try:

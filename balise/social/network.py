@@ -7,6 +7,7 @@ No client lives here; x.py, mastodon.py and bluesky.py each hold one.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,11 +51,60 @@ def read_credentials(environ: Mapping[str, str], names: Iterable[str]) -> dict[s
     return values
 
 
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret value replaced, so that no error message can leak one."""
-    for secret in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
-        text = text.replace(secret, "[secret]")
-    return text
+REDACTED = "[secret]"
+
+# Environment variables whose values are credentials: every network's keys, tokens, secrets
+# and passwords (BALISE_X_API_KEY, BALISE_MASTODON_TOKEN, BALISE_BLUESKY_APP_PASSWORD, ...).
+# Handles and instance URLs are not secret; a password inside a URL is caught below anyway.
+_CREDENTIAL_VARIABLE = re.compile(r"BALISE_\w*(KEY|SECRET|TOKEN|PASSWORD)")
+
+
+def credential_values(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The value of every credential variable set in `environ`, to keep out of any message."""
+    return tuple(
+        value.strip()
+        for name, value in sorted(environ.items())
+        if _CREDENTIAL_VARIABLE.fullmatch(name) and value.strip()
+    )
+
+
+# What a server may echo that is shaped like a credential, whatever its value: fields named
+# like tokens or passwords (JSON, Python reprs, forms, query strings), Authorization values
+# and JSON Web Tokens (Bluesky's accessJwt and refreshJwt are JWTs).
+_FIELD = (
+    r"(?:access|refresh|id|auth|session|bearer|oauth|csrf)?[_-]?(?:jwt|token)(?:[_-]?secret)?"
+    r"|(?:app|user)?[_-]?(?:password|passwd|passphrase)"
+    r"|(?:client|api|consumer|access|app|private)?[_-]?secret"
+    r"|(?:client|api|consumer|access|app|private)[_-]?key"
+    r"|oauth_[a-z_]+|authorization|proxy-authorization|cookie|set-cookie"
+)
+_NAME = rf"(?<!\w)(?:{_FIELD})(?![\w-])[\"']?\s*[:=]\s*"
+_QUOTED_FIELD = re.compile(
+    rf"(?P<name>{_NAME})(?P<quote>[\"'])(?:\\.|(?!(?P=quote))[^\\])*(?P=quote)", re.IGNORECASE
+)
+_SCHEME = r"Bearer|Basic|Digest|DPoP|OAuth"
+_AUTH_SCHEME = re.compile(
+    rf"\b({_SCHEME})\s+(?:\w+=\"[^\"]*\"(?:\s*,\s*\w+=\"[^\"]*\")*|[\w.~+/=-]{{6,}})",
+    re.IGNORECASE,
+)
+_BARE_FIELD = re.compile(
+    rf"({_NAME})(?!\[secret\])(?!(?:{_SCHEME})\s+\[secret\])[^\s\"',;&)}}\]]+", re.IGNORECASE
+)
+_JWT = re.compile(r"\beyJ[\w-]{4,}\.[\w-]{4,}(?:\.[\w-]*)?")
+_URL_USERINFO = re.compile(r"(?<=://)[^/\s@:]+:[^/\s@]+@")
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` with every secret value and everything shaped like a credential replaced, so
+    that no message (printed or written to the ledger) can leak one, whatever a server echoes.
+    """
+    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    text = _QUOTED_FIELD.sub(rf"\g<name>\g<quote>{REDACTED}\g<quote>", text)
+    text = _AUTH_SCHEME.sub(rf"\1 {REDACTED}", text)
+    text = _BARE_FIELD.sub(rf"\1{REDACTED}", text)
+    text = _JWT.sub(REDACTED, text)
+    return _URL_USERINFO.sub(f"{REDACTED}@", text)
 
 
 def content_key(post: Post) -> str:

@@ -6,7 +6,7 @@ after it; a crash, a kill or a second run therefore never sends a post twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -121,12 +121,16 @@ def send(
     *,
     clock: Callable[[], datetime] = _now,
     report: Callable[[Outcome], None] = lambda outcome: None,
+    secrets: Iterable[str] = (),
 ) -> Report:
     """Send every pending post of `box`, writing the ledger after every single step.
 
     A network that fails is not tried again in this run (its later posts stay pending) and
-    the others go on. The caller holds the ledger lock.
+    the others go on. The caller holds the ledger lock. What a network answers is redacted
+    (`secrets`, every client's credentials, anything shaped like a token) before it is
+    reported or recorded.
     """
+    hidden = (*secrets, *(s for client in clients.values() for s in client.secrets()))
     ledger = box.ledger
     moment = clock()
     if not ledger.started or box.plan.new or box.plan.skipped:
@@ -168,11 +172,18 @@ def send(
         try:
             sent = client.send(post, key, resumed=pending.resumed)
         except PostFailed as failure:
-            message = redact(str(failure), client.secrets())
+            message = redact(str(failure), hidden)
             broken[network] = f"{network} failed earlier in this run"
+            # Still "attempted" (it may have reached the network: the next run resumes it with
+            # the same key), now with the reason, for whoever reads the ledger.
+            failed = Entry(ATTEMPTED, clock(), key=key, note=message)
+            ledger = ledger.with_entry(pending.statement.id, network, failed)
+            write_ledger(root, ledger)
             outcome = Outcome(pending, post, failure=message)
         else:
-            entry = Entry(POSTED, clock(), sent.remote_id, sent.url, key, sent.note)
+            url = redact(sent.url, hidden) if sent.url else None
+            note = redact(sent.note, hidden) if sent.note else None
+            entry = Entry(POSTED, clock(), sent.remote_id, url, key, note)
             ledger = ledger.with_entry(pending.statement.id, network, entry)
             write_ledger(root, ledger)
             outcome = Outcome(pending, post, sent=entry)

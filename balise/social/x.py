@@ -123,7 +123,9 @@ class XClient:
                 raise PostFailed(
                     f"cannot reach X: {type(error).__name__}", transient=True
                 ) from None
-            except (requests.Timeout, requests.ConnectionError) as error:
+            except requests.RequestException as error:
+                # Timeouts, resets, a connection dropped mid-answer (ChunkedEncodingError): the
+                # tweet may exist, and tweepy lets all of them through.
                 uncertain = True
                 raise PostFailed(
                     f"no answer from X: {type(error).__name__}", transient=True
