@@ -141,7 +141,7 @@ def _build(
         render_badges(repository, snap),
     )
 
-    from balise.render.mkdocs_site import SiteConfigError, build_site
+    from balise.render.mkdocs_site import SiteConfigError, build_site, material_scripts
 
     state = source_state(root)
     warned = len(checked.problems) - len(checked.errors)
@@ -159,11 +159,12 @@ def _build(
                 refused = tuple(Problem("mkdocs.yml", 1, message) for message in error.messages)
                 return Outcome((*checked.problems, *refused), repository)
             write_tree(site_dir, outputs)
-            # The CSP allows the theme's inline scripts by hash: computed from the built pages
-            # (MkDocs' pages already read by Balise's plugin; the others, such as 404.html).
+            # The CSP allows the theme's inline scripts by hash: those of the built pages (MkDocs'
+            # pages already read by Balise's plugin; the others, such as 404.html) that
+            # Material's own templates write, never a script from configuration or content.
             others = read_files(site_dir, "*.html", skip=scripts)
             also = {source for sources in scripts.values() for source in sources}
-            write_tree(site_dir, render_headers(others, also=also))
+            write_tree(site_dir, render_headers(others, material_scripts(), also=also))
             digest = tree_digest(site_dir)
             built = stamp(state, now, digest, strict=strict, warnings=warned)
             write_tree(site_dir, {STAMP_FILE: built})

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from balise.render.headers import ThemeScripts, theme_scripts
 from balise.render.pages import NOT_IN_NAV
 from balise.views import GLOBAL_FEEDS
 
@@ -65,6 +66,15 @@ def _source_date_epoch(now: datetime) -> Iterator[None]:
             os.environ["SOURCE_DATE_EPOCH"] = saved
 
 
+def material_scripts() -> ThemeScripts:
+    """The inline scripts mkdocs-material's own templates write (partials/javascripts), read
+    from the installed package: never from a repository's theme overrides."""
+    from mkdocs.utils import get_theme_dir
+
+    folder = Path(get_theme_dir("material")) / "partials" / "javascripts"
+    return theme_scripts(path.read_text("utf-8") for path in sorted(folder.glob("*.html")))
+
+
 class SiteConfigError(Exception):
     """MkDocs refused the configuration (mkdocs.yml): bad input, reported with its messages."""
 
@@ -96,7 +106,7 @@ def build_site(
     docs_dir = scratch / "docs"
     site_dir = scratch / "site"
     docs_dir.mkdir(parents=True)
-    plugin = BalisePlugin(sources, cache.active())
+    plugin = BalisePlugin(sources, cache.active(), material_scripts())
 
     with _quiet_mkdocs() as collected, _source_date_epoch(now), plugin.running(scratch):
         try:
