@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from conftest import TINY_NOW, tree_bytes
 
 from balise.build import build
@@ -21,7 +23,7 @@ def problems(text: str) -> list[str]:
     met: list[Problem] = []
     data = parse_yaml(text, "mkdocs.yml", 1, met)
     assert met == [] and isinstance(data, RawMap)
-    return [str(p) for p in site_problems(data)]
+    return [str(p) for p in sorted(site_problems(data))]
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str]:
@@ -115,3 +117,159 @@ def test_inherited_settings_are_refused() -> None:
         'mkdocs.yml:1: "INHERIT" is not supported: Balise checks the settings of mkdocs.yml '
         "alone (copy the inherited settings into mkdocs.yml)"
     ]
+
+
+# --- nothing from another host, Material only --------------------------------------------
+
+NO_OTHER_HOST = "a Balise site loads nothing from another host"
+LOCAL_HINT = "(copy the file into theme.custom_dir and name its path there, e.g. assets/x.js)"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://cdn.example.org/x.js",
+        "http://cdn.example.org/x.js",
+        "//cdn.example.org/x.js",
+        "\\\\cdn.example.org/x.js",
+        " /\t/cdn.example.org/x.js",
+        "HTTPS://cdn.example.org/x.js",
+    ],
+)
+def test_extra_javascript_on_another_host_is_refused(url: str) -> None:
+    text = BASE + f"extra_javascript:\n  - assets/ok.js\n  - {json.dumps(url)}\n"
+    assert problems(text) == [
+        f'mkdocs.yml:5: "extra_javascript" must name a file of the site, not the URL '
+        f'"{url.strip()}": {NO_OTHER_HOST} {LOCAL_HINT}'
+    ]
+
+
+def test_every_setting_that_names_a_file_to_load_must_name_a_local_one() -> None:
+    text = BASE + (
+        "extra_css:\n"
+        "  - https://cdn.example.org/x.css\n"
+        "extra_javascript:\n"
+        "  - path: https://cdn.example.org/m.js\n"
+        "    type: module\n"
+        "theme:\n"
+        "  name: material\n"
+        "  logo: https://example.org/logo.png\n"
+        "  favicon: //example.org/favicon.ico\n"
+        "extra:\n"
+        "  polyfills:\n"
+        "    - https://polyfill.example.org/v3.js\n"
+    )
+    assert [line.split(" must name")[0] for line in problems(text)] == [
+        'mkdocs.yml:4: "extra_css"',
+        'mkdocs.yml:6: "extra_javascript"',
+        'mkdocs.yml:10: "theme.logo"',
+        'mkdocs.yml:11: "theme.favicon"',
+        'mkdocs.yml:14: "extra.polyfills"',
+    ]
+
+
+def test_settings_that_make_material_fetch_from_other_hosts_are_refused() -> None:
+    text = BASE + (
+        "repo_url: https://github.com/example/statut\n"
+        "theme:\n"
+        "  name: material\n"
+        "  font:\n"
+        "    text: Roboto\n"
+        "extra:\n"
+        "  analytics:\n"
+        "    provider: google\n"
+        "    property: G-XXXXXXXXXX\n"
+        "  alternate:\n"
+        "    - name: English\n"
+        "      link: https://en.example.org/\n"
+    )
+    assert problems(text) == [
+        'mkdocs.yml:3: "repo_url" makes every page fetch the repository\'s facts from '
+        f"api.github.com: {NO_OTHER_HOST} (remove it; a page template can link the repository)",
+        'mkdocs.yml:6: "theme.font" makes every page load Google Fonts from '
+        f"fonts.googleapis.com: {NO_OTHER_HOST} "
+        "(write font: false, or remove the line: Balise sets it to false)",
+        'mkdocs.yml:9: "extra.analytics" makes every page load an analytics script from '
+        f"another host (Google Analytics): {NO_OTHER_HOST} (remove it)",
+        'mkdocs.yml:14: "extra.alternate.link" points at "https://en.example.org/", from '
+        f"which every page would fetch sitemap.xml: {NO_OTHER_HOST} "
+        "(link another language of this site by its path, e.g. /en/)",
+    ]
+
+
+def test_local_files_a_false_font_and_a_repository_elsewhere_pass() -> None:
+    text = BASE + (
+        "repo_url: https://git.example.org/statut\n"
+        "extra_css: [assets/extra.css]\n"
+        "extra_javascript:\n"
+        "  - path: assets/m.js\n"
+        "    type: module\n"
+        "theme:\n"
+        "  name: material\n"
+        "  font: false\n"
+        "  logo: assets/logo.svg\n"
+        "extra:\n"
+        "  alternate:\n"
+        "    - name: Français\n"
+        "      link: /fr/\n"
+        "  social:\n"
+        "    - icon: fontawesome/brands/mastodon\n"
+        "      link: https://social.example.org/@hospi\n"
+    )
+    assert problems(text) == []
+
+
+THEME_HINT = (
+    "(Balise's pages are made for Material, and the plain MkDocs and readthedocs themes "
+    "load from other hosts; without the line Balise uses Material)"
+)
+
+
+@pytest.mark.parametrize(
+    ("theme", "line", "shown"),
+    [
+        ("theme: readthedocs\n", 3, '"readthedocs"'),
+        ("theme:\n  name: mkdocs\n  locale: fr\n", 4, '"mkdocs"'),
+        ("theme:\n  name: [material]\n", 4, "a list"),
+    ],
+)
+def test_a_theme_other_than_material_is_refused(theme: str, line: int, shown: str) -> None:
+    assert problems(BASE + theme) == [
+        f'mkdocs.yml:{line}: the theme must be "material" (mkdocs-material), not {shown} '
+        + THEME_HINT
+    ]
+
+
+def test_a_theme_without_a_name_is_material() -> None:
+    assert problems(BASE + "theme:\n  custom_dir: overrides\n") == []
+    assert problems(BASE + "theme: material\n") == []
+
+
+def test_a_minimal_mkdocs_yml_builds_with_material_in_french_without_fonts(
+    tiny: Path, tmp_path: Path
+) -> None:
+    (tiny / "mkdocs.yml").write_text("site_name: Groupe Test\nsite_url: https://s.example.org/\n")
+    out = tmp_path / "site"
+    outcome = build(tiny, out, TINY_NOW)
+    assert outcome.ok, outcome.errors
+    text = (out / "index.html").read_text("utf-8")
+    page = BeautifulSoup(text, "html.parser")
+    assert page.html["lang"] == "fr"
+    assert "mkdocs-material" in page.find("meta", attrs={"name": "generator"})["content"]
+    assert page.select_one("header.md-header") is not None  # Material's markup
+    for element in page.select("script[src], link[rel=stylesheet], link[rel=icon]"):
+        url = element.get("src") or element.get("href")
+        assert not url.startswith(("http:", "https:", "//")), url
+    assert "fonts.googleapis.com" not in text and "highlight" not in text
+
+
+def test_a_repository_with_another_theme_is_refused_by_check(
+    tiny: Path, capsys: pytest.CaptureFixture
+) -> None:
+    config = tiny / "mkdocs.yml"
+    config.write_text(config.read_text().replace("name: material", "name: readthedocs"))
+    code, err = run(["check", "--repo", str(tiny), "--now", TINY_NOW.isoformat()], capsys)
+    assert code == 1
+    assert err.startswith(
+        'mkdocs.yml:4: the theme must be "material" (mkdocs-material), not "readthedocs"'
+    )

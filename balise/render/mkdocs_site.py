@@ -66,6 +66,27 @@ def _source_date_epoch(now: datetime) -> Iterator[None]:
             os.environ["SOURCE_DATE_EPOCH"] = saved
 
 
+def _theme(config_file: Path) -> dict[str, Any]:
+    """mkdocs.yml's theme, as MkDocs reads it, with what Balise supplies: Material (a minimal
+    mkdocs.yml has no theme, and MkDocs' own loads from a CDN), French, no Google Fonts."""
+    from mkdocs.exceptions import ConfigurationError
+    from mkdocs.utils.yaml import yaml_load
+
+    try:
+        with config_file.open("rb") as stream:
+            settings = yaml_load(stream)
+    except (OSError, ConfigurationError):
+        settings = {}  # load_config reports it
+    given = settings.get("theme") if isinstance(settings, dict) else None
+    if isinstance(given, str):
+        given = {"name": given}
+    theme = dict(given) if isinstance(given, dict) else {}
+    theme["name"] = theme.get("name") or "material"  # validate_site refuses any other
+    theme["language"] = "fr"
+    theme["font"] = False  # no Google Fonts: the site loads nothing from another host
+    return theme
+
+
 def material_scripts() -> ThemeScripts:
     """The inline scripts mkdocs-material's own templates write (partials/javascripts), read
     from the installed package: never from a repository's theme overrides."""
@@ -118,12 +139,11 @@ def build_site(
                 use_directory_urls=False,
                 nav=nav,
                 not_in_nav=NOT_IN_NAV,
+                theme=_theme(config_file),
             )
         except MkDocsException as error:  # Abort is also a SystemExit: never let it out
             raise SiteConfigError([*collected.messages, str(error)]) from None
         theme = config.theme
-        theme["language"] = "fr"
-        theme["font"] = False  # no Google Fonts: the site loads nothing from another host
         theme.dirs.insert(1 if theme.custom_dir else 0, str(THEME_DIR))
         if BALISE_CSS not in config.extra_css:
             config.extra_css.append(BALISE_CSS)
