@@ -20,7 +20,7 @@ from balise.output import locked, read_files, replace_dir, staging, write_tree
 from balise.render import merge
 from balise.render.api import render_api
 from balise.render.badges import render_badges
-from balise.render.feeds import render_feeds
+from balise.render.feeds import render_feeds, render_feeds_sitemaps
 from balise.render.headers import render_headers
 from balise.render.pages import navigation, render_page
 from balise.render.sources import PageSources, templates_digest
@@ -164,6 +164,7 @@ def _build(
     outputs = merge(
         render_api(repository, snap),
         render_feeds(repository, snap),
+        render_feeds_sitemaps(repository, snap),
         render_badges(repository, snap),
     )
 
