@@ -10,8 +10,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-import jinja2
-
 from balise import cache as build_cache
 from balise import prefetch
 from balise.errors import Problem
@@ -30,15 +28,15 @@ from balise.output import (
 from balise.render import merge
 from balise.render.api import render_api
 from balise.render.badges import render_badges
-from balise.render.feeds import render_feeds
+from balise.render.feeds import render_feeds, render_feeds_sitemaps
 from balise.render.headers import render_headers
-from balise.render.pages import navigation
+from balise.render.pages import navigation, render_page
 from balise.render.sources import PageSources, templates_digest
-from balise.render.templates import environment
+from balise.render.templates import compile_problems, environment, template_problem
 from balise.stamp import STAMP_FILE, source_state, stamp, tree_digest
 from balise.timeline import snapshot
 from balise.validate import validate_repository
-from balise.views import site_pages
+from balise.views import SitePages, site_pages
 
 SITE_MARKER = "status.json"  # every Balise build has it; a folder without it is not ours to replace
 
@@ -81,8 +79,33 @@ def check(
         problems = tuple(sorted({*problems, *social_problems(root, validated.repository)}))
     if validated.repository is not None and now is not None:
         repository = validated.repository
-        problems = (*problems, *guard_warnings(repository, snapshot(repository, now), clock))
+        snap = snapshot(repository, now)
+        problems = (*problems, *guard_warnings(repository, snap, clock))
+        problems = (*problems, *_page_template_problems(root, lambda: site_pages(repository, snap)))
     return Outcome(problems, validated.repository, strict=strict)
+
+
+def _page_template_problems(root: Path, pages: Callable[[], SitePages]) -> list[Problem]:
+    """The repository's page templates: each must compile, and one page of each kind must
+    render with them (a build renders them all, and still reports what this missed)."""
+    if not (root / "templates" / "pages").is_dir():
+        return []
+    env = environment(root / "templates", html=True)
+    problems = compile_problems(root, "pages", env)
+    if problems:
+        return problems
+    site = pages()
+    samples = [site.overview, *site.establishments[:1], *site.statements[:1]]
+    samples += [*site.incidents[:1], site.press, site.history, site.follow]
+    for page in samples:
+        try:
+            render_page(page, env)
+        except Exception as error:  # a template may fail in any way; a bug is let through
+            problem = template_problem(root, error)
+            if problem is None:
+                raise
+            return [problem]
+    return []
 
 
 def _out_problem(root: Path, out: Path) -> Problem | None:
@@ -149,15 +172,19 @@ def _build(
         env = environment(root / "templates", html=True)
         sources = PageSources(pages, env, templates_digest(root / "templates"))
         sources.render_unknown()  # what no earlier build rendered; the rest only if needed
-    except jinja2.TemplateError as error:
-        return Outcome((*checked.problems, _template_problem(root, error)), repository)
+    except Exception as error:  # a repository's template may fail in any way
+        problem = template_problem(root, error)
+        if problem is None:
+            raise
+        return Outcome((*checked.problems, problem), repository)
     outputs = merge(
         render_api(repository, snap),
         render_feeds(repository, snap),
+        render_feeds_sitemaps(repository, snap),
         render_badges(repository, snap),
     )
 
-    from balise.render.mkdocs_site import SiteConfigError, build_site
+    from balise.render.mkdocs_site import SiteConfigError, build_site, material_scripts
 
     state = source_state(root)
     warned = len(checked.problems) - len(checked.errors)
@@ -177,11 +204,12 @@ def _build(
                     refused = tuple(Problem("mkdocs.yml", 1, message) for message in error.messages)
                     return Outcome((*checked.problems, *refused), repository)
                 write_tree(site_dir, outputs)
-                # The CSP allows the theme's inline scripts by hash: computed from the built pages
-                # (MkDocs' pages already read by Balise's plugin; the others, such as 404.html).
+                # The CSP allows the theme's inline scripts by hash: those of the built pages
+                # (MkDocs' pages already read by Balise's plugin; the others, such as 404.html)
+                # that Material's own templates write, never a script from configuration or content.
                 others = read_files(site_dir, "*.html", skip=scripts)
                 also = {source for sources in scripts.values() for source in sources}
-                write_tree(site_dir, render_headers(others, also=also))
+                write_tree(site_dir, render_headers(others, material_scripts(), also=also))
                 digest = tree_digest(site_dir)
                 built = stamp(state, now, digest, strict=strict, warnings=warned)
                 write_tree(site_dir, {STAMP_FILE: built})
@@ -189,10 +217,3 @@ def _build(
     except OSError as error:  # a full disk, a read-only or forbidden folder: the old site stays
         return Outcome((*checked.problems, write_problem(error, out)), repository)
     return Outcome(checked.problems, repository, out, tuple(warnings), strict=strict)
-
-
-def _template_problem(root: Path, error: jinja2.TemplateError) -> Problem:
-    name = getattr(error, "name", None) or getattr(error, "filename", None) or "templates"
-    line = getattr(error, "lineno", None) or 1
-    path = f"templates/{name}" if (root / "templates" / str(name)).exists() else f"(balise)/{name}"
-    return Problem(path, line, f"template error: {error.message or error}")

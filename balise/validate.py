@@ -45,6 +45,7 @@ from balise.model import (
     sort_key,
 )
 from balise.render.markdown import body_html
+from balise.validate_site import site_problems
 
 MAX_TITLE = 200
 MAX_SUMMARY = 280
@@ -670,6 +671,7 @@ def _site(raw: RawFile | None, problems: list[Problem]) -> Site | None:
     if not isinstance(data, RawMap):
         report(data.line, f"mkdocs.yml must be a mapping of settings, not {_kind(data)}")
         return None
+    problems.extend(site_problems(data))  # markup the theme would print, what Balise cannot check
     name_node = data.get("site_name")
     url_node = data.get("site_url")
     if name_node is None:

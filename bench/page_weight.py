@@ -9,7 +9,8 @@ whether the page stays under its budget; it times nothing. Run from the project 
 The list of files is what a browser fetches for the page: the files the HTML references
 (found with an HTML parser) plus the ones Material's script fetches right after load (the
 search worker named in the page's `__config`, the search index and the lunr language
-files it imports). tests/browser checks this list against what Chromium really fetches.
+files it imports, and `sitemap.xml` beside each `<link rel="alternate">`: Balise's feeds).
+tests/browser checks this list against what Chromium really fetches.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ except ImportError:  # pragma: no cover - depends on the machine
 @dataclass(frozen=True)
 class Resource:
     path: str  # relative to the site root
-    kind: str  # html, css, js, json, image
+    kind: str  # html, css, js, json, xml, image
     how: str  # "page" (referenced by the HTML) or "script" (fetched by the theme's script)
     raw: int
     gzip: int
@@ -73,6 +74,7 @@ class _References(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.found: list[tuple[str, str]] = []  # (url, kind)
+        self.alternates: list[str] = []  # <link rel="alternate"> hrefs
         self.lang = ""
         self._in_config = False
         self.config_text = ""
@@ -84,6 +86,8 @@ class _References(HTMLParser):
             self.lang = a.get("lang", "")
         elif tag == "link" and "stylesheet" in rel and a.get("href"):
             self.found.append((a["href"], "css"))
+        elif tag == "link" and rel == ["alternate"] and a.get("href"):
+            self.alternates.append(a["href"])
         elif tag == "link" and "icon" in rel and a.get("href"):
             self.found.append((a["href"], "image"))
         elif tag == "script" and a.get("src"):
@@ -156,6 +160,11 @@ def page_weight(site: Path, page: str = "index.html") -> Weight:
     seen = {page}
     wanted = [(p, kind, "page") for url, kind in parser.found if (p := _local(page, url))]
     wanted += [(p, kind, "script") for p, kind in _script_fetches(site, parser)]
+    # Material takes each alternate link for another version of the site: it fetches the
+    # sitemap.xml beside it (integrations/alternate).
+    for url in parser.alternates:
+        if (p := _local(page, url)) is not None:
+            wanted.append((posixpath.join(posixpath.dirname(p), "sitemap.xml"), "xml", "script"))
     for path, kind, how in wanted:
         if path not in seen and (site / path).is_file():
             seen.add(path)

@@ -176,11 +176,12 @@ def test_a_configuration_mkdocs_refuses_is_reported_not_swallowed(
     assert build(tiny, out, TINY_NOW).ok
     before = tree_bytes(out)
     config = tiny / "mkdocs.yml"
-    config.write_text(config.read_text().replace("name: material", "name: materiall"))
+    config.write_text(config.read_text() + "markdown_extensions:\n  - no_such_extension\n")
     with pytest.raises(SystemExit) as exit_info:
         main(["build", "--repo", str(tiny), "--out", str(out), "--now", TINY_NOW.isoformat()])
     assert exit_info.value.code == 1
-    assert "mkdocs.yml:1: Config value 'theme': Unrecognised theme name: 'materiall'" in (
-        capsys.readouterr().err
+    assert (
+        "mkdocs.yml:1: Config value 'markdown_extensions': Failed to load extension "
+        "'no_such_extension'." in capsys.readouterr().err
     )
     assert tree_bytes(out) == before

@@ -205,3 +205,99 @@ def test_now_moves_the_status(tmp_path: Path) -> None:
     data = json.loads((out / "status.json").read_text())
     assert {e["status"] for e in data["establishments"]} == {"normal"}
     assert (out / "communiques/2024-10-09-embargo.html").exists()
+
+
+# --- template overrides: check finds what build would hit, at the template's own line ----
+
+
+def _override(repo: Path, name: str, text: str) -> None:
+    path = repo / "templates" / "pages" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _check_and_build(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> tuple[list[str], list[str]]:
+    """stderr lines of `check` and of `build` (both must exit 1 and publish nothing)."""
+    from balise.cli import main
+
+    out = tmp_path / "site"
+    now = ["--now", TINY_NOW.isoformat()]
+    printed = []
+    for args in (
+        ["check", "--repo", str(repo), *now],
+        ["build", "--repo", str(repo), "--out", str(out), *now],
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            main(args)
+        assert exit_info.value.code == 1
+        err = capsys.readouterr().err
+        assert "Traceback" not in err
+        printed.append(
+            [line for line in err.splitlines() if line.startswith(("templates/", "(balise)"))]
+        )
+    assert not out.exists()
+    return printed[0], printed[1]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        (
+            "statement.md",
+            "# {{ page.title }}\n\n{% if page.statement %}\n{{ body_html }\n",
+            "templates/pages/statement.md:4: template error: unexpected '}'",
+        ),
+        (
+            "overview.md",
+            "Bonjour\n\n{{ page.title | majuscules }}\n",
+            "templates/pages/overview.md:3: template error: No filter named 'majuscules'.",
+        ),
+        (
+            "notice.html",
+            "<p>Avis\n{% for x in %}</p>\n",
+            "templates/pages/notice.html:2: template error: "
+            "Expected an expression, got 'end of statement block'",
+        ),
+    ],
+)
+def test_a_template_that_does_not_compile_fails_check_as_build_does(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture, name: str, text: str, expected: str
+) -> None:
+    _override(tiny, name, text)
+    checked, built = _check_and_build(tiny, tmp_path, capsys)
+    assert checked == [expected]
+    assert built == [expected]
+
+
+def test_an_error_in_an_included_template_is_reported_at_its_own_line(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    _override(tiny, "notice.html", "<p>Avis</p>\n<p>{{ page.no_such_value }}</p>\n")
+    checked, built = _check_and_build(tiny, tmp_path, capsys)
+    expected = [
+        "templates/pages/notice.html:2: template error: "
+        "'balise.views.OverviewPage object' has no attribute 'no_such_value'"
+    ]
+    assert checked == expected
+    assert built == expected
+
+
+def test_a_failure_only_some_pages_meet_is_reported_by_build_at_its_line(
+    tiny: Path, tmp_path: Path
+) -> None:
+    from balise.build import check
+    from balise.timeline import snapshot
+    from balise.views import site_pages
+
+    repository = check(tiny, TINY_NOW).repository
+    sampled = site_pages(repository, snapshot(repository, TINY_NOW)).statements[0].path
+    source = (Path(__file__).parent.parent / "balise/templates/pages/statement.md").read_text()
+    failing = f"{{% if page.path != {sampled!r} %}}\n{{{{ 1 // 0 }}}}\n{{% endif %}}\n"
+    _override(tiny, "statement.md", failing + source)
+    assert check(tiny, TINY_NOW).ok  # the statement page check renders is not one of them
+    outcome = build(tiny, tmp_path / "site", TINY_NOW)
+    assert [str(p) for p in outcome.errors] == [
+        "templates/pages/statement.md:2: template error: integer division or modulo by zero"
+    ]

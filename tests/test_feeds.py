@@ -399,6 +399,25 @@ def test_every_html_page_announces_the_global_feeds_and_they_resolve(site: Path)
             assert local_file(site, url).is_file(), (page, url)
 
 
+def test_beside_every_linked_feed_is_the_sitemap_material_s_script_fetches(site: Path) -> None:
+    """Material fetches sitemap.xml relative to each <link rel="alternate">: it must exist and
+    be a sitemap (here, of the feeds)."""
+    linked = set()
+    for page in sorted(site.rglob("*.html")):
+        page_url = SITE + page.relative_to(site).as_posix()
+        if page.name != "404.html":
+            linked |= {urljoin(page_url, href) for _, href in alternates(page)}
+    sitemaps = {urljoin(url, "sitemap.xml") for url in linked}
+    assert sitemaps == {SITE + "feeds/sitemap.xml"}
+    root = etree.parse(site / "feeds/sitemap.xml").getroot()
+    assert root.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}urlset"
+    listed = {loc.text for loc in root.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")}
+    assert listed == {
+        SITE + f"feeds/{name}.{kind}" for name in FEED_NAMES for kind in ("atom", "rss")
+    }
+    assert linked <= listed
+
+
 def test_establishment_pages_announce_their_own_feeds(site: Path) -> None:
     found = alternates(site / "etablissements/beta.html")
     assert ("application/atom+xml", "../feeds/beta.atom") in found

@@ -21,7 +21,9 @@ from balise.render.headers import (
     parse_headers_file,
     render_headers,
     script_hash,
+    theme_scripts,
 )
+from balise.render.mkdocs_site import material_scripts
 
 REQUIRED = {
     "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
@@ -111,11 +113,64 @@ def test_headers_file_and_nginx_snippet_carry_the_same_headers(site: Path) -> No
 
 
 def test_a_script_outside_the_csp_would_be_caught() -> None:
+    theme = theme_scripts(["<script>var a=1</script>"])
     pages = [b"<html><head><script>var a=1</script></head></html>"]
-    files = render_headers(pages)
+    files = render_headers(pages, theme)
     policy = parse_headers_file(files[HEADERS_FILE].decode())["/*"]["Content-Security-Policy"]
     assert script_hash("var a=1") in policy
     assert script_hash("var a=2") not in policy
+
+
+def test_only_scripts_the_theme_s_templates_write_are_hashed() -> None:
+    theme = theme_scripts(
+        ['{# a partial #}\n<script>scope=new URL("{{ base_url }}",location)</script>']
+    )
+    pages = [
+        '<script>scope=new URL("../..",location)</script>',
+        '<script>scope=new URL("/status/",location)</script>',
+        "<script>alert(1)</script>",  # e.g. from a site_name or a page template
+        '<script>scope=new URL("",alert(1),"",location)</script>',  # breaks out of the string
+        '<script>scope=new URL("x\\",location)</script>',
+    ]
+    files = render_headers(pages, theme)
+    policy = parse_headers_file(files[HEADERS_FILE].decode())["/*"]["Content-Security-Policy"]
+    script_src = next(d.split()[1:] for d in policy.split(";") if d.split()[0] == "script-src")
+    allowed = {source for source in script_src if source.startswith("'sha256-")}
+    assert allowed == {
+        script_hash('scope=new URL("../..",location)'),
+        script_hash('scope=new URL("/status/",location)'),
+    }
+
+
+def test_a_template_value_outside_a_string_literal_allows_no_script() -> None:
+    theme = theme_scripts(
+        ["<script>var n={{ count }};</script>", "<script>{% if x %}a(){% endif %}</script>"]
+    )
+    assert theme.patterns == ()
+    assert not theme.allows("var n=1;")
+
+
+def test_the_csp_lists_only_hashes_of_material_s_own_scripts(site: Path) -> None:
+    theme = material_scripts()
+    written = set()
+    for page in sorted(site.rglob("*.html")):
+        written |= {
+            script_hash(s) for s in inline_code(page.read_bytes()).scripts if theme.allows(s)
+        }
+    listed = {s for s in csp_of(site)["script-src"] if s.startswith("'sha256-")}
+    assert listed == written and listed
+
+
+def test_a_script_injected_by_a_page_template_is_never_allowed(tiny: Path, tmp_path: Path) -> None:
+    notice = tiny / "templates/pages/notice.html"
+    notice.parent.mkdir(parents=True)
+    notice.write_text("<p>Avis</p>\n<script>alert(document.domain)</script>\n")
+    out = tmp_path / "site"
+    assert build(tiny, out, TINY_NOW).ok
+    assert "<script>alert(document.domain)</script>" in (out / "index.html").read_text()
+    csp = csp_of(out)
+    assert script_hash("alert(document.domain)") not in csp["script-src"]
+    assert len([s for s in csp["script-src"] if s.startswith("'sha256-")]) >= 2  # the theme's
 
 
 def test_inline_code_finds_executable_scripts_only() -> None:

@@ -172,6 +172,16 @@ def test_establishment_page_is_also_its_front_desk_poster(site: Path) -> None:
     assert last.select_one(".balise-last-summary").get_text().startswith("La clinique Alpha")
 
 
+def test_no_page_holds_an_empty_time_element(site: Path) -> None:
+    """An empty <time> without datetime is invalid HTML: the poster's "printed on" line gets
+    its <time> from balise.js, at print time."""
+    for html in sorted(site.rglob("*.html")):
+        for time in soup(html).find_all("time"):
+            assert time.has_attr("datetime") or time.get_text(strip=True), (html, time)
+    printed = soup(site / "etablissements/alpha.html").select_one(".balise-printed")
+    assert printed.get_text() == "Affiche imprimée le " and printed.find("time") is None
+
+
 def test_every_page_loads_the_balise_script_as_a_local_file(site: Path) -> None:
     assert (site / "assets/balise.js").is_file()
     for html in (site / "index.html", site / "etablissements/alpha.html"):

@@ -367,6 +367,15 @@ def test_a_broken_post_template_is_a_check_error(tmp_path: Path) -> None:
     assert any(p.startswith("templates/posts/post.txt:1: post template error") for p in problems)
 
 
+def test_a_post_template_failing_at_render_time_is_reported_at_its_line(tmp_path: Path) -> None:
+    root, _ = one(tmp_path)
+    (root / "templates" / "posts").mkdir(parents=True)
+    (root / "templates" / "posts" / "post.txt").write_text("{{ text }}\n{{ nope }}\n")
+    assert [str(p) for p in check(root).errors] == [
+        "templates/posts/post.txt:2: post template error: 'nope' is undefined"
+    ]
+
+
 # --- property: a title always fits ------------------------------------------------------
 
 _TITLES = st.text(

@@ -1,4 +1,5 @@
-"""balise/theme: the status colours pass WCAG 2.1 AA in both schemes; the script loads nothing.
+"""balise/theme: the status colours pass WCAG 2.1 AA in both schemes; the script loads nothing;
+the "not found" page is French.
 
 The ratios are computed from balise.css itself, so that a colour edit that breaks
 contrast fails here before axe-core sees it in the browser tests.
@@ -10,6 +11,10 @@ import re
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
+from conftest import DATA, TINY_NOW
+
+from balise.build import build
 
 THEME = Path(__file__).resolve().parent.parent / "balise" / "theme" / "assets"
 STATUSES = ("normal", "maintenance", "degraded", "disrupted", "down")
@@ -86,3 +91,18 @@ def test_the_script_loads_nothing_and_writes_no_markup() -> None:
         "eval(",
     ):
         assert forbidden not in script, forbidden
+
+
+def test_the_not_found_page_is_french_and_leads_back_to_the_overview(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    assert build(DATA / "tiny", out, TINY_NOW).ok
+    page = BeautifulSoup((out / "404.html").read_text(encoding="utf-8"), "html.parser")
+    assert page.html["lang"] == "fr"
+    assert page.title.get_text() == "Page introuvable - Groupe Test"
+    content = page.select_one("article.md-content__inner")
+    assert content.h1.get_text() == "Page introuvable"
+    assert "Not found" not in page.get_text()
+    back = content.find("a", string="Retour à l'état des établissements")
+    # Served for a missing path at any depth: the link starts at the site's root.
+    assert back["href"] == "/test/index.html"
+    assert (out / "index.html").is_file()

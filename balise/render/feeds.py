@@ -6,6 +6,7 @@ Statements come from views.channels; every date comes from the data, never the c
 from __future__ import annotations
 
 import html
+import posixpath
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -192,3 +193,31 @@ def render_feeds_plainly(repository: Repository, snap: Snapshot) -> dict[str, by
         for channel in views.channels(repository, snap)
         for feed in channel.feeds
     }
+
+
+# Material's script takes every `<link rel="alternate">` of a page for another version of the
+# site and fetches `sitemap.xml` beside its URL (integrations/alternate: it selects
+# `link[rel=alternate]`, whatever the type or hreflang). Each page links its feeds so, for
+# feed readers that match `rel="alternate"` exactly: the sitemap is answered, not changed.
+FEEDS_SITEMAP = "sitemap.xml"
+
+
+def render_feeds_sitemaps(repository: Repository, snap: Snapshot) -> dict[str, bytes]:
+    """`feeds/sitemap.xml`: a sitemap of the feeds, beside them, so that no page load meets a
+    404 there."""
+    folders: dict[str, list[str]] = {}
+    for channel in views.channels(repository, snap):
+        for feed in channel.feeds:
+            url = repository.site.url + feed.path
+            folders.setdefault(posixpath.dirname(feed.path), []).append(url)
+    return {
+        posixpath.join(folder, FEEDS_SITEMAP): _sitemap(urls) for folder, urls in folders.items()
+    }
+
+
+def _sitemap(urls: Sequence[str]) -> bytes:
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>']
+    lines.append('<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">')
+    lines += [f"  <url><loc>{html.escape(url, quote=False)}</loc></url>" for url in urls]
+    lines.append("</urlset>")
+    return ("\n".join(lines) + "\n").encode("utf-8")

@@ -1,13 +1,15 @@
 """Security headers for static hosts: `_headers` (Netlify, Cloudflare Pages) and an nginx snippet.
 
 Pure: the built pages in, two files out. The CSP allows this site only, plus the theme's
-inline scripts by their sha256 hash; it never allows 'unsafe-inline' or another host.
+inline scripts by their sha256 hash; it never allows 'unsafe-inline' or another host, nor an
+inline script that the theme's own templates do not write (see ThemeScripts).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -102,6 +104,45 @@ def inline_scripts(page: bytes | str) -> list[str]:
     return scripts
 
 
+# What a template value may put in a theme script: it must fill a JS string literal ("…")
+# and hold no character that could end that string or the script element.
+_STRING_FILLING = r'[^"\\<>\x00-\x20\x7f]*'
+_TEMPLATE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+_TEMPLATE_VALUE = re.compile(r"\{\{.*?\}\}", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class ThemeScripts:
+    """The inline scripts a theme's templates write, as patterns: only these get a hash.
+
+    A script injected through configuration or content (mkdocs.yml, a page) is never one of
+    them, so the CSP never allows it, whatever its text.
+    """
+
+    patterns: tuple[re.Pattern[str], ...] = ()
+
+    def allows(self, script: str) -> bool:
+        return any(pattern.fullmatch(script) for pattern in self.patterns)
+
+
+def theme_scripts(templates: Iterable[str]) -> ThemeScripts:
+    """The ThemeScripts of these template texts: each `<script>` element they hold, its
+    `{{ value }}`s free to be any text that stays within their JS string literal.
+
+    A script whose values do not each fill a whole string literal, or that holds template
+    logic (`{% %}`), is left out: a page that writes it then fails the browser tests."""
+    patterns = []
+    for template in templates:
+        for script in _TEMPLATE_SCRIPT.findall(template):
+            parts = _TEMPLATE_VALUE.split(script)
+            if "{%" in script or "{#" in script:
+                continue
+            if not all(a.endswith('"') and b.startswith('"') for a, b in itertools.pairwise(parts)):
+                continue
+            patterns.append(re.compile(_STRING_FILLING.join(re.escape(p) for p in parts)))
+    return ThemeScripts(tuple(patterns))
+
+
 def script_hash(script: str) -> str:
     """The CSP source that allows exactly this inline script: 'sha256-…'."""
     digest = hashlib.sha256(script.encode("utf-8")).digest()
@@ -143,15 +184,18 @@ def security_headers(csp: str) -> list[tuple[str, str]]:
     ]
 
 
-def script_sources(page: bytes | str) -> list[str]:
-    """The CSP sources that allow the page's inline scripts."""
-    return [script_hash(s) for s in inline_scripts(page)]
+def script_sources(page: bytes | str, theme: ThemeScripts) -> list[str]:
+    """The CSP sources that allow the page's inline scripts that the theme wrote (others,
+    whatever put them there, get none: the browser refuses to run them)."""
+    return [script_hash(s) for s in inline_scripts(page) if theme.allows(s)]
 
 
-def render_headers(pages: Iterable[bytes | str], also: Iterable[str] = ()) -> dict[str, bytes]:
-    """`_headers` and the nginx snippet, with the hashes of every inline script of the pages
-    (and `also`: the CSP sources of pages already read, e.g. by the build's MkDocs plugin)."""
-    hashes = {source for page in pages for source in script_sources(page)} | set(also)
+def render_headers(
+    pages: Iterable[bytes | str], theme: ThemeScripts, also: Iterable[str] = ()
+) -> dict[str, bytes]:
+    """`_headers` and the nginx snippet, with the hashes of the theme's inline scripts in the
+    pages (and `also`: the CSP sources of pages already read, e.g. by the build's plugin)."""
+    hashes = {source for page in pages for source in script_sources(page, theme)} | set(also)
     headers = security_headers(content_security_policy(hashes))
     netlify = ["# Balise: security headers (generated at build time; do not edit)", "/*"]
     netlify += [f"  {name}: {value}" for name, value in headers]

@@ -27,7 +27,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import meta as markdown_meta
 
 from balise import cache as build_cache
-from balise.render.headers import script_sources
+from balise.render.headers import ThemeScripts, script_sources
 from balise.render.sources import PageSources
 
 RESTORED_TEMPLATE = "balise-restored.html"  # renders nothing: the output comes from the cache
@@ -293,10 +293,16 @@ class BalisePlugin(BasePlugin):
 
     SET_ASIDE = True  # tests switch it off to compare with MkDocs' own rendering
 
-    def __init__(self, sources: Mapping[str, bytes], cache: build_cache.Cache | None) -> None:
+    def __init__(
+        self,
+        sources: Mapping[str, bytes],
+        cache: build_cache.Cache | None,
+        theme: ThemeScripts | None = None,
+    ) -> None:
         super().__init__()
         self.sources = sources
         self.cache = cache
+        self.theme = theme or ThemeScripts()  # the inline scripts the CSP may allow
         self.caching = (
             cache is not None and cache.folder is not None and isinstance(sources, PageSources)
         )
@@ -609,7 +615,7 @@ class BalisePlugin(BasePlugin):
         record = self.restored.get(path)
         if record is None:
             if self.safe:  # no other plugin may change the page after this
-                self.script_sources[page.file.dest_uri] = script_sources(output)
+                self.script_sources[page.file.dest_uri] = script_sources(output, self.theme)
                 page.content = ""  # indexed and written: MkDocs needs it no more
             return output
         _replay(record["build_warnings"])

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from balise.render.headers import ThemeScripts, theme_scripts
 from balise.render.pages import NOT_IN_NAV
 from balise.views import GLOBAL_FEEDS
 
@@ -65,6 +66,36 @@ def _source_date_epoch(now: datetime) -> Iterator[None]:
             os.environ["SOURCE_DATE_EPOCH"] = saved
 
 
+def _theme(config_file: Path) -> dict[str, Any]:
+    """mkdocs.yml's theme, as MkDocs reads it, with what Balise supplies: Material (a minimal
+    mkdocs.yml has no theme, and MkDocs' own loads from a CDN), French, no Google Fonts."""
+    from mkdocs.exceptions import ConfigurationError
+    from mkdocs.utils.yaml import yaml_load
+
+    try:
+        with config_file.open("rb") as stream:
+            settings = yaml_load(stream)
+    except (OSError, ConfigurationError):
+        settings = {}  # load_config reports it
+    given = settings.get("theme") if isinstance(settings, dict) else None
+    if isinstance(given, str):
+        given = {"name": given}
+    theme = dict(given) if isinstance(given, dict) else {}
+    theme["name"] = theme.get("name") or "material"  # validate_site refuses any other
+    theme["language"] = "fr"
+    theme["font"] = False  # no Google Fonts: the site loads nothing from another host
+    return theme
+
+
+def material_scripts() -> ThemeScripts:
+    """The inline scripts mkdocs-material's own templates write (partials/javascripts), read
+    from the installed package: never from a repository's theme overrides."""
+    from mkdocs.utils import get_theme_dir
+
+    folder = Path(get_theme_dir("material")) / "partials" / "javascripts"
+    return theme_scripts(path.read_text("utf-8") for path in sorted(folder.glob("*.html")))
+
+
 class SiteConfigError(Exception):
     """MkDocs refused the configuration (mkdocs.yml): bad input, reported with its messages."""
 
@@ -96,7 +127,7 @@ def build_site(
     docs_dir = scratch / "docs"
     site_dir = scratch / "site"
     docs_dir.mkdir(parents=True)
-    plugin = BalisePlugin(sources, cache.active())
+    plugin = BalisePlugin(sources, cache.active(), material_scripts())
 
     with _quiet_mkdocs() as collected, _source_date_epoch(now), plugin.running(scratch):
         try:
@@ -108,12 +139,11 @@ def build_site(
                 use_directory_urls=False,
                 nav=nav,
                 not_in_nav=NOT_IN_NAV,
+                theme=_theme(config_file),
             )
         except MkDocsException as error:  # Abort is also a SystemExit: never let it out
             raise SiteConfigError([*collected.messages, str(error)]) from None
         theme = config.theme
-        theme["language"] = "fr"
-        theme["font"] = False  # no Google Fonts: the site loads nothing from another host
         theme.dirs.insert(1 if theme.custom_dir else 0, str(THEME_DIR))
         if BALISE_CSS not in config.extra_css:
             config.extra_css.append(BALISE_CSS)

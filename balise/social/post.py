@@ -15,7 +15,7 @@ import jinja2
 
 from balise.errors import Problem
 from balise.model import Repository
-from balise.render.templates import environment
+from balise.render.templates import environment, template_problem
 from balise.social import NETWORKS
 from balise.social.compose import Post, compose, post_problems
 from balise.social.ledger import (
@@ -74,12 +74,11 @@ def social_problems(root: Path, repository: Repository) -> list[Problem]:
     problems = ledger_problems(root)
     try:
         problems.extend(post_problems(repository, templates(root)))
-    except jinja2.TemplateError as error:
-        name = getattr(error, "name", None) or getattr(error, "filename", None) or "posts"
-        line = getattr(error, "lineno", None) or 1
-        own = (root / "templates" / str(name)).exists()
-        path = f"templates/{name}" if own else f"(balise)/{name}"
-        problems.append(Problem(path, line, f"post template error: {error.message or error}"))
+    except Exception as error:  # a repository's template may fail in any way
+        problem = template_problem(root, error, "post template error")
+        if problem is None:
+            raise
+        problems.append(problem)
     return problems
 
 

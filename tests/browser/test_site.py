@@ -130,6 +130,34 @@ def test_no_request_leaves_the_local_origin(visit, demo_site, base_url) -> None:
     assert all(url.startswith(base_url) for url in v.local if url.startswith("http"))
 
 
+@pytest.mark.parametrize("kind", ["overview", "establishment", "statement", "404"])
+def test_a_page_load_meets_no_4xx_and_no_console_error(visit, demo_site, kind) -> None:
+    """Material's script reads each <link rel="alternate"> (the feeds) as another version of
+    the site and fetches sitemap.xml beside it: feeds/sitemap.xml must be there."""
+    data = json.loads((demo_site / "status.json").read_text(encoding="utf-8"))
+    path = {
+        "overview": "index.html",
+        "establishment": f"etablissements/{data['establishments'][0]['id']}.html",
+        "statement": f"communiques/{data['statements'][0]['id']}.html",
+        "404": "404.html",
+    }[kind]
+    v = visit()
+    page = v.context.new_page()
+    failed: list[str] = []
+    errors: list[str] = []
+    page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    response = page.goto(v.base_url + path, wait_until="networkidle")
+    assert response.status == 200
+    assert page.evaluate("typeof __md_scope") == "object"  # Material's scripts ran
+    assert any("sitemap.xml" in url for url in v.local)  # Material fetched what it wanted
+    assert failed == []
+    assert errors == []
+    feeds = page.locator('link[rel="alternate"][type="application/atom+xml"]')
+    assert feeds.count() >= 1  # still discoverable by feed readers
+
+
 def test_the_site_works_without_javascript(visit, demo_site, artifacts) -> None:
     v = visit(java_script_enabled=False)
     page = v.open("index.html")

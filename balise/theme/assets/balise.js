@@ -27,9 +27,11 @@
     var now = new Date();
     var stamps = document.querySelectorAll(".balise-printed[data-balise-timezone]");
     Array.prototype.forEach.call(stamps, function (stamp) {
+      // The page holds no <time> until printed: an empty one is not valid HTML.
       var time = stamp.querySelector("time");
       if (!time) {
-        return;
+        time = document.createElement("time");
+        stamp.appendChild(time);
       }
       try {
         time.textContent = frenchDateTime(now, stamp.getAttribute("data-balise-timezone"));

@@ -1,0 +1,227 @@
+"""mkdocs.yml settings Balise refuses: text that the theme would print as markup, anything
+that makes a page load from another host, another theme than Material, what Balise cannot
+check. Pure: it judges the raw nodes load.py read, and touches nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+from balise.errors import Problem
+from balise.load import MAP_TAG, MKDOCS_FILE, SEQ_TAG, YAML_TAG, RawList, RawMap, RawNode, RawScalar
+
+# Settings that MkDocs' theme writes into every page as they are: its templates escape
+# nothing (Material prints `copyright` as HTML on purpose), so markup there would run there.
+PRINTED = (
+    "site_name",
+    "site_url",
+    "site_description",
+    "site_author",
+    "copyright",
+    "repo_name",
+    "repo_url",
+    "edit_uri",
+)
+# Sections the theme reads: every text in them, at any depth (`extra.balise` is Balise's own).
+PRINTED_SECTIONS = ("theme", "extra", "extra_css", "extra_javascript")
+_OWN = ("extra.balise",)
+_CHECKED_ELSEWHERE = ("site_name", "site_url")  # their YAML tags: see validate._site
+# What could open an element or leave a (double-quoted) attribute or a script's string.
+_MARKUP = re.compile(r'[<>"]')
+_PLAIN_TAGS = frozenset(YAML_TAG + n for n in ("str", "int", "float", "bool", "null", "timestamp"))
+
+THEME = "material"
+# Settings naming files the pages load: each must be a file of the site, never a URL.
+_LOADED = ("extra_css", "extra_javascript", "theme.logo", "theme.favicon", "extra.polyfills")
+_LOCAL_HINT = "copy the file into theme.custom_dir and name its path there, e.g. assets/x.js"
+# A scheme, or `//`: what a browser reads as another origin (it drops tabs and newlines
+# anywhere in a URL, and reads `\` as `/`).
+_ABSOLUTE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)")
+# Material's JavaScript fetches facts about a repository on these from their APIs
+# (components/source/facts: the same patterns).
+_FETCHED_REPOSITORIES = (
+    (re.compile(r"^.+github\.com/([^/]+)/?([^/]+)?", re.IGNORECASE), "api.github.com"),
+    (re.compile(r"^.+?([^/]*gitlab[^/]+)/(.+?)/?$", re.IGNORECASE), "GitLab's API"),
+)
+_FALSE = frozenset({"false", "no", "off"})  # YAML 1.1 booleans, as PyYAML reads them
+_NO_OTHER_HOST = "a Balise site loads nothing from another host"
+_C0_AND_SPACE = "".join(chr(code) for code in range(0x21))
+
+
+def _url(text: str) -> str:
+    """The URL as a browser reads it: no tab or newline, no leading or trailing C0 control or
+    space, `\\` as `/`."""
+    return re.sub(r"[\t\n\r]", "", text).strip(_C0_AND_SPACE).replace("\\", "/")
+
+
+def _key_line(mapping: RawMap, name: str) -> int:
+    """The line of a key (a mapping's value starts on the line after it)."""
+    for key, _ in mapping.entries:
+        if isinstance(key, RawScalar) and key.text == name:
+            return key.line
+    return mapping.line
+
+
+def _kind(node: RawNode) -> str:
+    return "a mapping" if isinstance(node, RawMap) else "a list"
+
+
+def _empty(node: RawNode) -> bool:
+    return isinstance(node, RawScalar) and (node.is_null or not node.text.strip())
+
+
+def _false(node: RawNode) -> bool:
+    return isinstance(node, RawScalar) and node.text.strip().lower() in _FALSE
+
+
+def _theme_problems(node: RawNode, report: Callable[..., None]) -> None:
+    """Material only (Balise's pages are made for it; the others load from other hosts)."""
+    name = node.get("name") if isinstance(node, RawMap) else node
+    if name is None or _empty(name):
+        return  # Balise supplies material
+    if not isinstance(name, RawScalar) or name.text.strip() != THEME:
+        shown = f'"{name.text.strip()}"' if isinstance(name, RawScalar) else _kind(name)
+        report(
+            name.line,
+            f'the theme must be "{THEME}" (mkdocs-material), not {shown}',
+            "Balise's pages are made for Material, and the plain MkDocs and readthedocs themes "
+            "load from other hosts; without the line Balise uses Material",
+        )
+    font = node.get("font") if isinstance(node, RawMap) else None
+    if font is not None and not _false(font) and not _empty(font):
+        report(
+            _key_line(node, "font") if isinstance(node, RawMap) else font.line,
+            '"theme.font" makes every page load Google Fonts from fonts.googleapis.com: '
+            + _NO_OTHER_HOST,
+            "write font: false, or remove the line: Balise sets it to false",
+        )
+
+
+def _loaded(node: RawNode) -> Iterator[RawScalar]:
+    """The file names of a setting that names files to load (a text, a list, `path:`)."""
+    items = node.items if isinstance(node, RawList) else (node,)
+    for item in items:
+        path = item.get("path") if isinstance(item, RawMap) else item
+        if isinstance(path, RawScalar) and not path.is_null:
+            yield path
+
+
+def _host_problems(data: RawMap, report: Callable[..., None]) -> None:
+    """Settings that make the pages load something from another host."""
+    theme = data.get("theme")
+    extra = data.get("extra")
+    found: dict[str, RawNode | None] = {
+        "extra_css": data.get("extra_css"),
+        "extra_javascript": data.get("extra_javascript"),
+        "theme.logo": theme.get("logo") if isinstance(theme, RawMap) else None,
+        "theme.favicon": theme.get("favicon") if isinstance(theme, RawMap) else None,
+        "extra.polyfills": extra.get("polyfills") if isinstance(extra, RawMap) else None,
+    }
+    for name in _LOADED:
+        node = found[name]
+        for path in _loaded(node) if node is not None else ():
+            if _ABSOLUTE.match(_url(path.text)):
+                report(
+                    path.line,
+                    f'"{name}" must name a file of the site, not the URL "{path.text.strip()}": '
+                    + _NO_OTHER_HOST,
+                    _LOCAL_HINT,
+                )
+    if isinstance(extra, RawMap):
+        analytics = extra.get("analytics")
+        if analytics is not None and not _empty(analytics) and not _false(analytics):
+            report(
+                _key_line(extra, "analytics"),
+                '"extra.analytics" makes every page load an analytics script from another '
+                "host (Google Analytics): " + _NO_OTHER_HOST,
+                "remove it",
+            )
+        alternate = extra.get("alternate")
+        for item in alternate.items if isinstance(alternate, RawList) else ():
+            link = item.get("link") if isinstance(item, RawMap) else None
+            if isinstance(link, RawScalar) and _ABSOLUTE.match(_url(link.text)):
+                report(
+                    link.line,
+                    f'"extra.alternate.link" points at "{link.text.strip()}", from which every '
+                    "page would fetch sitemap.xml: " + _NO_OTHER_HOST,
+                    "link another language of this site by its path, e.g. /en/",
+                )
+    repo_url = data.get("repo_url")
+    if isinstance(repo_url, RawScalar):
+        for pattern, api in _FETCHED_REPOSITORIES:
+            if pattern.match(repo_url.text.strip()):
+                report(
+                    repo_url.line,
+                    f'"repo_url" makes every page fetch the repository\'s facts from {api}: '
+                    + _NO_OTHER_HOST,
+                    "remove it; a page template can link the repository",
+                )
+                break
+
+
+def _texts(name: str, node: RawNode) -> Iterator[tuple[str, RawNode]]:
+    """(dotted name, node) for the node and every node below it, list items under their list."""
+    if name in _OWN:
+        return
+    yield name, node
+    if isinstance(node, RawMap):
+        for key, value in node.entries:
+            if isinstance(key, RawScalar):
+                yield from _texts(f"{name}.{key.text}", value)
+    elif isinstance(node, RawList):
+        for item in node.items:
+            yield from _texts(name, item)
+
+
+def _odd_tag(node: RawNode) -> str | None:
+    """The tag as written when Balise cannot read its value (`!ENV`), else None."""
+    if isinstance(node, RawScalar):
+        plain = node.tag in _PLAIN_TAGS
+    else:
+        plain = node.tag == (MAP_TAG if isinstance(node, RawMap) else SEQ_TAG)
+    if plain:
+        return None
+    return "!!" + node.tag.removeprefix(YAML_TAG) if node.tag.startswith(YAML_TAG) else node.tag
+
+
+def site_problems(data: RawMap) -> list[Problem]:
+    """What Balise refuses in mkdocs.yml's settings (beyond site_name and site_url's own form)."""
+    problems: list[Problem] = []
+
+    def report(line: int, message: str, hint: str = "") -> None:
+        problems.append(Problem(MKDOCS_FILE, line, message, hint))
+
+    for key, value in data.entries:
+        if not isinstance(key, RawScalar):
+            continue
+        if key.text == "INHERIT":
+            report(
+                key.line,
+                '"INHERIT" is not supported: Balise checks the settings of mkdocs.yml alone',
+                "copy the inherited settings into mkdocs.yml",
+            )
+        if key.text not in PRINTED and key.text not in PRINTED_SECTIONS:
+            continue
+        for name, node in _texts(key.text, value):
+            tag = _odd_tag(node)
+            if tag is not None and name not in _CHECKED_ELSEWHERE:
+                report(
+                    node.line,
+                    f'"{name}" has the YAML tag {tag}, which Balise cannot read',
+                    "write the value itself",
+                )
+            found = _MARKUP.search(node.text) if isinstance(node, RawScalar) else None
+            if found:
+                shown = "'\"'" if found.group() == '"' else f'"{found.group()}"'
+                report(
+                    node.line,
+                    f'"{name}" holds markup ({shown}): the theme writes it into every page '
+                    "as HTML, unescaped",
+                    "write plain text, with « » for quotes and no < or >",
+                )
+    theme = data.get("theme")
+    if theme is not None:
+        _theme_problems(theme, report)
+    _host_problems(data, report)
+    return problems
