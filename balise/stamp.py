@@ -31,7 +31,8 @@ class SourceState:
     files: tuple[str, ...] = ()
 
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str] | None:
+def git(root: Path, *args: str) -> subprocess.CompletedProcess[str] | None:
+    """`git -C root ARGS`, its output as text; None when git cannot run at all."""
     try:
         return subprocess.run(
             ["git", "-C", str(root), *args],
@@ -47,20 +48,20 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str] | None:
 
 def source_state(root: Path) -> SourceState:
     """Ask git which commit the sources are at and whether they have uncommitted changes."""
-    head = _git(root, "rev-parse", "--verify", "--quiet", "HEAD")
+    head = git(root, "rev-parse", "--verify", "--quiet", "HEAD")
     if head is None or head.returncode != 0:
-        inside = _git(root, "rev-parse", "--is-inside-work-tree")
+        inside = git(root, "rev-parse", "--is-inside-work-tree")
         if inside is not None and inside.returncode == 0:
             return SourceState(None, False)  # a repository with nothing committed yet
         return SourceState(None, None)
-    status = _git(
+    status = git(
         root, "status", "--porcelain", "-z", "--untracked-files=all", "--ignored=no", "--", *SOURCES
     )
     if status is None or status.returncode != 0:
         return SourceState(head.stdout.strip(), None)
     files = _changed_files(status.stdout)
     if files:  # git names them from the top of the work tree, which may hold the repository
-        prefix = _git(root, "rev-parse", "--show-prefix")
+        prefix = git(root, "rev-parse", "--show-prefix")
         top = prefix.stdout.strip() if prefix is not None and prefix.returncode == 0 else ""
         files = tuple(path.removeprefix(top) for path in files)
     return SourceState(head.stdout.strip(), not files, len(files), files)

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from balise.deploy import FolderTarget, GitTarget, Target, TargetError, configured_targets
 from balise.load import MKDOCS_FILE, parse_yaml, plain
 from balise.output import locked
-from balise.stamp import read_stamp, tree_digest
+from balise.stamp import git, read_stamp, tree_digest
 
 RELEASES_SUFFIX = ".releases"
 COMPLETE_SUFFIX = ".complete"  # beside a release folder: its copy is complete
@@ -229,16 +229,8 @@ def source_identity(repo: Path | None) -> dict[str, str]:
         return {}
     identity = {}
     for key, variables in (("name", "NAME"), ("email", "EMAIL")):
-        try:
-            found = subprocess.run(
-                ["git", "-C", str(repo), "config", "--get", f"user.{key}"],
-                capture_output=True,
-                text=True,
-                stdin=subprocess.DEVNULL,
-                timeout=60,
-                check=False,
-            )
-        except (OSError, subprocess.SubprocessError):
+        found = git(repo, "config", "--get", f"user.{key}")
+        if found is None:
             return {}
         value = found.stdout.strip("\n")
         if found.returncode == 0 and value:
