@@ -9,12 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from balise import cache as build_cache
 from balise import prefetch
 from balise.errors import Problem
 from balise.guards import warnings as guard_warnings
-from balise.load import load_repository
+from balise.load import MKDOCS_FILE, load_repository
 from balise.model import Repository
 from balise.output import (
     clear_leftovers,
@@ -30,6 +31,7 @@ from balise.render.api import render_api
 from balise.render.badges import render_badges
 from balise.render.feeds import render_feeds, render_feeds_sitemaps
 from balise.render.headers import render_headers
+from balise.render.origins import foreign_loads
 from balise.render.pages import navigation, render_page
 from balise.render.sources import PageSources, templates_digest
 from balise.render.templates import compile_problems, environment, template_problem
@@ -86,8 +88,9 @@ def check(
 
 
 def _page_template_problems(root: Path, pages: Callable[[], SitePages]) -> list[Problem]:
-    """The repository's page templates: each must compile, and one page of each kind must
-    render with them (a build renders them all, and still reports what this missed)."""
+    """The repository's page templates: each must compile, and every page must render with
+    them, as the build will render it (an error may hit only some pages). Only a repository
+    that overrides page templates pays for it."""
     if not (root / "templates" / "pages").is_dir():
         return []
     env = environment(root / "templates", html=True)
@@ -95,17 +98,39 @@ def _page_template_problems(root: Path, pages: Callable[[], SitePages]) -> list[
     if problems:
         return problems
     site = pages()
-    samples = [site.overview, *site.establishments[:1], *site.statements[:1]]
-    samples += [*site.incidents[:1], site.press, site.history, site.follow]
-    for page in samples:
+    every = [site.overview, *site.establishments, *site.statements, *site.incidents]
+    found: dict[tuple[str, int], Problem] = {}
+    for page in [*every, site.press, site.history, site.follow]:
         try:
             render_page(page, env)
         except Exception as error:  # a template may fail in any way; a bug is let through
             problem = template_problem(root, error)
             if problem is None:
                 raise
-            return [problem]
-    return []
+            found.setdefault((problem.path, problem.line), problem)
+    return list(found.values())
+
+
+def _foreign_loads(site_dir: Path, repository: Repository) -> list[Problem]:
+    """What the built pages and stylesheets would load from another host (a theme.custom_dir
+    override, a plugin...): refused, since hosts that cannot send the CSP would let it load."""
+    own = urlsplit(repository.site.url).hostname or ""
+    found: dict[str, str] = {}  # URL -> the first file loading it
+    for pattern, css in (("*.html", False), ("*.css", True)):
+        for path in sorted(site_dir.rglob(pattern)):
+            text = path.read_text("utf-8", errors="replace")
+            for url in foreign_loads(text, own, css=css):
+                found.setdefault(url, path.relative_to(site_dir).as_posix())
+    return [
+        Problem(
+            MKDOCS_FILE,
+            1,
+            f"the built site would load {url!r} from another host (first in {page}): "
+            "a Balise site loads nothing from another host",
+            "remove what adds it: a file of theme.custom_dir, a plugin or hook of mkdocs.yml",
+        )
+        for url, page in found.items()
+    ]
 
 
 def _out_problem(root: Path, out: Path) -> Problem | None:
@@ -204,6 +229,9 @@ def _build(
                     refused = tuple(Problem("mkdocs.yml", 1, message) for message in error.messages)
                     return Outcome((*checked.problems, *refused), repository)
                 write_tree(site_dir, outputs)
+                foreign = _foreign_loads(site_dir, repository)
+                if foreign:
+                    return Outcome((*checked.problems, *foreign), repository)
                 # The CSP allows the theme's inline scripts by hash: those of the built pages
                 # (MkDocs' pages already read by Balise's plugin; the others, such as 404.html)
                 # that Material's own templates write, never a script from configuration or content.

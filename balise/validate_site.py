@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 
 from balise.errors import Problem
 from balise.load import MAP_TAG, MKDOCS_FILE, SEQ_TAG, YAML_TAG, RawList, RawMap, RawNode, RawScalar
+from balise.urls import browser_url
 
 # Settings that MkDocs' theme writes into every page as they are: its templates escape
 # nothing (Material prints `copyright` as HTML on purpose), so markup there would run there.
@@ -32,6 +33,7 @@ _MARKUP = re.compile(r'[<>"]')
 _PLAIN_TAGS = frozenset(YAML_TAG + n for n in ("str", "int", "float", "bool", "null", "timestamp"))
 
 THEME = "material"
+PLUGINS = ("search", "material/search")  # what mkdocs.yml may list under plugins
 # Settings naming files the pages load: each must be a file of the site, never a URL.
 _LOADED = ("extra_css", "extra_javascript", "theme.logo", "theme.favicon", "extra.polyfills")
 _LOCAL_HINT = "copy the file into theme.custom_dir and name its path there, e.g. assets/x.js"
@@ -46,13 +48,6 @@ _FETCHED_REPOSITORIES = (
 )
 _FALSE = frozenset({"false", "no", "off"})  # YAML 1.1 booleans, as PyYAML reads them
 _NO_OTHER_HOST = "a Balise site loads nothing from another host"
-_C0_AND_SPACE = "".join(chr(code) for code in range(0x21))
-
-
-def _url(text: str) -> str:
-    """The URL as a browser reads it: no tab or newline, no leading or trailing C0 control or
-    space, `\\` as `/`."""
-    return re.sub(r"[\t\n\r]", "", text).strip(_C0_AND_SPACE).replace("\\", "/")
 
 
 def _key_line(mapping: RawMap, name: str) -> int:
@@ -121,7 +116,7 @@ def _host_problems(data: RawMap, report: Callable[..., None]) -> None:
     for name in _LOADED:
         node = found[name]
         for path in _loaded(node) if node is not None else ():
-            if _ABSOLUTE.match(_url(path.text)):
+            if _ABSOLUTE.match(browser_url(path.text)):
                 report(
                     path.line,
                     f'"{name}" must name a file of the site, not the URL "{path.text.strip()}": '
@@ -140,7 +135,7 @@ def _host_problems(data: RawMap, report: Callable[..., None]) -> None:
         alternate = extra.get("alternate")
         for item in alternate.items if isinstance(alternate, RawList) else ():
             link = item.get("link") if isinstance(item, RawMap) else None
-            if isinstance(link, RawScalar) and _ABSOLUTE.match(_url(link.text)):
+            if isinstance(link, RawScalar) and _ABSOLUTE.match(browser_url(link.text)):
                 report(
                     link.line,
                     f'"extra.alternate.link" points at "{link.text.strip()}", from which every '
@@ -150,7 +145,8 @@ def _host_problems(data: RawMap, report: Callable[..., None]) -> None:
     repo_url = data.get("repo_url")
     if isinstance(repo_url, RawScalar):
         for pattern, api in _FETCHED_REPOSITORIES:
-            if pattern.match(repo_url.text.strip()):
+            # Material matches the link as the browser resolved it.
+            if pattern.match(browser_url(repo_url.text)):
                 report(
                     repo_url.line,
                     f'"repo_url" makes every page fetch the repository\'s facts from {api}: '
@@ -158,6 +154,29 @@ def _host_problems(data: RawMap, report: Callable[..., None]) -> None:
                     "remove it; a page template can link the repository",
                 )
                 break
+
+
+def _plugin_problems(node: RawNode, report: Callable[..., None]) -> None:
+    """Plugins other than Material's search: Balise makes the pages, and the others load from
+    other hosts (offline), need the network to build (social, privacy) or rewrite pages."""
+    if isinstance(node, RawList):
+        named = [
+            item.entries[0][0] if isinstance(item, RawMap) and item.entries else item
+            for item in node.items
+        ]
+    elif isinstance(node, RawMap):
+        named = [key for key, _ in node.entries]
+    else:
+        return  # MkDocs reports a plugins setting of another shape
+    for name in named:
+        if isinstance(name, RawScalar) and name.text.strip() not in PLUGINS:
+            report(
+                name.line,
+                f'the plugin "{name.text.strip()}" is not supported: Balise builds its site with '
+                "Material's search plugin only (others may load from other hosts, need the "
+                "network to build, or change the pages Balise makes)",
+                "remove it",
+            )
 
 
 def _texts(name: str, node: RawNode) -> Iterator[tuple[str, RawNode]]:
@@ -223,5 +242,8 @@ def site_problems(data: RawMap) -> list[Problem]:
     theme = data.get("theme")
     if theme is not None:
         _theme_problems(theme, report)
+    plugins = data.get("plugins")
+    if plugins is not None:
+        _plugin_problems(plugins, report)
     _host_problems(data, report)
     return problems

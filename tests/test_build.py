@@ -284,7 +284,7 @@ def test_an_error_in_an_included_template_is_reported_at_its_own_line(
     assert built == expected
 
 
-def test_a_failure_only_some_pages_meet_is_reported_by_build_at_its_line(
+def test_a_failure_only_some_pages_meet_is_reported_by_check_as_build_does(
     tiny: Path, tmp_path: Path
 ) -> None:
     from balise.build import check
@@ -292,12 +292,58 @@ def test_a_failure_only_some_pages_meet_is_reported_by_build_at_its_line(
     from balise.views import site_pages
 
     repository = check(tiny, TINY_NOW).repository
-    sampled = site_pages(repository, snapshot(repository, TINY_NOW)).statements[0].path
+    first = site_pages(repository, snapshot(repository, TINY_NOW)).statements[0].path
     source = (Path(__file__).parent.parent / "balise/templates/pages/statement.md").read_text()
-    failing = f"{{% if page.path != {sampled!r} %}}\n{{{{ 1 // 0 }}}}\n{{% endif %}}\n"
+    failing = f"{{% if page.path != {first!r} %}}\n{{{{ 1 // 0 }}}}\n{{% endif %}}\n"
     _override(tiny, "statement.md", failing + source)
-    assert check(tiny, TINY_NOW).ok  # the statement page check renders is not one of them
-    outcome = build(tiny, tmp_path / "site", TINY_NOW)
-    assert [str(p) for p in outcome.errors] == [
+    expected = [
         "templates/pages/statement.md:2: template error: integer division or modulo by zero"
     ]
+    assert [str(p) for p in check(tiny, TINY_NOW).errors] == expected  # once, for every page
+    outcome = build(tiny, tmp_path / "site", TINY_NOW)
+    assert [str(p) for p in outcome.errors] == expected
+
+
+def test_a_theme_override_that_loads_from_another_host_is_refused_before_publishing(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    out = tmp_path / "site"
+    assert build(tiny, out, TINY_NOW).ok
+    before = tree_bytes(out)
+    (tiny / "overrides").mkdir()
+    (tiny / "overrides" / "main.html").write_text(
+        '{% extends "base.html" %}\n{% block extrahead %}{{ super() }}'
+        '<script src="https://cdn.example.net/x.js"></script>'
+        "<link rel=stylesheet href=//fonts.example.net/f.css>"
+        "<style>@import 'HTTPS://fonts.example.net/g.css';</style>"
+        '<link rel="canonical" href="https://elsewhere.example.net/">'  # not loaded
+        '<img src="https://status.example.org/test/logo.png" alt="">'  # the site's own host
+        "{% endblock %}\n"
+    )
+    config = tiny / "mkdocs.yml"
+    config.write_text(config.read_text().replace("theme:\n", "theme:\n  custom_dir: overrides\n"))
+    outcome = build(tiny, out, TINY_NOW)
+    hint = "(remove what adds it: a file of theme.custom_dir, a plugin or hook of mkdocs.yml)"
+    assert [str(p) for p in outcome.errors] == [
+        f"mkdocs.yml:1: the built site would load {url!r} from another host (first in "
+        f"404.html): a Balise site loads nothing from another host {hint}"
+        for url in (
+            "https://cdn.example.net/x.js",
+            "//fonts.example.net/f.css",
+            "HTTPS://fonts.example.net/g.css",
+        )
+    ]
+    assert tree_bytes(out) == before
+
+
+def test_a_hook_that_fails_is_a_problem_of_mkdocs_yml_not_a_traceback(
+    tiny: Path, tmp_path: Path
+) -> None:
+    (tiny / "hooks.py").write_text("def on_page_markdown(markdown, **kw):\n    raise KeyError(1)\n")
+    config = tiny / "mkdocs.yml"
+    config.write_text(config.read_text() + "hooks:\n  - hooks.py\n")
+    outcome = build(tiny, tmp_path / "site", TINY_NOW)
+    assert "mkdocs.yml:1: MkDocs stopped in hooks.py:2: KeyError: 1" in [
+        str(p) for p in outcome.errors
+    ]
+    assert not (tmp_path / "site").exists()

@@ -273,3 +273,36 @@ def test_a_repository_with_another_theme_is_refused_by_check(
     assert err.startswith(
         'mkdocs.yml:4: the theme must be "material" (mkdocs-material), not "readthedocs"'
     )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://github%2ecom/x/y",  # the host percent-encoded
+        "https://github.com\\\\x\\\\y",  # backslashes, read as slashes
+        "https://git\\thub.com/x/y",  # a tab, dropped
+        "https://ｇｉｔｈｕｂ.com/x/y",  # fullwidth letters, folded by IDNA
+        "https://GitHub.COM/x/y",
+    ],
+)
+def test_a_disguised_github_repo_url_is_read_as_the_browser_reads_it(url: str) -> None:
+    assert problems(BASE + f'repo_url: "{url}"\n') == [
+        'mkdocs.yml:3: "repo_url" makes every page fetch the repository\'s facts from '
+        f"api.github.com: {NO_OTHER_HOST} (remove it; a page template can link the repository)",
+    ]
+
+
+def test_plugins_other_than_search_are_refused_at_their_line() -> None:
+    listed = BASE + "plugins:\n  - search:\n      lang: fr\n  - offline\n  - social:\n      x: 1\n"
+    mapped = BASE + "plugins:\n  search: {}\n  privacy: {}\n"
+    refused = (
+        "is not supported: Balise builds its site with Material's search plugin only (others "
+        "may load from other hosts, need the network to build, or change the pages Balise "
+        "makes) (remove it)"
+    )
+    assert problems(listed) == [
+        f'mkdocs.yml:6: the plugin "offline" {refused}',
+        f'mkdocs.yml:7: the plugin "social" {refused}',
+    ]
+    assert problems(mapped) == [f'mkdocs.yml:5: the plugin "privacy" {refused}']
+    assert problems(BASE + "plugins:\n  - search\n") == []

@@ -104,6 +104,21 @@ class SiteConfigError(Exception):
         super().__init__("; ".join(self.messages))
 
 
+def _foreign_culprit(error: BaseException) -> str | None:
+    """The file outside Balise where the error was raised (a hook, a theme's code, a library
+    mkdocs.yml asks for), or None when Balise's own code raised it."""
+    balise = Path(__file__).resolve().parent.parent
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    if frame is None:
+        return None
+    where = Path(frame.tb_frame.f_code.co_filename).resolve()
+    if where.is_relative_to(balise):
+        return None
+    return f"{where.name}:{frame.tb_lineno}"
+
+
 def build_site(
     config_file: Path,
     sources: Mapping[str, bytes],
@@ -160,4 +175,14 @@ def build_site(
             build(config)
         except MkDocsException as error:
             raise SiteConfigError([*collected.messages, str(error)]) from None
+        except Exception as error:
+            culprit = _foreign_culprit(error)
+            if culprit is None:
+                raise  # Balise's own code failed: a bug, with its traceback
+            raise SiteConfigError(
+                [
+                    *collected.messages,
+                    f"MkDocs stopped in {culprit}: {type(error).__name__}: {error}",
+                ]
+            ) from None
     return site_dir, collected.messages, plugin.script_sources
