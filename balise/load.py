@@ -41,8 +41,13 @@ _BOUNDARY = re.compile(r"-{3,}[ \t]*")
 
 # What no text value may hold, though YAML escapes in quotes can write it ("\e", "\x07",
 # "\ud800") where the reader refuses it as raw text: C0 controls other than tab and newline,
-# DEL, C1 controls, and lone halves of UTF-16 pairs (which no file, page or feed can encode).
-_FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# DEL, C1 controls, lone halves of UTF-16 pairs (which no file, page or feed can encode), the
+# line and paragraph separators (a one-line title would not be one), and bidirectional controls.
+_FORBIDDEN = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+# Of those, the ones that reorder text (a status could read backwards: "Trojan source").
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 _SURROGATE_PAIR = re.compile(r"[\ud800-\udbff][\udc00-\udfff]")
 
 
@@ -200,6 +205,8 @@ class _Converter:
             hint = 'write the character itself, or one escape for it such as "\\U0001F600"'
         else:
             message = f"{what} holds an invisible control character ({code})"
+            if _BIDI.match(found[0]):
+                message = f"{what} holds an invisible character that reorders text ({code})"
             hint = 'delete it: between double quotes, an escape such as "\\e" or "\\x07" writes one'
         self.problems.append(Problem(self.path, self.line(node), message, hint))
         return _FORBIDDEN.sub("\ufffd", text)

@@ -319,6 +319,8 @@ SURROGATE_HINT = 'write the character itself, or one escape for it such as "\\U0
         (r"\x9b31m", "U+009B"),  # the C1 form of the escape sequence introducer
         (r"\N", "U+0085"),
         (r"\0", "U+0000"),
+        (r"\L", "U+2028"),  # a line separator: a one-line title would not be one
+        (r"\P", "U+2029"),
     ],
 )
 def test_yaml_escapes_cannot_write_control_characters(
@@ -329,6 +331,22 @@ def test_yaml_escapes_cannot_write_control_characters(
         f'statements/a.md:3: "title" holds an invisible control character ({code}) ({CONTROL_HINT})'
     ]
     assert "\ufffd" in only_statement(tmp_path).data.get("title").text
+
+
+@pytest.mark.parametrize(
+    ("text", "code"), [("Urgences \u202eeetrevuo", "U+202E"), ("a\u2066b", "U+2066")]
+)
+def test_characters_that_reorder_text_are_refused_raw_or_escaped(
+    tmp_path: Path, text: str, code: str
+) -> None:
+    # A right-to-left override can make "ouverte" read as its opposite on a page or a post.
+    escaped = text.encode("unicode_escape").decode()
+    for written in (text, escaped):
+        write(tmp_path, {"statements/a.md": f'---\ndate: 2024\ntitle: "{written}"\n---\n'})
+        assert messages(tmp_path) == [
+            f'statements/a.md:3: "title" holds an invisible character that reorders text '
+            f"({code}) ({CONTROL_HINT})"
+        ]
 
 
 @pytest.mark.parametrize("escaped", [r"x\ud800y", r"\udfff", r"\ude00\ud83d"])

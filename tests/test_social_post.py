@@ -435,6 +435,21 @@ def test_redact_hides_credentials_and_anything_shaped_like_one(echoed: str, show
     assert redact(echoed, ["the-known-value-1234"]) == shown
 
 
+@pytest.mark.parametrize(
+    "echoed",
+    [
+        "my-SECRET/tok+en=9",
+        "my-SECRET\\/tok+en=9",  # JSON with its slashes escaped (PHP, some encoders)
+        "MY-SECRET/TOK+EN=9",
+        "my-SECRET%2Ftok%2Ben%3D9",
+        "bXktU0VDUkVUL3Rvaytlbj05",  # base64
+        "bXktU0VDUkVUL3Rvaytlbj05".replace("+", "-"),  # URL-safe base64
+    ],
+)
+def test_redact_hides_a_secret_in_the_forms_a_server_may_echo_it(echoed: str) -> None:
+    assert redact(f"refused: {echoed}!", ["my-SECRET/tok+en=9"]) == "refused: [secret]!"
+
+
 def test_credential_values_are_every_secret_variable_the_networks_read(
     httpserver,
     second_server,  # noqa: F811

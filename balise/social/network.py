@@ -6,12 +6,15 @@ No client lives here; x.py, mastodon.py and bluesky.py each hold one.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+from urllib.parse import quote
 
 from balise.social.compose import Post
 
@@ -94,12 +97,24 @@ _JWT = re.compile(r"\beyJ[\w-]{4,}\.[\w-]{4,}(?:\.[\w-]*)?")
 _URL_USERINFO = re.compile(r"(?<=://)[^/\s@:]+:[^/\s@]+@")
 
 
+def _written_forms(secret: str) -> set[str]:
+    """The ways a server may echo a secret: as is, JSON-escaped (`\\/` too), percent-encoded,
+    in base64 (standard or URL-safe, padded or not). Matched whatever the letter case."""
+    escaped = json.dumps(secret)[1:-1]
+    encoded = secret.encode()
+    forms = {secret, escaped, escaped.replace("/", "\\/"), quote(secret, safe="")}
+    for b64 in (base64.b64encode(encoded), base64.urlsafe_b64encode(encoded)):
+        forms |= {b64.decode(), b64.decode().rstrip("=")}
+    return {form for form in forms if len(form) >= 4}
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """`text` with every secret value and everything shaped like a credential replaced, so
     that no message (printed or written to the ledger) can leak one, whatever a server echoes.
     """
-    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
+    forms = {form for s in secrets if s and len(s) >= 4 for form in _written_forms(s)}
+    for form in sorted(forms, key=len, reverse=True):
+        text = re.sub(re.escape(form), REDACTED, text, flags=re.IGNORECASE)
     text = _QUOTED_FIELD.sub(rf"\g<name>\g<quote>{REDACTED}\g<quote>", text)
     text = _AUTH_SCHEME.sub(rf"\1 {REDACTED}", text)
     text = _BARE_FIELD.sub(rf"\1{REDACTED}", text)
