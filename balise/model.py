@@ -216,6 +216,15 @@ def sort_key(statement: Statement) -> tuple[datetime, str]:
     return (statement.date, statement.path)
 
 
+class Phase(Enum):
+    """Where an incident thread stands after one of its statements."""
+
+    INVESTIGATING = "investigating"  # nobody named yet: the cause is being looked for
+    IDENTIFIED = "identified"  # establishments are affected
+    MONITORING = "monitoring"  # the last change was an improvement: it is being watched
+    RESOLVED = "resolved"  # every establishment named is back to normal
+
+
 @dataclass(frozen=True)
 class Incident:
     """An `incident` thread as seen at NOW: its published statements, oldest first."""
@@ -225,6 +234,12 @@ class Incident:
     worst: Status  # the most severe status the thread ever set (NORMAL when none)
     establishments: tuple[str, ...]  # ids the thread named, registry order
     resolved_at: datetime | None  # when every establishment it named was back to normal
+    phases: tuple[Phase, ...]  # the phase after each statement, oldest first
+    monitoring_at: datetime | None  # when the current stretch of monitoring began, if any
+
+    @property
+    def phase(self) -> Phase:
+        return self.phases[-1]
 
     @property
     def title(self) -> str:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from balise import french
 from balise.model import Establishment, Incident, PressContact, Repository, Statement, Status
-from balise.timeline import EstablishmentStatus, Snapshot
+from balise.timeline import EstablishmentStatus, Snapshot, severity_key
 
 OVERVIEW = "index.html"
 PRESS = "presse.html"
@@ -84,13 +84,7 @@ LEGEND: tuple[Badge, ...] = tuple(
 )
 
 # The order a worried reader scans in: what does not work first.
-MOST_SEVERE_FIRST: tuple[Status, ...] = (
-    Status.DOWN,
-    Status.DISRUPTED,
-    Status.DEGRADED,
-    Status.MAINTENANCE,
-    Status.NORMAL,
-)
+MOST_SEVERE_FIRST: tuple[Status, ...] = tuple(sorted(Status, key=severity_key, reverse=True))
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import jinja2
 from balise.errors import Problem
 from balise.model import Repository, Statement, Status
 from balise.social import NETWORK_NAMES, NETWORKS
+from balise.timeline import severity_key
 from balise.views import statement_path
 
 TEMPLATE = "posts/post.txt"  # a repository may add posts/x.txt, posts/mastodon.txt, ...
@@ -243,7 +244,7 @@ def status_line(statement: Statement, repository: Repository, *, counted: bool =
         # The status given to `all` is the one most establishments got; explicit ids are the rest.
         common = max(groups, key=lambda s: (len(groups[s]), s.severity))
     explicit = [(s, ids) for s, ids in groups.items() if s is not common]
-    explicit.sort(key=lambda group: (-group[0].severity, group[0] is Status.NORMAL))
+    explicit.sort(key=lambda group: severity_key(group[0]), reverse=True)
     listed = sum(len(ids) for _, ids in explicit)
     counted = counted or listed > MAX_LISTED
     parts = []
