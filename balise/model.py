@@ -32,18 +32,9 @@ class Status(Enum):
     DOWN = "down"
 
     @property
-    def label(self) -> str:
-        """The French label shown on the site."""
-        return _LABELS[self]
-
-    @property
-    def statuspage(self) -> str:
-        """The Atlassian Statuspage component status."""
-        return _STATUSPAGE[self]
-
-    @property
     def severity(self) -> int:
-        """0 for normal and maintenance, then 1 (degraded) to 3 (down)."""
+        """How much care is impaired: 0 for normal and maintenance, then 1 (degraded) to 3
+        (down). `timeline.severity_key` orders statuses from it."""
         return _SEVERITY[self]
 
     @classmethod
@@ -57,20 +48,6 @@ class Status(Enum):
         return tuple(_ALIASES)
 
 
-_LABELS = {
-    Status.NORMAL: "Fonctionnement normal",
-    Status.DEGRADED: "Mode dégradé",
-    Status.DISRUPTED: "Activité perturbée",
-    Status.DOWN: "Activité interrompue",
-    Status.MAINTENANCE: "Maintenance programmée",
-}
-_STATUSPAGE = {
-    Status.NORMAL: "operational",
-    Status.DEGRADED: "degraded_performance",
-    Status.DISRUPTED: "partial_outage",
-    Status.DOWN: "major_outage",
-    Status.MAINTENANCE: "under_maintenance",
-}
 _SEVERITY = {
     Status.NORMAL: 0,
     Status.MAINTENANCE: 0,
@@ -96,12 +73,6 @@ class StatementType(Enum):
 
     UPDATE = "update"
     PRESS_RELEASE = "press-release"
-
-    @property
-    def label(self) -> str:
-        return (
-            "Communiqué de presse" if self is StatementType.PRESS_RELEASE else "Point de situation"
-        )
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,9 @@ class Badge:
 
 
 def badge(status: Status) -> Badge:
-    return Badge(status, status.label, french.ICONS[status], french.EXPLANATIONS[status])
+    return Badge(
+        status, french.STATUS_LABELS[status], french.ICONS[status], french.EXPLANATIONS[status]
+    )
 
 
 LEGEND: tuple[Badge, ...] = tuple(
@@ -412,7 +414,7 @@ class _Builder:
                 path=path,
                 url=self.url(path),
                 date=when(statement.date, self.tz),
-                type_label=statement.type.label,
+                type_label=french.TYPE_LABELS[statement.type],
                 is_press=statement.is_press_release,
                 changes=tuple(
                     Change(self.by_id[eid], establishment_path(eid), badge(status))

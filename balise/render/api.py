@@ -65,7 +65,7 @@ def status_document(repository: Repository, snap: Snapshot) -> dict[str, Any]:
                 "city": current.establishment.city,
                 "region": current.establishment.region,
                 "status": current.status.value,
-                "label": current.status.label,
+                "label": french.STATUS_LABELS[current.status],
                 "since": french.iso(current.since, tz),
                 "statement": current.statement.id if current.statement else None,
             }

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import grapheme
 import jinja2
 
+from balise import french
 from balise.errors import Problem
 from balise.model import Repository, Statement, Status
 from balise.social import NETWORK_NAMES, NETWORKS
@@ -218,7 +219,7 @@ def short_name(name: str) -> str:
 
 def status_phrase(status: Status) -> str:
     """« mode dégradé »: the site's label with its first letter lowercased."""
-    label = status.label
+    label = french.STATUS_LABELS[status]
     return label[:1].lower() + label[1:]
 
 
@@ -297,7 +298,7 @@ def _render(
         network=network,
         network_name=NETWORK_NAMES[network],
         is_press_release=statement.is_press_release,
-        type_label=statement.type.label,
+        type_label=french.TYPE_LABELS[statement.type],
         organisation=repository.organisation.name,
     )
     lines = [line.rstrip() for line in rendered.splitlines()]
