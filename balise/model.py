@@ -128,12 +128,13 @@ class Statement:
     body: str  # markdown
     summary: str  # plain text, given or derived from the first paragraph
     status: tuple[tuple[str, Status], ...] = ()  # resolved per establishment, registry order
-    names_all: bool = False  # the front matter used the key `all`
+    sets_all: bool = False  # the front matter set a status for `all` establishments
     type: StatementType = StatementType.UPDATE
     incident: str | None = None
     draft: bool = False
     publish_at: datetime | None = None
-    social: bool | str = True  # False: never posted; a string: the post text
+    postable: bool = True  # False: `social: false`, never posted
+    post_text: str | None = None  # `social: TEXT`: the post's words instead of the title
     updated: datetime | None = None  # last change (git commit time) when known
     date_without_time: bool = False  # "date" was written as a day only: read as 00:00
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
@@ -150,7 +151,7 @@ class Statement:
         """The source line of a front-matter key (1 when unknown)."""
         return self.lines.get(key, 1)
 
-    def published_at(self, now: datetime) -> bool:
+    def is_published(self, now: datetime) -> bool:
         """CONTRACT §4: not a draft, embargo passed, and dated at or before NOW."""
         if self.draft or self.date > now:
             return False

@@ -79,7 +79,7 @@ class Snapshot:
 
 def published(statements: Iterable[Statement], now: datetime) -> tuple[Statement, ...]:
     """The statements published at NOW, oldest first (date, then path)."""
-    return tuple(sorted((s for s in statements if s.published_at(now)), key=sort_key))
+    return tuple(sorted((s for s in statements if s.is_published(now)), key=sort_key))
 
 
 def snapshot(repository: Repository, now: datetime) -> Snapshot:

@@ -61,8 +61,9 @@ STATUSPAGE_UNRESOLVED = "api/v2/incidents/unresolved.json"
 
 
 @dataclass(frozen=True)
-class Badge:
-    """A status as shown to people: symbol + French label + what it means."""
+class StatusLabel:
+    """A status as shown to people: symbol + French label + what it means (the SVG badges are
+    render/badges.py's)."""
 
     status: Status
     label: str
@@ -74,14 +75,14 @@ class Badge:
         return self.status.value
 
 
-def badge(status: Status) -> Badge:
-    return Badge(
+def status_label(status: Status) -> StatusLabel:
+    return StatusLabel(
         status, french.STATUS_LABELS[status], french.ICONS[status], french.EXPLANATIONS[status]
     )
 
 
-LEGEND: tuple[Badge, ...] = tuple(
-    badge(s)
+LEGEND: tuple[StatusLabel, ...] = tuple(
+    status_label(s)
     for s in (Status.NORMAL, Status.DEGRADED, Status.DISRUPTED, Status.DOWN, Status.MAINTENANCE)
 )
 
@@ -177,12 +178,12 @@ def when(moment, tz: ZoneInfo) -> When:
 
 
 @dataclass(frozen=True)
-class Change:
+class ChangeLink:
     """A status a statement sets for one establishment."""
 
     establishment: Establishment
     path: str
-    badge: Badge
+    status_label: StatusLabel
 
 
 @dataclass(frozen=True)
@@ -195,8 +196,8 @@ class StatementLink:
     date: When
     type_label: str
     is_press: bool
-    changes: tuple[Change, ...]
-    names_all: bool
+    changes: tuple[ChangeLink, ...]
+    sets_all: bool
     incident: str | None
 
 
@@ -209,14 +210,14 @@ class IncidentLink:
     started: When
     updated: When
     resolved: When | None
-    worst: Badge
+    worst: StatusLabel
 
 
 @dataclass(frozen=True)
 class EstablishmentCard:
     establishment: Establishment
     path: str
-    badge: Badge
+    status_label: StatusLabel
     since: When
     statement: StatementLink | None
     phone_href: str | None
@@ -232,7 +233,7 @@ class RegionGroup:
 class StatusGroup:
     """The establishments that share one status: the overview's at-a-glance summary."""
 
-    badge: Badge
+    status_label: StatusLabel
     cards: tuple[EstablishmentCard, ...]  # registry order
 
 
@@ -240,9 +241,9 @@ def at_a_glance(cards: Iterable[EstablishmentCard]) -> tuple[StatusGroup, ...]:
     """One group per status in use, most severe first."""
     cards = tuple(cards)
     return tuple(
-        StatusGroup(badge(status), group)
+        StatusGroup(status_label(status), group)
         for status in MOST_SEVERE_FIRST
-        if (group := tuple(c for c in cards if c.badge.status is status))
+        if (group := tuple(c for c in cards if c.status_label.status is status))
     )
 
 
@@ -270,13 +271,13 @@ class Page:
 class OverviewPage(Page):
     organisation_name: str
     regions: tuple[RegionGroup, ...]
-    counts: tuple[tuple[Badge, int], ...]
+    counts: tuple[tuple[StatusLabel, int], ...]
     at_a_glance: tuple[StatusGroup, ...]  # most severe first
     last_update: When | None
     active_incidents: tuple[IncidentLink, ...]
     recent: tuple[StatementLink, ...]
     press: PressContact | None
-    legend: tuple[Badge, ...]
+    legend: tuple[StatusLabel, ...]
 
 
 @dataclass(frozen=True)
@@ -417,10 +418,10 @@ class _Builder:
                 type_label=french.TYPE_LABELS[statement.type],
                 is_press=statement.is_press_release,
                 changes=tuple(
-                    Change(self.by_id[eid], establishment_path(eid), badge(status))
+                    ChangeLink(self.by_id[eid], establishment_path(eid), status_label(status))
                     for eid, status in statement.status
                 ),
-                names_all=statement.names_all,
+                sets_all=statement.sets_all,
                 incident=statement.incident,
             )
             self._links[statement.id] = link
@@ -435,7 +436,7 @@ class _Builder:
             started=when(incident.started, self.tz),
             updated=when(incident.updated, self.tz),
             resolved=when(incident.resolved_at, self.tz) if incident.resolved_at else None,
-            worst=badge(incident.worst),
+            worst=status_label(incident.worst),
         )
 
     def card(self, current: EstablishmentStatus) -> EstablishmentCard:
@@ -444,7 +445,7 @@ class _Builder:
         return EstablishmentCard(
             establishment=establishment,
             path=establishment_path(establishment.id),
-            badge=badge(current.status),
+            status_label=status_label(current.status),
             since=when(current.since, self.tz),
             statement=self.statement_link(current.statement) if current.statement else None,
             phone_href=tel_href(phone) if phone else None,
@@ -467,9 +468,9 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
     counts = tuple(
         (legend, n)
         for legend in LEGEND
-        if (n := sum(1 for c in cards.values() if c.badge.status is legend.status))
+        if (n := sum(1 for c in cards.values() if c.status_label.status is legend.status))
     )
-    summary = ", ".join(f"{n} en {bdg.label.lower()}" for bdg, n in counts)
+    summary = ", ".join(f"{n} en {shown.label.lower()}" for shown, n in counts)
 
     overview = OverviewPage(
         path=OVERVIEW,
@@ -493,7 +494,7 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
             title=card.establishment.name,
             description=(
                 f"{card.establishment.name} ({card.establishment.city}) : "
-                f"{card.badge.label.lower()} depuis le {card.since.long}."
+                f"{card.status_label.label.lower()} depuis le {card.since.long}."
             ),
             feeds=GLOBAL_FEEDS + feeds_for(card.establishment.id, card.establishment.name),
             card=card,

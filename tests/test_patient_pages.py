@@ -43,7 +43,9 @@ def soup(path: Path) -> BeautifulSoup:
 def test_at_a_glance_groups_establishments_by_status_most_severe_first() -> None:
     repository = check(DATA / "tiny").repository
     overview = site_pages(repository, snapshot(repository, TINY_NOW)).overview
-    groups = [(g.badge.status, [c.establishment.id for c in g.cards]) for g in overview.at_a_glance]
+    groups = [
+        (g.status_label.status, [c.establishment.id for c in g.cards]) for g in overview.at_a_glance
+    ]
     assert groups == [
         (Status.DOWN, ["alpha"]),
         (Status.DEGRADED, ["gamma"]),

@@ -70,7 +70,7 @@ def statement(
         summary="Body.",
         status=tuple((i, resolved[i]) for i in ids if i in resolved)
         + tuple((i, s) for i, s in resolved.items() if i not in ids),
-        names_all="all" in status,
+        sets_all="all" in status,
         incident=incident,
         draft=draft,
         publish_at=publish_at,
