@@ -48,6 +48,19 @@ class EstablishmentStatus:
 
 
 @dataclass(frozen=True)
+class Region:
+    """The establishments of one region at NOW, registry order; "" gathers those without one."""
+
+    name: str
+    members: tuple[EstablishmentStatus, ...]
+
+    @property
+    def status(self) -> Status:
+        """The region's status: the worst of its establishments'."""
+        return worst(member.status for member in self.members)
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything the timeline knows at NOW; renderers read statuses from here, never re-derive."""
 
@@ -71,6 +84,14 @@ class Snapshot:
     def last_update(self) -> datetime | None:
         """The date of the newest published statement, None when nothing is published."""
         return self.published[-1].date if self.published else None
+
+    @property
+    def regions(self) -> tuple[Region, ...]:
+        """The regions in the order their first establishment has in the registry."""
+        members: dict[str, list[EstablishmentStatus]] = {}
+        for current in self.current:
+            members.setdefault(current.establishment.region or "", []).append(current)
+        return tuple(Region(name, tuple(found)) for name, found in members.items())
 
     @property
     def active_incidents(self) -> tuple[Incident, ...]:

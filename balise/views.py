@@ -462,9 +462,6 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
     cards = {c.establishment.id: b.card(c) for c in snap.current}
     incidents = {i.id: b.incident_link(i) for i in snap.incidents}
 
-    regions: dict[str, list[EstablishmentCard]] = {}
-    for establishment in repository.establishments:
-        regions.setdefault(establishment.region or "", []).append(cards[establishment.id])
     counts = tuple(
         (legend, n)
         for legend in LEGEND
@@ -478,7 +475,10 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
         description=f"{org.name} : état de fonctionnement de chaque établissement ({summary}).",
         feeds=GLOBAL_FEEDS,
         organisation_name=org.name,
-        regions=tuple(RegionGroup(name, tuple(group)) for name, group in regions.items()),
+        regions=tuple(
+            RegionGroup(region.name, tuple(cards[m.establishment.id] for m in region.members))
+            for region in snap.regions
+        ),
         counts=counts,
         at_a_glance=at_a_glance(cards.values()),
         last_update=when(snap.last_update, b.tz) if snap.last_update else None,

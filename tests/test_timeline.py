@@ -586,6 +586,26 @@ def test_a_setback_forgets_monitoring_at() -> None:
     assert incident.monitoring_at is None
 
 
+# --- regions -----------------------------------------------------------------------------
+
+
+def test_regions_keep_registry_order_and_take_the_worst_status() -> None:
+    repo = repository(statement("one", 1, {"a": DEGRADED, "b": DOWN}))
+    regions = {"a": "Ouest", "b": None, "c": "Ouest"}
+    repo = dataclasses.replace(
+        repo,
+        establishments=tuple(
+            dataclasses.replace(e, region=regions[e.id]) for e in repo.establishments
+        ),
+    )
+    found = snapshot(repo, at(10)).regions
+    assert [(r.name, [m.establishment.id for m in r.members]) for r in found] == [
+        ("Ouest", ["a", "c"]),
+        ("", ["b"]),
+    ]
+    assert [r.status for r in found] == [DEGRADED, DOWN]
+
+
 # --- the order of severity ---------------------------------------------------------------
 
 

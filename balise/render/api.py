@@ -206,16 +206,14 @@ class _Statuspage:
 
     def components(self) -> list[dict[str, Any]]:
         """Groups (regions) and their establishments in display order, positions from 1."""
-        by_region: dict[str, list[EstablishmentStatus]] = {}
-        for current in self.snap.current:
-            by_region.setdefault(current.establishment.region or "", []).append(current)
         found: list[dict[str, Any]] = []
-        for region, members in by_region.items():
-            if region:
-                group = self._component_base(self.group_ids[region], region)
+        for region in self.snap.regions:
+            members = region.members
+            if region.name:
+                group = self._component_base(self.group_ids[region.name], region.name)
                 changed = [m.statement.date for m in members if m.statement]
                 group.update(
-                    status=COMPONENT_STATUS[worst(m.status for m in members)],
+                    status=COMPONENT_STATUS[region.status],
                     updated_at=self.time(max(changed, default=self.created)),
                     position=len(found) + 1,
                     showcase=False,
