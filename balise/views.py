@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from balise import french
@@ -171,7 +172,7 @@ class When:
     short: str
 
 
-def when(moment, tz: ZoneInfo) -> When:
+def when(moment: datetime, tz: ZoneInfo) -> When:
     return When(
         french.iso(moment, tz), french.long_datetime(moment, tz), french.short_datetime(moment, tz)
     )
