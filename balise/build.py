@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from balise import cache as build_cache
 from balise import prefetch
 from balise.errors import Problem
-from balise.guards import warnings as guard_warnings
+from balise.guards import guard_warnings
 from balise.load import MKDOCS_FILE, load_repository
 from balise.model import Repository
 from balise.output import (

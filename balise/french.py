@@ -1,6 +1,7 @@
-"""French wording the site needs: dates in the organisation's timezone, status explanations.
+"""French wording the outputs need: status and statement type labels, explanations, symbols,
+dates in the organisation's timezone.
 
-Pure functions of values; babel does the calendar work.
+Pure functions of values; babel does the calendar work. No HTML, no files.
 """
 
 from __future__ import annotations
@@ -10,9 +11,23 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
-from balise.model import Status
+from balise.model import StatementType, Status
 
 LOCALE = "fr_FR"
+
+# CONTRACT §3: the French label of each status on the site.
+STATUS_LABELS: dict[Status, str] = {
+    Status.NORMAL: "Fonctionnement normal",
+    Status.DEGRADED: "Mode dégradé",
+    Status.DISRUPTED: "Activité perturbée",
+    Status.DOWN: "Activité interrompue",
+    Status.MAINTENANCE: "Maintenance programmée",
+}
+
+TYPE_LABELS: dict[StatementType, str] = {
+    StatementType.UPDATE: "Point de situation",
+    StatementType.PRESS_RELEASE: "Communiqué de presse",
+}
 
 # What each status means for a patient, in one or two plain sentences.
 EXPLANATIONS: dict[Status, str] = {

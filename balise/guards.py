@@ -21,7 +21,7 @@ FUTURE_MARGIN = timedelta(days=1)  # a statement dated later than this is probab
 STALE_AFTER = timedelta(hours=24)  # during an incident, the public expects news at least daily
 
 
-def warnings(
+def guard_warnings(
     repository: Repository, snap: Snapshot, clock: datetime | None = None
 ) -> tuple[Problem, ...]:
     """Every warning for the repository at the snapshot's NOW; drafts are not judged.

@@ -32,18 +32,9 @@ class Status(Enum):
     DOWN = "down"
 
     @property
-    def label(self) -> str:
-        """The French label shown on the site."""
-        return _LABELS[self]
-
-    @property
-    def statuspage(self) -> str:
-        """The Atlassian Statuspage component status."""
-        return _STATUSPAGE[self]
-
-    @property
     def severity(self) -> int:
-        """0 for normal and maintenance, then 1 (degraded) to 3 (down)."""
+        """How much care is impaired: 0 for normal and maintenance, then 1 (degraded) to 3
+        (down). `timeline.severity_key` orders statuses from it."""
         return _SEVERITY[self]
 
     @classmethod
@@ -57,20 +48,6 @@ class Status(Enum):
         return tuple(_ALIASES)
 
 
-_LABELS = {
-    Status.NORMAL: "Fonctionnement normal",
-    Status.DEGRADED: "Mode dégradé",
-    Status.DISRUPTED: "Activité perturbée",
-    Status.DOWN: "Activité interrompue",
-    Status.MAINTENANCE: "Maintenance programmée",
-}
-_STATUSPAGE = {
-    Status.NORMAL: "operational",
-    Status.DEGRADED: "degraded_performance",
-    Status.DISRUPTED: "partial_outage",
-    Status.DOWN: "major_outage",
-    Status.MAINTENANCE: "under_maintenance",
-}
 _SEVERITY = {
     Status.NORMAL: 0,
     Status.MAINTENANCE: 0,
@@ -96,12 +73,6 @@ class StatementType(Enum):
 
     UPDATE = "update"
     PRESS_RELEASE = "press-release"
-
-    @property
-    def label(self) -> str:
-        return (
-            "Communiqué de presse" if self is StatementType.PRESS_RELEASE else "Point de situation"
-        )
 
 
 @dataclass(frozen=True)
@@ -157,12 +128,13 @@ class Statement:
     body: str  # markdown
     summary: str  # plain text, given or derived from the first paragraph
     status: tuple[tuple[str, Status], ...] = ()  # resolved per establishment, registry order
-    names_all: bool = False  # the front matter used the key `all`
+    sets_all: bool = False  # the front matter set a status for `all` establishments
     type: StatementType = StatementType.UPDATE
     incident: str | None = None
     draft: bool = False
     publish_at: datetime | None = None
-    social: bool | str = True  # False: never posted; a string: the post text
+    postable: bool = True  # False: `social: false`, never posted
+    post_text: str | None = None  # `social: TEXT`: the post's words instead of the title
     updated: datetime | None = None  # last change (git commit time) when known
     date_without_time: bool = False  # "date" was written as a day only: read as 00:00
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
@@ -179,7 +151,7 @@ class Statement:
         """The source line of a front-matter key (1 when unknown)."""
         return self.lines.get(key, 1)
 
-    def published_at(self, now: datetime) -> bool:
+    def is_published(self, now: datetime) -> bool:
         """CONTRACT §4: not a draft, embargo passed, and dated at or before NOW."""
         if self.draft or self.date > now:
             return False
@@ -216,6 +188,15 @@ def sort_key(statement: Statement) -> tuple[datetime, str]:
     return (statement.date, statement.path)
 
 
+class Phase(Enum):
+    """Where an incident thread stands after one of its statements."""
+
+    INVESTIGATING = "investigating"  # nobody named yet: the cause is being looked for
+    IDENTIFIED = "identified"  # establishments are affected
+    MONITORING = "monitoring"  # the last change was an improvement: it is being watched
+    RESOLVED = "resolved"  # every establishment named is back to normal
+
+
 @dataclass(frozen=True)
 class Incident:
     """An `incident` thread as seen at NOW: its published statements, oldest first."""
@@ -225,6 +206,12 @@ class Incident:
     worst: Status  # the most severe status the thread ever set (NORMAL when none)
     establishments: tuple[str, ...]  # ids the thread named, registry order
     resolved_at: datetime | None  # when every establishment it named was back to normal
+    phases: tuple[Phase, ...]  # the phase after each statement, oldest first
+    monitoring_at: datetime | None  # when the current stretch of monitoring began, if any
+
+    @property
+    def phase(self) -> Phase:
+        return self.phases[-1]
 
     @property
     def title(self) -> str:

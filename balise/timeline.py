@@ -1,4 +1,5 @@
-"""The timeline: statements + NOW -> what is published, each status and since, history, incidents.
+"""The timeline: statements + NOW -> what is published, each status and since, the change each
+statement made, incidents and their phases, and the one order of severity (`worst`).
 
 Pure (CONTRACT §4): no files, no clock, no environment; NOW is always a parameter.
 """
@@ -10,7 +11,30 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 
-from balise.model import Establishment, Incident, Repository, Statement, Status, sort_key
+from balise.model import Establishment, Incident, Phase, Repository, Statement, Status, sort_key
+
+
+def severity_key(status: Status) -> tuple[int, bool]:
+    """The one order of severity (CONTRACT §3): normal, maintenance, degraded, disrupted, down.
+
+    Maintenance is as severe as normal for care, but saying "maintenance" tells more than
+    "normal", so it ranks just above it.
+    """
+    return (status.severity, status is not Status.NORMAL)
+
+
+def worst(statuses: Iterable[Status]) -> Status:
+    """The most severe of `statuses` by `severity_key`; NORMAL when there is none."""
+    return max(statuses, key=severity_key, default=Status.NORMAL)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one statement did to one establishment it names: its status before and after."""
+
+    establishment_id: str
+    before: Status  # NORMAL when no earlier published statement named it
+    after: Status
 
 
 @dataclass(frozen=True)
@@ -24,6 +48,19 @@ class EstablishmentStatus:
 
 
 @dataclass(frozen=True)
+class Region:
+    """The establishments of one region at NOW, registry order; "" gathers those without one."""
+
+    name: str
+    members: tuple[EstablishmentStatus, ...]
+
+    @property
+    def status(self) -> Status:
+        """The region's status: the worst of its establishments'."""
+        return worst(member.status for member in self.members)
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything the timeline knows at NOW; renderers read statuses from here, never re-derive."""
 
@@ -33,6 +70,8 @@ class Snapshot:
     # establishment id -> published statements whose status names it (or `all`), oldest first
     history: Mapping[str, tuple[Statement, ...]] = field(hash=False)
     incidents: tuple[Incident, ...]  # active first, then newest update first
+    # published statement id -> one Change per establishment it names, in its status order
+    changes: Mapping[str, tuple[Change, ...]] = field(hash=False)
 
     def status_of(self, establishment_id: str) -> EstablishmentStatus:
         """The current status of one establishment; KeyError for an unknown id."""
@@ -47,13 +86,21 @@ class Snapshot:
         return self.published[-1].date if self.published else None
 
     @property
+    def regions(self) -> tuple[Region, ...]:
+        """The regions in the order their first establishment has in the registry."""
+        members: dict[str, list[EstablishmentStatus]] = {}
+        for current in self.current:
+            members.setdefault(current.establishment.region or "", []).append(current)
+        return tuple(Region(name, tuple(found)) for name, found in members.items())
+
+    @property
     def active_incidents(self) -> tuple[Incident, ...]:
         return tuple(incident for incident in self.incidents if incident.active)
 
 
 def published(statements: Iterable[Statement], now: datetime) -> tuple[Statement, ...]:
     """The statements published at NOW, oldest first (date, then path)."""
-    return tuple(sorted((s for s in statements if s.published_at(now)), key=sort_key))
+    return tuple(sorted((s for s in statements if s.is_published(now)), key=sort_key))
 
 
 def snapshot(repository: Repository, now: datetime) -> Snapshot:
@@ -66,12 +113,14 @@ def snapshot(repository: Repository, now: datetime) -> Snapshot:
         _status(establishment, history[establishment.id], default_since)
         for establishment in repository.establishments
     )
+    changes = _changes(shown)
     return Snapshot(
         now=now,
         published=shown,
         current=current,
         history=MappingProxyType(history),
-        incidents=_incidents(shown, registry_ids),
+        incidents=_incidents(shown, registry_ids, changes),
+        changes=MappingProxyType(changes),
     )
 
 
@@ -100,37 +149,55 @@ def _status(
     return EstablishmentStatus(establishment, status, since, setter)
 
 
-def _incidents(statements: tuple[Statement, ...], registry_ids: list[str]) -> tuple[Incident, ...]:
+def _changes(statements: tuple[Statement, ...]) -> dict[str, tuple[Change, ...]]:
+    """Replay every published statement, oldest first, recording what each one changed."""
+    latest: dict[str, Status] = {}
+    changes: dict[str, tuple[Change, ...]] = {}
+    for statement in statements:
+        changes[statement.id] = tuple(
+            Change(establishment_id, latest.get(establishment_id, Status.NORMAL), status)
+            for establishment_id, status in statement.status
+        )
+        latest.update(statement.status)
+    return changes
+
+
+def _incidents(
+    statements: tuple[Statement, ...],
+    registry_ids: list[str],
+    changes: Mapping[str, tuple[Change, ...]],
+) -> tuple[Incident, ...]:
     threads: dict[str, list[Statement]] = {}
     for statement in statements:
         if statement.incident is not None:
             threads.setdefault(statement.incident, []).append(statement)
-    incidents = [_incident(slug, tuple(thread), registry_ids) for slug, thread in threads.items()]
+    incidents = [
+        _incident(slug, tuple(thread), registry_ids, changes) for slug, thread in threads.items()
+    ]
     # Last statements are distinct (paths are unique), so this order is total.
     incidents.sort(key=lambda i: (i.active, sort_key(i.statements[-1])), reverse=True)
     return tuple(incidents)
 
 
-def _incident(slug: str, thread: tuple[Statement, ...], registry_ids: list[str]) -> Incident:
+def _incident(
+    slug: str,
+    thread: tuple[Statement, ...],
+    registry_ids: list[str],
+    changes: Mapping[str, tuple[Change, ...]],
+) -> Incident:
     named: set[str] = {establishment_id for s in thread for establishment_id in s.status_map}
     rank = {establishment_id: index for index, establishment_id in enumerate(registry_ids)}
     establishments = tuple(sorted(named, key=lambda e: (rank.get(e, len(rank)), e)))
+    resolved_at = _resolved_at(thread)
+    phases = _phases(thread, changes, resolved=resolved_at is not None)
     return Incident(
         id=slug,
         statements=thread,
-        worst=_worst(thread),
+        worst=worst(status for statement in thread for _, status in statement.status),
         establishments=establishments,
-        resolved_at=_resolved_at(thread),
-    )
-
-
-def _worst(thread: tuple[Statement, ...]) -> Status:
-    # Maintenance is as severe as normal, but saying "maintenance" tells more than "normal".
-    statuses = [status for statement in thread for _, status in statement.status]
-    return max(
-        statuses,
-        key=lambda status: (status.severity, status is not Status.NORMAL),
-        default=Status.NORMAL,
+        resolved_at=resolved_at,
+        phases=phases,
+        monitoring_at=_monitoring_at(thread, phases),
     )
 
 
@@ -150,3 +217,48 @@ def _resolved_at(thread: tuple[Statement, ...]) -> datetime | None:
         else:
             resolved_at = None
     return resolved_at
+
+
+def _phases(
+    thread: tuple[Statement, ...], changes: Mapping[str, tuple[Change, ...]], *, resolved: bool
+) -> tuple[Phase, ...]:
+    """The phase after each statement of the thread, oldest first."""
+    latest: dict[str, Status] = {}
+    phases: list[Phase] = []
+    for statement in thread:
+        latest.update(statement.status)
+        if not latest:
+            phase = Phase.INVESTIGATING  # the thread has not named anyone yet
+        elif all(status is Status.NORMAL for status in latest.values()):
+            phase = Phase.RESOLVED
+        elif not statement.status:
+            phase = phases[-1]  # information only: nothing changed
+        elif _improves(changes[statement.id]):
+            phase = Phase.MONITORING
+        else:
+            phase = Phase.IDENTIFIED
+        phases.append(phase)
+    if resolved:
+        phases[-1] = Phase.RESOLVED  # an informational thread ends resolved too
+    return tuple(phases)
+
+
+def _improves(changes: tuple[Change, ...]) -> bool:
+    """Lowers the severity of at least one establishment, and raises none.
+
+    `before` is the status across every published statement, not only the thread's own: an
+    incident improves when the establishment does, whoever last spoke of it.
+    """
+    pairs = [(change.before.severity, change.after.severity) for change in changes]
+    return any(new < old for old, new in pairs) and all(new <= old for old, new in pairs)
+
+
+def _monitoring_at(thread: tuple[Statement, ...], phases: tuple[Phase, ...]) -> datetime | None:
+    """The start of the latest stretch of monitoring; a setback (or a restart) forgets it."""
+    monitoring_at: datetime | None = None
+    for statement, phase in zip(thread, phases, strict=True):
+        if phase in (Phase.INVESTIGATING, Phase.IDENTIFIED):
+            monitoring_at = None
+        elif phase is Phase.MONITORING and monitoring_at is None:
+            monitoring_at = statement.date
+    return monitoring_at

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from balise import french
 from balise.model import Establishment, Incident, PressContact, Repository, Statement, Status
-from balise.timeline import EstablishmentStatus, Snapshot
+from balise.timeline import EstablishmentStatus, Snapshot, severity_key
 
 OVERVIEW = "index.html"
 PRESS = "presse.html"
@@ -61,8 +62,9 @@ STATUSPAGE_UNRESOLVED = "api/v2/incidents/unresolved.json"
 
 
 @dataclass(frozen=True)
-class Badge:
-    """A status as shown to people: symbol + French label + what it means."""
+class StatusLabel:
+    """A status as shown to people: symbol + French label + what it means (the SVG badges are
+    render/badges.py's)."""
 
     status: Status
     label: str
@@ -74,23 +76,19 @@ class Badge:
         return self.status.value
 
 
-def badge(status: Status) -> Badge:
-    return Badge(status, status.label, french.ICONS[status], french.EXPLANATIONS[status])
+def status_label(status: Status) -> StatusLabel:
+    return StatusLabel(
+        status, french.STATUS_LABELS[status], french.ICONS[status], french.EXPLANATIONS[status]
+    )
 
 
-LEGEND: tuple[Badge, ...] = tuple(
-    badge(s)
+LEGEND: tuple[StatusLabel, ...] = tuple(
+    status_label(s)
     for s in (Status.NORMAL, Status.DEGRADED, Status.DISRUPTED, Status.DOWN, Status.MAINTENANCE)
 )
 
 # The order a worried reader scans in: what does not work first.
-MOST_SEVERE_FIRST: tuple[Status, ...] = (
-    Status.DOWN,
-    Status.DISRUPTED,
-    Status.DEGRADED,
-    Status.MAINTENANCE,
-    Status.NORMAL,
-)
+MOST_SEVERE_FIRST: tuple[Status, ...] = tuple(sorted(Status, key=severity_key, reverse=True))
 
 
 @dataclass(frozen=True)
@@ -174,19 +172,19 @@ class When:
     short: str
 
 
-def when(moment, tz: ZoneInfo) -> When:
+def when(moment: datetime, tz: ZoneInfo) -> When:
     return When(
         french.iso(moment, tz), french.long_datetime(moment, tz), french.short_datetime(moment, tz)
     )
 
 
 @dataclass(frozen=True)
-class Change:
+class ChangeLink:
     """A status a statement sets for one establishment."""
 
     establishment: Establishment
     path: str
-    badge: Badge
+    status_label: StatusLabel
 
 
 @dataclass(frozen=True)
@@ -199,8 +197,8 @@ class StatementLink:
     date: When
     type_label: str
     is_press: bool
-    changes: tuple[Change, ...]
-    names_all: bool
+    changes: tuple[ChangeLink, ...]
+    sets_all: bool
     incident: str | None
 
 
@@ -213,14 +211,14 @@ class IncidentLink:
     started: When
     updated: When
     resolved: When | None
-    worst: Badge
+    worst: StatusLabel
 
 
 @dataclass(frozen=True)
 class EstablishmentCard:
     establishment: Establishment
     path: str
-    badge: Badge
+    status_label: StatusLabel
     since: When
     statement: StatementLink | None
     phone_href: str | None
@@ -236,7 +234,7 @@ class RegionGroup:
 class StatusGroup:
     """The establishments that share one status: the overview's at-a-glance summary."""
 
-    badge: Badge
+    status_label: StatusLabel
     cards: tuple[EstablishmentCard, ...]  # registry order
 
 
@@ -244,9 +242,9 @@ def at_a_glance(cards: Iterable[EstablishmentCard]) -> tuple[StatusGroup, ...]:
     """One group per status in use, most severe first."""
     cards = tuple(cards)
     return tuple(
-        StatusGroup(badge(status), group)
+        StatusGroup(status_label(status), group)
         for status in MOST_SEVERE_FIRST
-        if (group := tuple(c for c in cards if c.badge.status is status))
+        if (group := tuple(c for c in cards if c.status_label.status is status))
     )
 
 
@@ -274,13 +272,13 @@ class Page:
 class OverviewPage(Page):
     organisation_name: str
     regions: tuple[RegionGroup, ...]
-    counts: tuple[tuple[Badge, int], ...]
+    counts: tuple[tuple[StatusLabel, int], ...]
     at_a_glance: tuple[StatusGroup, ...]  # most severe first
     last_update: When | None
     active_incidents: tuple[IncidentLink, ...]
     recent: tuple[StatementLink, ...]
     press: PressContact | None
-    legend: tuple[Badge, ...]
+    legend: tuple[StatusLabel, ...]
 
 
 @dataclass(frozen=True)
@@ -418,13 +416,13 @@ class _Builder:
                 path=path,
                 url=self.url(path),
                 date=when(statement.date, self.tz),
-                type_label=statement.type.label,
+                type_label=french.TYPE_LABELS[statement.type],
                 is_press=statement.is_press_release,
                 changes=tuple(
-                    Change(self.by_id[eid], establishment_path(eid), badge(status))
+                    ChangeLink(self.by_id[eid], establishment_path(eid), status_label(status))
                     for eid, status in statement.status
                 ),
-                names_all=statement.names_all,
+                sets_all=statement.sets_all,
                 incident=statement.incident,
             )
             self._links[statement.id] = link
@@ -439,7 +437,7 @@ class _Builder:
             started=when(incident.started, self.tz),
             updated=when(incident.updated, self.tz),
             resolved=when(incident.resolved_at, self.tz) if incident.resolved_at else None,
-            worst=badge(incident.worst),
+            worst=status_label(incident.worst),
         )
 
     def card(self, current: EstablishmentStatus) -> EstablishmentCard:
@@ -448,7 +446,7 @@ class _Builder:
         return EstablishmentCard(
             establishment=establishment,
             path=establishment_path(establishment.id),
-            badge=badge(current.status),
+            status_label=status_label(current.status),
             since=when(current.since, self.tz),
             statement=self.statement_link(current.statement) if current.statement else None,
             phone_href=tel_href(phone) if phone else None,
@@ -465,15 +463,12 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
     cards = {c.establishment.id: b.card(c) for c in snap.current}
     incidents = {i.id: b.incident_link(i) for i in snap.incidents}
 
-    regions: dict[str, list[EstablishmentCard]] = {}
-    for establishment in repository.establishments:
-        regions.setdefault(establishment.region or "", []).append(cards[establishment.id])
     counts = tuple(
         (legend, n)
         for legend in LEGEND
-        if (n := sum(1 for c in cards.values() if c.badge.status is legend.status))
+        if (n := sum(1 for c in cards.values() if c.status_label.status is legend.status))
     )
-    summary = ", ".join(f"{n} en {bdg.label.lower()}" for bdg, n in counts)
+    summary = ", ".join(f"{n} en {shown.label.lower()}" for shown, n in counts)
 
     overview = OverviewPage(
         path=OVERVIEW,
@@ -481,7 +476,10 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
         description=f"{org.name} : état de fonctionnement de chaque établissement ({summary}).",
         feeds=GLOBAL_FEEDS,
         organisation_name=org.name,
-        regions=tuple(RegionGroup(name, tuple(group)) for name, group in regions.items()),
+        regions=tuple(
+            RegionGroup(region.name, tuple(cards[m.establishment.id] for m in region.members))
+            for region in snap.regions
+        ),
         counts=counts,
         at_a_glance=at_a_glance(cards.values()),
         last_update=when(snap.last_update, b.tz) if snap.last_update else None,
@@ -497,7 +495,7 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
             title=card.establishment.name,
             description=(
                 f"{card.establishment.name} ({card.establishment.city}) : "
-                f"{card.badge.label.lower()} depuis le {card.since.long}."
+                f"{card.status_label.label.lower()} depuis le {card.since.long}."
             ),
             feeds=GLOBAL_FEEDS + feeds_for(card.establishment.id, card.establishment.name),
             card=card,

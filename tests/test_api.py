@@ -17,7 +17,7 @@ from conftest import DATA, TINY_NOW
 
 from balise.build import build, check
 from balise.model import Establishment, Organisation, Repository, Site, Statement, Status
-from balise.render.api import statuspage_documents
+from balise.render.api import COMPONENT_STATUS, statuspage_documents
 from balise.timeline import snapshot
 
 SITE = "https://status.example.org/test/"
@@ -252,7 +252,7 @@ def test_component_status_agrees_with_status_json(site: Path) -> None:
     ours = {e["id"]: e["status"] for e in load(site, "status.json")["establishments"]}
     theirs = {c["id"]: c["status"] for c in load(site, "api/v2/components.json")["components"]}
     for establishment_id, status in ours.items():
-        assert theirs[establishment_id] == Status(status).statuspage
+        assert theirs[establishment_id] == COMPONENT_STATUS[Status(status)]
 
 
 def test_page_indicator_is_the_worst_current_status(site: Path) -> None:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from balise.build import build, check
 from balise.cli import main
-from balise.guards import _numbered, _one_edit_apart, _parts, _plain, near_misses, warnings
+from balise.guards import _numbered, _one_edit_apart, _parts, _plain, guard_warnings, near_misses
 from balise.timeline import snapshot
 
 HEAD = "---\ntitle: Point\ndate: 2024-10-10T09:00:00+02:00\n"  # 3 hours before NOW
@@ -133,7 +133,7 @@ def test_removed_markup_names_the_body_line_when_validation_records_it(tiny: Pat
     repository = type(repository)(
         repository.organisation, repository.establishments, (with_html,), repository.site
     )
-    found = warnings(repository, snapshot(repository, TINY_NOW))
+    found = guard_warnings(repository, snapshot(repository, TINY_NOW))
     assert [(p.line, p.message) for p in found] == [
         (9, 'a "javascript:" link is removed from the published page')
     ]

@@ -14,6 +14,7 @@ from bs4 import BeautifulSoup
 from conftest import DATA, ROOT, TINY_NOW
 
 from balise.build import build, check
+from balise.french import STATUS_LABELS
 from balise.model import Status
 from balise.timeline import snapshot
 from balise.views import MOST_SEVERE_FIRST, site_pages, tel_href
@@ -42,7 +43,9 @@ def soup(path: Path) -> BeautifulSoup:
 def test_at_a_glance_groups_establishments_by_status_most_severe_first() -> None:
     repository = check(DATA / "tiny").repository
     overview = site_pages(repository, snapshot(repository, TINY_NOW)).overview
-    groups = [(g.badge.status, [c.establishment.id for c in g.cards]) for g in overview.at_a_glance]
+    groups = [
+        (g.status_label.status, [c.establishment.id for c in g.cards]) for g in overview.at_a_glance
+    ]
     assert groups == [
         (Status.DOWN, ["alpha"]),
         (Status.DEGRADED, ["gamma"]),
@@ -90,7 +93,7 @@ def test_every_status_shows_a_symbol_and_a_label_not_only_a_colour(site: Path) -
             assert icon is not None and icon["aria-hidden"] == "true", html
             assert icon.get_text().strip(), html
             label = status.get_text().replace(icon.get_text(), "").strip()
-            assert label in {s.label for s in Status}, (html, label)
+            assert label in set(STATUS_LABELS.values()), (html, label)
 
 
 def test_the_legend_explains_each_status_once(site: Path) -> None:
@@ -98,7 +101,7 @@ def test_the_legend_explains_each_status_once(site: Path) -> None:
     legends = page.select(".balise-legend")
     assert len(legends) == 1
     labels = [dt.get_text().split(" ", 1)[1] for dt in legends[0].select("dt")]
-    assert sorted(labels) == sorted(s.label for s in Status)
+    assert sorted(labels) == sorted(STATUS_LABELS[s] for s in Status)
     assert all(dd.get_text().strip() for dd in legends[0].select("dd"))
 
 

@@ -228,7 +228,7 @@ def test_posts_show_the_title_as_written_never_the_body(tiny: Path) -> None:
     for s in repo.statements:
         for network in NETWORKS:
             text = compose(s, repo, network, env(tiny)).text
-            assert text.startswith(s.social if isinstance(s.social, str) else s.title)
+            assert text.startswith(s.post_text if s.post_text is not None else s.title)
             assert "Apportez vos documents" not in text  # never the body
     point = next(s for s in repo.statements if s.id == "2024-10-06-point")
     assert compose(point, repo, "x", env(tiny)).text.startswith(

@@ -1,10 +1,12 @@
-"""Tests for balise.timeline: publication at NOW, status, since, history and incidents.
+"""Tests for balise.timeline: publication at NOW, status, since, history, changes, incidents,
+their phases and the order of severity.
 
 Values are built directly (no files); Hypothesis checks the timeline against a naive replay.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -15,13 +17,22 @@ from hypothesis import strategies as st
 from balise.model import (
     Establishment,
     Organisation,
+    Phase,
     Repository,
     Site,
     Statement,
     Status,
     sort_key,
 )
-from balise.timeline import EstablishmentStatus, Snapshot, published, snapshot
+from balise.timeline import (
+    Change,
+    EstablishmentStatus,
+    Snapshot,
+    published,
+    severity_key,
+    snapshot,
+    worst,
+)
 
 BASE = datetime(2024, 10, 14, 8, 0, tzinfo=UTC)
 PARIS_SUMMER = timezone(timedelta(hours=2))
@@ -59,7 +70,7 @@ def statement(
         summary="Body.",
         status=tuple((i, resolved[i]) for i in ids if i in resolved)
         + tuple((i, s) for i, s in resolved.items() if i not in ids),
-        names_all="all" in status,
+        sets_all="all" in status,
         incident=incident,
         draft=draft,
         publish_at=publish_at,
@@ -426,6 +437,194 @@ def test_incidents_active_first_then_newest_update_first() -> None:
     assert [i.id for i in result.active_incidents] == ["old-active", "new-active"]
 
 
+# --- changes -----------------------------------------------------------------------------
+
+
+def test_change_records_the_status_before_and_after() -> None:
+    result = snap(
+        statement("one", 1, {"a": DEGRADED}),
+        statement("two", 2, {"a": DOWN, "b": DISRUPTED}),
+    )
+    assert result.changes["one"] == (Change("a", NORMAL, DEGRADED),)
+    assert result.changes["two"] == (Change("a", DEGRADED, DOWN), Change("b", NORMAL, DISRUPTED))
+
+
+def test_change_before_comes_from_any_earlier_statement_not_only_the_thread() -> None:
+    result = snap(
+        statement("outside", 1, {"a": DOWN}),
+        statement("inside", 2, {"a": DEGRADED}, incident="x"),
+    )
+    assert result.changes["inside"] == (Change("a", DOWN, DEGRADED),)
+
+
+def test_statement_without_status_changes_nothing() -> None:
+    result = snap(statement("one", 1, {"a": DOWN}), statement("info", 2))
+    assert result.changes["info"] == ()
+
+
+def test_restating_a_status_is_a_change_from_it_to_itself() -> None:
+    result = snap(statement("one", 1, {"a": DOWN}), statement("again", 2, {"a": DOWN}))
+    assert result.changes["again"] == (Change("a", DOWN, DOWN),)
+
+
+def test_changes_follow_the_order_of_statements_not_their_files() -> None:
+    result = snap(
+        statement("b-second", 1, {"a": DOWN}),
+        statement("a-first", 1, {"a": DEGRADED}),  # same date: the path sorts it first
+    )
+    assert result.changes["a-first"] == (Change("a", NORMAL, DEGRADED),)
+    assert result.changes["b-second"] == (Change("a", DEGRADED, DOWN),)
+
+
+def test_unpublished_statements_have_no_change_and_do_not_count_as_before() -> None:
+    result = snap(
+        statement("draft", 1, {"a": DOWN}, draft=True),
+        statement("one", 2, {"a": DEGRADED}),
+        now=10,
+    )
+    assert "draft" not in result.changes
+    assert result.changes["one"] == (Change("a", NORMAL, DEGRADED),)
+
+
+# --- phases ------------------------------------------------------------------------------
+
+
+def phases(*statements: Statement, now: float = 1000) -> list[Phase]:
+    (incident,) = snap(*statements, now=now).incidents
+    return list(incident.phases)
+
+
+INVESTIGATING, IDENTIFIED = Phase.INVESTIGATING, Phase.IDENTIFIED
+MONITORING, RESOLVED = Phase.MONITORING, Phase.RESOLVED
+
+
+def test_phase_is_investigating_until_the_thread_names_someone() -> None:
+    assert phases(
+        statement("one", 1, incident="x"),
+        statement("two", 2, {"a": DOWN}, incident="x"),
+    ) == [INVESTIGATING, IDENTIFIED]
+
+
+def test_phase_is_monitoring_after_an_improvement() -> None:
+    assert phases(
+        statement("one", 1, {"a": DOWN}, incident="x"),
+        statement("two", 2, {"a": DEGRADED}, incident="x"),
+    ) == [IDENTIFIED, MONITORING]
+
+
+def test_phase_is_identified_when_one_improves_and_another_worsens() -> None:
+    assert phases(
+        statement("one", 1, {"a": DOWN, "b": DEGRADED}, incident="x"),
+        statement("two", 2, {"a": DEGRADED, "b": DOWN}, incident="x"),
+    ) == [IDENTIFIED, IDENTIFIED]
+
+
+def test_phase_is_identified_when_a_status_is_restated() -> None:
+    assert phases(
+        statement("one", 1, {"a": DOWN}, incident="x"),
+        statement("two", 2, {"a": DOWN}, incident="x"),
+    ) == [IDENTIFIED, IDENTIFIED]
+
+
+def test_phase_keeps_the_previous_one_after_information_only() -> None:
+    assert phases(
+        statement("one", 1, {"a": DOWN}, incident="x"),
+        statement("two", 2, {"a": DEGRADED}, incident="x"),
+        statement("info", 3, incident="x"),
+    ) == [IDENTIFIED, MONITORING, MONITORING]
+
+
+def test_phase_is_resolved_when_everyone_named_is_back_to_normal() -> None:
+    assert phases(
+        statement("one", 1, {"a": DOWN, "b": DOWN}, incident="x"),
+        statement("two", 2, {"a": NORMAL}, incident="x"),
+        statement("three", 3, {"b": NORMAL}, incident="x"),
+    ) == [IDENTIFIED, MONITORING, RESOLVED]
+
+
+def test_informational_thread_ends_resolved() -> None:
+    assert phases(
+        statement("one", 1, incident="x"),
+        statement("two", 2, incident="x"),
+    ) == [INVESTIGATING, RESOLVED]
+
+
+def test_maintenance_back_to_normal_is_not_an_improvement() -> None:
+    # Same severity: the change is neither better nor worse for care.
+    assert phases(
+        statement("one", 1, {"a": MAINTENANCE, "b": DOWN}, incident="x"),
+        statement("two", 2, {"a": NORMAL}, incident="x"),
+    ) == [IDENTIFIED, IDENTIFIED]
+
+
+def test_improvement_is_judged_against_statements_outside_the_thread() -> None:
+    assert phases(
+        statement("outside", 1, {"a": DOWN}),
+        statement("inside", 2, {"a": DEGRADED}, incident="x"),
+    ) == [MONITORING]
+
+
+def test_monitoring_at_is_the_start_of_the_latest_monitoring_stretch() -> None:
+    (incident,) = snap(
+        statement("one", 1, {"a": DOWN}, incident="x"),
+        statement("two", 2, {"a": DISRUPTED}, incident="x"),
+        statement("three", 3, {"a": DEGRADED}, incident="x"),
+        statement("four", 4, {"a": NORMAL}, incident="x"),
+    ).incidents
+    assert incident.phases == (IDENTIFIED, MONITORING, MONITORING, RESOLVED)
+    assert incident.monitoring_at == at(2)  # kept once resolved
+    assert incident.phase is RESOLVED
+
+
+def test_a_setback_forgets_monitoring_at() -> None:
+    (incident,) = snap(
+        statement("one", 1, {"a": DOWN}, incident="x"),
+        statement("two", 2, {"a": DEGRADED}, incident="x"),
+        statement("three", 3, {"a": DOWN}, incident="x"),
+    ).incidents
+    assert incident.phases == (IDENTIFIED, MONITORING, IDENTIFIED)
+    assert incident.monitoring_at is None
+
+
+# --- regions -----------------------------------------------------------------------------
+
+
+def test_regions_keep_registry_order_and_take_the_worst_status() -> None:
+    repo = repository(statement("one", 1, {"a": DEGRADED, "b": DOWN}))
+    regions = {"a": "Ouest", "b": None, "c": "Ouest"}
+    repo = dataclasses.replace(
+        repo,
+        establishments=tuple(
+            dataclasses.replace(e, region=regions[e.id]) for e in repo.establishments
+        ),
+    )
+    found = snapshot(repo, at(10)).regions
+    assert [(r.name, [m.establishment.id for m in r.members]) for r in found] == [
+        ("Ouest", ["a", "c"]),
+        ("", ["b"]),
+    ]
+    assert [r.status for r in found] == [DEGRADED, DOWN]
+
+
+# --- the order of severity ---------------------------------------------------------------
+
+
+def test_severity_order_is_the_contract_order() -> None:
+    assert sorted(Status, key=severity_key) == [NORMAL, MAINTENANCE, DEGRADED, DISRUPTED, DOWN]
+
+
+def test_worst_of_nothing_is_normal() -> None:
+    assert worst([]) is NORMAL
+
+
+def test_worst_prefers_maintenance_over_normal() -> None:
+    assert worst([NORMAL, MAINTENANCE, NORMAL]) is MAINTENANCE
+
+
+def test_worst_is_the_most_severe() -> None:
+    assert worst(iter([DEGRADED, DOWN, MAINTENANCE, DISRUPTED])) is DOWN
+
+
 # --- properties --------------------------------------------------------------------------
 
 STATUSES = list(Status)
@@ -551,3 +750,102 @@ def test_incidents_match_a_naive_replay(case: tuple[Repository, datetime]) -> No
         assert incident.worst is max(set_statuses or {NORMAL}, key=list(Status).index)
     actives = [i.active for i in result.incidents]
     assert actives == sorted(actives, reverse=True)
+
+
+@st.composite
+def unique_repositories(draw: st.DrawFn) -> tuple[Repository, datetime]:
+    """As `repositories`, with the unique statement ids validation guarantees."""
+    repo, now = draw(repositories())
+    renamed = tuple(dataclasses.replace(s, id=f"s{i}") for i, s in enumerate(repo.statements))
+    return dataclasses.replace(repo, statements=renamed), now
+
+
+def naive_before(visible: list[Statement], statement: Statement, eid: str) -> Status:
+    """The status an establishment had just before `statement`: from the latest earlier
+    statement naming it, by (date, path); normal when none did."""
+    earlier = [s for s in visible if eid in dict(s.status) and sort_key(s) < sort_key(statement)]
+    return dict(max(earlier, key=sort_key).status)[eid] if earlier else NORMAL
+
+
+@settings(deadline=None, max_examples=200)
+@given(unique_repositories())
+def test_changes_match_a_naive_replay(case: tuple[Repository, datetime]) -> None:
+    repo, now = case
+    result = snapshot(repo, now)
+    visible = list(published(repo.statements, now))
+    assert set(result.changes) == {s.id for s in visible}
+    for s in visible:
+        expected = tuple(
+            Change(eid, naive_before(visible, s, eid), after) for eid, after in s.status
+        )
+        assert result.changes[s.id] == expected
+
+
+def naive_phases(visible: list[Statement], thread: tuple[Statement, ...]) -> list[Phase]:
+    """Written from the rules: nobody named yet, investigating; everyone named normal,
+    resolved; information only, unchanged; some severity lower and none higher, monitoring;
+    otherwise identified. A thread whose end is resolved (informational too) ends resolved."""
+    found: list[Phase] = []
+    for i, s in enumerate(thread):
+        named = {eid: status for t in thread[: i + 1] for eid, status in t.status}
+        severities = [
+            (naive_before(visible, s, eid).severity, after.severity) for eid, after in s.status
+        ]
+        improves = any(after < before for before, after in severities) and all(
+            after <= before for before, after in severities
+        )
+        if not named:
+            found.append(Phase.INVESTIGATING)
+        elif all(status is NORMAL for status in named.values()):
+            found.append(Phase.RESOLVED)
+        elif not s.status:
+            found.append(found[-1])
+        elif improves:
+            found.append(Phase.MONITORING)
+        else:
+            found.append(Phase.IDENTIFIED)
+    if naive_resolved_at(thread) is not None:
+        found[-1] = Phase.RESOLVED
+    return found
+
+
+@settings(deadline=None, max_examples=200)
+@given(unique_repositories())
+def test_phases_match_a_naive_replay(case: tuple[Repository, datetime]) -> None:
+    repo, now = case
+    result = snapshot(repo, now)
+    visible = list(published(repo.statements, now))
+    for incident in result.incidents:
+        assert list(incident.phases) == naive_phases(visible, incident.statements)
+
+
+@settings(deadline=None, max_examples=200)
+@given(unique_repositories())
+def test_phase_properties(case: tuple[Repository, datetime]) -> None:
+    repo, now = case
+    for incident in snapshot(repo, now).incidents:
+        assert len(incident.phases) == len(incident.statements)
+        # Resolved at the end exactly when the incident is no longer active.
+        assert (incident.phase is Phase.RESOLVED) == (not incident.active)
+        # Investigating only while nothing is named, so only before the first status.
+        first_named = next(
+            (i for i, s in enumerate(incident.statements) if s.status), len(incident.statements)
+        )
+        for i, phase in enumerate(incident.phases):
+            if phase is Phase.INVESTIGATING:
+                assert i < first_named
+        # monitoring_at: a monitoring statement not followed by a setback.
+        if incident.monitoring_at is not None:
+            pairs = list(zip(incident.statements, incident.phases, strict=True))
+            starts = [i for i, (s, p) in enumerate(pairs) if p is Phase.MONITORING]
+            start = max(i for i in starts if pairs[i][0].date == incident.monitoring_at)
+            assert all(p in (Phase.MONITORING, Phase.RESOLVED) for _, p in pairs[start:]), (
+                incident.phases
+            )
+
+
+@given(st.lists(st.sampled_from(STATUSES)))
+def test_worst_is_first_in_the_most_severe_order(statuses: list[Status]) -> None:
+    ranked = sorted(statuses, key=severity_key, reverse=True)
+    assert worst(statuses) is (ranked[0] if ranked else NORMAL)
+    assert all(severity_key(worst(statuses)) >= severity_key(s) for s in statuses)

@@ -446,7 +446,7 @@ def test_explicit_id_beside_all_wins(tmp_path: Path) -> None:
         ("jules-verne", Status.NORMAL),
         ("saint-gregoire", Status.DOWN),
     )
-    assert statement.names_all is True
+    assert statement.sets_all is True
 
 
 def test_explicit_statuses_come_in_registry_order(tmp_path: Path) -> None:
@@ -458,7 +458,7 @@ def test_explicit_statuses_come_in_registry_order(tmp_path: Path) -> None:
         ("la-sagesse", Status.DOWN),
         ("saint-gregoire", Status.MAINTENANCE),
     )
-    assert statement.names_all is False
+    assert statement.sets_all is False
 
 
 @pytest.mark.parametrize(
@@ -481,7 +481,7 @@ def test_french_status_aliases_are_accepted(tmp_path: Path, written: str, status
 @pytest.mark.parametrize("written", ["status:\n", "status: {}\n", "status: ~\n"])
 def test_empty_status_changes_nothing(tmp_path: Path, written: str) -> None:
     statement = valid(tmp_path, f"title: T\ndate: {DATE}\n{written}")
-    assert (statement.status, statement.names_all) == ((), False)
+    assert (statement.status, statement.sets_all) == ((), False)
 
 
 def test_unknown_establishment_suggests_closest(tmp_path: Path) -> None:
@@ -680,10 +680,18 @@ def test_draft_as_french_word_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("written", "social"),
-    [("false", False), ("true", True), ("", True), ("'Urgences rouvertes'", "Urgences rouvertes")],
+    [
+        ("false", (False, None)),
+        ("true", (True, None)),
+        ("", (True, None)),
+        ("'Urgences rouvertes'", (True, "Urgences rouvertes")),
+    ],
 )
-def test_social_is_false_true_or_text(tmp_path: Path, written: str, social: bool | str) -> None:
-    assert valid(tmp_path, f"title: T\ndate: {DATE}\nsocial: {written}\n").social == social
+def test_social_is_false_true_or_text(
+    tmp_path: Path, written: str, social: tuple[bool, str | None]
+) -> None:
+    statement = valid(tmp_path, f"title: T\ndate: {DATE}\nsocial: {written}\n")
+    assert (statement.postable, statement.post_text) == social
 
 
 def test_social_yes_no_words_are_refused(tmp_path: Path) -> None:

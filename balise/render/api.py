@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from balise import french, views
-from balise.model import Establishment, Incident, Repository, Statement, Status
+from balise.model import Establishment, Incident, Phase, Repository, Statement, Status
 from balise.render.markup import plain_text
-from balise.timeline import EstablishmentStatus, Snapshot
+from balise.timeline import EstablishmentStatus, Snapshot, worst
 
 
 def dump(document: Any) -> bytes:
@@ -65,7 +65,7 @@ def status_document(repository: Repository, snap: Snapshot) -> dict[str, Any]:
                 "city": current.establishment.city,
                 "region": current.establishment.region,
                 "status": current.status.value,
-                "label": current.status.label,
+                "label": french.STATUS_LABELS[current.status],
                 "since": french.iso(current.since, tz),
                 "statement": current.statement.id if current.statement else None,
             }
@@ -85,7 +85,22 @@ def status_schema(repository: Repository) -> dict[str, Any]:
 
 # --- Atlassian Statuspage public API v2 ---------------------------------------------------
 
-# Incident impact and page indicator, from the worst status (CONTRACT §3 order of severity).
+# Component status (CONTRACT §3 "Statuspage equivalent").
+COMPONENT_STATUS = {
+    Status.NORMAL: "operational",
+    Status.DEGRADED: "degraded_performance",
+    Status.DISRUPTED: "partial_outage",
+    Status.DOWN: "major_outage",
+    Status.MAINTENANCE: "under_maintenance",
+}
+# Incident and incident update status, from the timeline's phase.
+INCIDENT_STATUS = {
+    Phase.INVESTIGATING: "investigating",
+    Phase.IDENTIFIED: "identified",
+    Phase.MONITORING: "monitoring",
+    Phase.RESOLVED: "resolved",
+}
+# Incident impact and page indicator, from the worst status (timeline.worst).
 IMPACT = {
     Status.NORMAL: "none",
     Status.MAINTENANCE: "maintenance",
@@ -100,15 +115,6 @@ INDICATOR_DESCRIPTION = {
     Status.DISRUPTED: "Au moins un établissement à l'activité perturbée",
     Status.DOWN: "Au moins un établissement à l'activité interrompue",
 }
-
-
-def worst(statuses: list[Status]) -> Status:
-    """The most severe status; maintenance beats normal (it says more), NORMAL when empty."""
-    return max(
-        statuses,
-        key=lambda status: (status.severity, status is not Status.NORMAL),
-        default=Status.NORMAL,
-    )
 
 
 def statuspage_time(moment: datetime, tz: ZoneInfo) -> str:
@@ -136,13 +142,6 @@ class _Statuspage:
         self.page_id = _slug(site.netloc + site.path)
         self.created = snap.published[0].date if snap.published else snap.now
         self.group_ids = self._group_ids()
-        # (establishment id, statement id) -> the status it had before that statement
-        self.before: dict[tuple[str, str], Status] = {}
-        for establishment_id, naming in snap.history.items():
-            previous = Status.NORMAL
-            for statement in naming:
-                self.before[(establishment_id, statement.id)] = previous
-                previous = statement.status_map[establishment_id]
 
     def time(self, moment: datetime | None) -> str | None:
         return statuspage_time(moment, self.tz) if moment else None
@@ -172,7 +171,7 @@ class _Statuspage:
         }
 
     def status(self) -> dict[str, str]:
-        overall = worst([current.status for current in self.snap.current])
+        overall = worst(current.status for current in self.snap.current)
         return {"indicator": IMPACT[overall], "description": INDICATOR_DESCRIPTION[overall]}
 
     def _component_base(self, component_id: str, name: str) -> dict[str, Any]:
@@ -197,7 +196,7 @@ class _Statuspage:
         component = self._component_base(establishment.id, establishment.name)
         changed = current.statement.date if current.statement else self.created
         component.update(
-            status=current.status.statuspage,
+            status=COMPONENT_STATUS[current.status],
             updated_at=self.time(changed),
             position=position,
             description=_description(establishment),
@@ -207,16 +206,14 @@ class _Statuspage:
 
     def components(self) -> list[dict[str, Any]]:
         """Groups (regions) and their establishments in display order, positions from 1."""
-        by_region: dict[str, list[EstablishmentStatus]] = {}
-        for current in self.snap.current:
-            by_region.setdefault(current.establishment.region or "", []).append(current)
         found: list[dict[str, Any]] = []
-        for region, members in by_region.items():
-            if region:
-                group = self._component_base(self.group_ids[region], region)
+        for region in self.snap.regions:
+            members = region.members
+            if region.name:
+                group = self._component_base(self.group_ids[region.name], region.name)
                 changed = [m.statement.date for m in members if m.statement]
                 group.update(
-                    status=worst([m.status for m in members]).statuspage,
+                    status=COMPONENT_STATUS[region.status],
                     updated_at=self.time(max(changed, default=self.created)),
                     position=len(found) + 1,
                     showcase=False,
@@ -228,55 +225,21 @@ class _Statuspage:
                 found.append(self.component(member, len(found) + 1))
         return found
 
-    def _update_statuses(self, incident: Incident) -> list[str]:
-        """The Statuspage status after each statement of the thread, oldest first."""
-        latest: dict[str, Status] = {}
-        statuses: list[str] = []
-        for statement in incident.statements:
-            latest.update(statement.status)
-            if not latest:
-                status = "investigating"  # the thread has not named anyone yet
-            elif all(s is Status.NORMAL for s in latest.values()):
-                status = "resolved"
-            elif not statement.status:
-                status = statuses[-1]  # information only: nothing changed
-            elif self._improves(statement):
-                status = "monitoring"
-            else:
-                status = "identified"
-            statuses.append(status)
-        if incident.resolved_at is not None:
-            statuses[-1] = "resolved"  # an informational thread ends resolved too
-        return statuses
-
-    def _improves(self, statement: Statement) -> bool:
-        """Lowers the status of at least one establishment it names, and raises none."""
-        changes = [
-            (self.before[(eid, statement.id)].severity, status.severity)
-            for eid, status in statement.status
-        ]
-        return any(new < old for old, new in changes) and all(new <= old for old, new in changes)
-
     def incident(self, incident: Incident, components: dict[str, dict[str, Any]]) -> dict[str, Any]:
         """One incident; `components` are the establishment components by id."""
         repository = self.repository
-        statuses = self._update_statuses(incident)
-        updates = []
-        monitoring_at: datetime | None = None
-        for statement, status in zip(incident.statements, statuses, strict=True):
-            if status in ("investigating", "identified"):
-                monitoring_at = None
-            elif status == "monitoring" and monitoring_at is None:
-                monitoring_at = statement.date
-            updates.append(self._update(incident, statement, status))
+        updates = [
+            self._update(incident, statement, phase)
+            for statement, phase in zip(incident.statements, incident.phases, strict=True)
+        ]
         updated = max(s.last_modified_at(self.snap.now) for s in incident.statements)
         return {
             "id": incident.id,
             "name": incident.title,
-            "status": statuses[-1],
+            "status": INCIDENT_STATUS[incident.phase],
             "created_at": self.time(incident.started),
             "updated_at": self.time(updated),
-            "monitoring_at": self.time(monitoring_at),
+            "monitoring_at": self.time(incident.monitoring_at),
             "resolved_at": self.time(incident.resolved_at),
             "impact": IMPACT[incident.worst],
             "shortlink": repository.site.url + views.incident_path(incident.id),
@@ -286,20 +249,20 @@ class _Statuspage:
             "components": [components[eid] for eid in incident.establishments],
         }
 
-    def _update(self, incident: Incident, statement: Statement, status: str) -> dict[str, Any]:
+    def _update(self, incident: Incident, statement: Statement, phase: Phase) -> dict[str, Any]:
         affected = [
             {
-                "code": eid,
-                "name": self.repository.establishment(eid).name,
-                "old_status": self.before[(eid, statement.id)].statuspage,
-                "new_status": new.statuspage,
+                "code": change.establishment_id,
+                "name": self.repository.establishment(change.establishment_id).name,
+                "old_status": COMPONENT_STATUS[change.before],
+                "new_status": COMPONENT_STATUS[change.after],
             }
-            for eid, new in statement.status
+            for change in self.snap.changes[statement.id]
         ]
         text = plain_text(statement.body)
         return {
             "id": statement.id,
-            "status": status,
+            "status": INCIDENT_STATUS[phase],
             "body": f"{statement.title}\n\n{text}" if text else statement.title,
             "incident_id": incident.id,
             "created_at": self.time(statement.date),

@@ -50,7 +50,7 @@ def _part(parent: etree.Element, x: int, text: str, fill: str) -> int:
 
 def badge_svg(current: EstablishmentStatus, tz: ZoneInfo) -> bytes:
     """The badge of one establishment: its name, then the status symbol and label."""
-    shown = views.badge(current.status)
+    shown = views.status_label(current.status)
     name = current.establishment.name
     status_text = f"{shown.icon} {shown.label}"
     since = french.long_datetime(current.since, tz)

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from feedgen.feed import FeedGenerator
 
-from balise import views
+from balise import french, views
 from balise.model import Repository, Statement
 from balise.render.markup import body_html
 from balise.timeline import Snapshot
@@ -65,7 +65,11 @@ class _Entries:
         ]
         statuses = dict.fromkeys(status for _, status in statement.status)
         return named + [
-            {"term": status.value, "label": status.label, "scheme": site + views.STATUS_SCHEMA}
+            {
+                "term": status.value,
+                "label": french.STATUS_LABELS[status],
+                "scheme": site + views.STATUS_SCHEMA,
+            }
             for status in statuses
         ]
 

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 import grapheme
 import jinja2
 
+from balise import french
 from balise.errors import Problem
 from balise.model import Repository, Statement, Status
 from balise.social import NETWORK_NAMES, NETWORKS
+from balise.timeline import severity_key
 from balise.views import statement_path
 
 TEMPLATE = "posts/post.txt"  # a repository may add posts/x.txt, posts/mastodon.txt, ...
@@ -217,7 +219,7 @@ def short_name(name: str) -> str:
 
 def status_phrase(status: Status) -> str:
     """« mode dégradé »: the site's label with its first letter lowercased."""
-    label = status.label
+    label = french.STATUS_LABELS[status]
     return label[:1].lower() + label[1:]
 
 
@@ -239,11 +241,11 @@ def status_line(statement: Statement, repository: Repository, *, counted: bool =
     for establishment_id, status in statement.status:
         groups.setdefault(status, []).append(establishment_id)
     common: Status | None = None
-    if statement.names_all:
+    if statement.sets_all:
         # The status given to `all` is the one most establishments got; explicit ids are the rest.
         common = max(groups, key=lambda s: (len(groups[s]), s.severity))
     explicit = [(s, ids) for s, ids in groups.items() if s is not common]
-    explicit.sort(key=lambda group: (-group[0].severity, group[0] is Status.NORMAL))
+    explicit.sort(key=lambda group: severity_key(group[0]), reverse=True)
     listed = sum(len(ids) for _, ids in explicit)
     counted = counted or listed > MAX_LISTED
     parts = []
@@ -274,8 +276,8 @@ def headline(statement: Statement) -> tuple[str, bool]:
     A title is plain text (CONTRACT §3): it goes out as written, `__init__` and `*` included;
     only a `social` text loses the markdown markup an author may put in it.
     """
-    if isinstance(statement.social, str):
-        return plain(statement.social), True
+    if statement.post_text is not None:
+        return plain(statement.post_text), True
     return statement.title, False
 
 
@@ -296,7 +298,7 @@ def _render(
         network=network,
         network_name=NETWORK_NAMES[network],
         is_press_release=statement.is_press_release,
-        type_label=statement.type.label,
+        type_label=french.TYPE_LABELS[statement.type],
         organisation=repository.organisation.name,
     )
     lines = [line.rstrip() for line in rendered.splitlines()]
@@ -398,10 +400,10 @@ def _to_check(statements: Sequence[Statement]) -> list[Statement]:
     shapes: set[tuple[object, ...]] = set()
     longest: Statement | None = None
     for statement in statements:
-        if statement.social is False:
+        if not statement.postable:
             continue
-        shape = (statement.type, bool(statement.status), statement.names_all)
-        if isinstance(statement.social, str) or shape not in shapes:
+        shape = (statement.type, bool(statement.status), statement.sets_all)
+        if statement.post_text is not None or shape not in shapes:
             chosen[statement.path] = statement
             shapes.add(shape)
         if longest is None or len(statement.id) > len(longest.id):
@@ -436,7 +438,7 @@ def post_problems(repository: Repository, env: jinja2.Environment) -> list[Probl
     problems: list[Problem] = []
     for statement in _to_check(repository.statements):
         for network in NETWORKS:
-            if not isinstance(statement.social, str):
+            if statement.post_text is None:
                 _draft(statement, repository, network, env)
                 continue
             post = compose(statement, repository, network, env)

@@ -75,7 +75,7 @@ def plan(
     # In the order the public saw them: an embargo lifted today comes after yesterday's news.
     ordered = sorted(snapshot.published, key=lambda s: (publication(s), sort_key(s)))
     for statement in ordered:
-        if statement.social is False:
+        if not statement.postable:
             continue
         published = publication(statement)
         for network in networks:
