@@ -175,6 +175,8 @@ def build_site(
             build(config)
         except MkDocsException as error:
             raise SiteConfigError([*collected.messages, str(error)]) from None
+        except OSError:
+            raise  # a disk that refuses a write: the build reports it as such
         except Exception as error:
             culprit = _foreign_culprit(error)
             if culprit is None:
