@@ -5,7 +5,7 @@ Holds the order of the steps; the steps themselves live in their own modules.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -60,6 +60,12 @@ class Outcome:
     def ok(self) -> bool:
         return not self.errors
 
+    def adding(self, problems: Iterable[Problem]) -> Outcome:
+        """The same, with more problems (those not already found), after the others."""
+        known = set(self.problems)
+        more = tuple(p for p in dict.fromkeys(problems) if p not in known)
+        return replace(self, problems=(*self.problems, *more))
+
 
 def check(
     root: Path,
@@ -74,9 +80,7 @@ def check(
     validated = validate_repository(raw)
     problems = validated.problems
     if validated.repository is not None:
-        from balise.social.post import social_problems  # posts that cannot fit (CONTRACT §8)
-
-        problems = tuple(sorted({*problems, *social_problems(root, validated.repository)}))
+        problems = tuple(sorted(set(problems)))
     if validated.repository is not None and now is not None:
         repository = validated.repository
         snap = snapshot(repository, now)

@@ -65,8 +65,11 @@ def _summary(outcome, action: str) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from balise.build import check
+    from balise.social.post import social_problems
 
     outcome = check(args.repo, parse_now(args.now), strict=args.strict, clock=datetime.now(UTC))
+    if outcome.repository is not None:  # posts that cannot fit, the ledger (CONTRACT §8)
+        outcome = outcome.adding(social_problems(args.repo, outcome.repository))
     _print_problems(outcome.problems)
     _summary(outcome, "fix them and run check again")
     if outcome.ok and outcome.repository is not None:

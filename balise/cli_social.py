@@ -71,11 +71,13 @@ def _outbox(args: argparse.Namespace, options: dict):
     """Check the sources, then read the ledger and compose: the Outbox, or an exit code."""
     from balise.build import check
     from balise.social.ledger import LedgerError
-    from balise.social.post import outbox
+    from balise.social.post import outbox, social_problems
 
     networks, now = options["networks"], options["now"]
     since, window = options["since"], options["window"]
     checked = check(args.repo)
+    if checked.repository is not None:  # posts that cannot fit, the ledger (CONTRACT §8)
+        checked = checked.adding(social_problems(args.repo, checked.repository))
     if not checked.ok or checked.repository is None:
         print(report(checked.problems), file=sys.stderr)
         print("The sources have problems: nothing is posted until they are fixed.", file=sys.stderr)
