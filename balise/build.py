@@ -30,13 +30,14 @@ from balise.render.api import render_api
 from balise.render.badges import render_badges
 from balise.render.feeds import render_feeds, render_feeds_sitemaps
 from balise.render.headers import render_headers
-from balise.render.pages import navigation, render_page
+from balise.render.pages import navigation
 from balise.render.sources import PageSources, templates_digest
-from balise.render.templates import compile_problems, environment, template_problem
+from balise.render.templates import page_environment, page_template_problems
 from balise.stamp import STAMP_FILE, source_state, stamp, tree_digest
+from balise.templating import template_problem
 from balise.timeline import snapshot
 from balise.validate import validate_repository
-from balise.views import SitePages, site_pages
+from balise.views import site_pages
 
 SITE_MARKER = "status.json"  # every Balise build has it; a folder without it is not ours to replace
 
@@ -85,31 +86,8 @@ def check(
         repository = validated.repository
         snap = snapshot(repository, now)
         problems = (*problems, *guard_warnings(repository, snap, clock))
-        problems = (*problems, *_page_template_problems(root, lambda: site_pages(repository, snap)))
+        problems = (*problems, *page_template_problems(root, lambda: site_pages(repository, snap)))
     return Outcome(problems, validated.repository, strict=strict)
-
-
-def _page_template_problems(root: Path, pages: Callable[[], SitePages]) -> list[Problem]:
-    """The repository's page templates: each must compile, and one page of each kind must
-    render with them (a build renders them all, and still reports what this missed)."""
-    if not (root / "templates" / "pages").is_dir():
-        return []
-    env = environment(root / "templates", html=True)
-    problems = compile_problems(root, "pages", env)
-    if problems:
-        return problems
-    site = pages()
-    samples = [site.overview, *site.establishments[:1], *site.statements[:1]]
-    samples += [*site.incidents[:1], site.press, site.history, site.follow]
-    for page in samples:
-        try:
-            render_page(page, env)
-        except Exception as error:  # a template may fail in any way; a bug is let through
-            problem = template_problem(root, error)
-            if problem is None:
-                raise
-            return [problem]
-    return []
 
 
 def _out_problem(root: Path, out: Path) -> Problem | None:
@@ -173,7 +151,7 @@ def _build(
     snap = snapshot(repository, now)
     pages = site_pages(repository, snap)
     try:
-        env = environment(root / "templates", html=True)
+        env = page_environment(root)
         sources = PageSources(pages, env, templates_digest(root / "templates"))
         sources.render_unknown()  # what no earlier build rendered; the rest only if needed
     except Exception as error:  # a repository's template may fail in any way

@@ -27,7 +27,7 @@ from balise.errors import Problem
 from balise.output import UnsafePath, write_tree
 from balise.render.markdown import body_html, removed_markup
 from balise.render.pages import render_pages
-from balise.render.templates import environment
+from balise.templating import environment
 from balise.timeline import snapshot
 from balise.validate import STATEMENT_KEYS
 from balise.views import site_pages

@@ -13,7 +13,6 @@ from social_fakes import make_repository, statement
 
 from balise.build import check
 from balise.model import Repository, Statement, Status
-from balise.render.templates import environment
 from balise.social.compose import (
     LIMITS,
     bluesky_length,
@@ -27,6 +26,7 @@ from balise.social.compose import (
     x_length,
 )
 from balise.social.post import social_problems
+from balise.templating import environment
 
 NETWORKS = ("x", "mastodon", "bluesky")
 LINK = "https://status.example.org/communiques/2024-10-08-cyberattaque.html"

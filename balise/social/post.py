@@ -15,7 +15,6 @@ import jinja2
 
 from balise.errors import Problem
 from balise.model import Repository
-from balise.render.templates import environment, template_problem
 from balise.social import NETWORKS
 from balise.social.compose import Post, compose, post_problems
 from balise.social.ledger import (
@@ -30,6 +29,7 @@ from balise.social.ledger import (
 )
 from balise.social.network import Network, PostFailed, redact
 from balise.social.plan import DEFAULT_WINDOW, Pending, Plan, plan
+from balise.templating import TEMPLATES_DIR, environment, template_problem
 from balise.timeline import snapshot
 
 
@@ -45,8 +45,9 @@ class Outbox:
         return self.posts[(pending.statement.id, pending.network)]
 
 
-def templates(root: Path) -> jinja2.Environment:
-    return environment(root / "templates", html=False)
+def post_environment(root: Path) -> jinja2.Environment:
+    """The posts' templates (plain text): the repository's `templates/` first, then ours."""
+    return environment(root / TEMPLATES_DIR, html=False)
 
 
 def outbox(
@@ -61,7 +62,7 @@ def outbox(
     """Read the ledger, plan at NOW and compose every pending post (LedgerError if unreadable)."""
     ledger = read_ledger(root)
     decided = plan(snapshot(repository, now), ledger, networks, now, since=since, window=window)
-    env = templates(root)
+    env = post_environment(root)
     posts = {
         (p.statement.id, p.network): compose(p.statement, repository, p.network, env)
         for p in decided.pending
@@ -73,7 +74,7 @@ def social_problems(root: Path, repository: Repository) -> list[Problem]:
     """For `check`: posts that cannot fit, broken post templates, an unreadable ledger."""
     problems = ledger_problems(root)
     try:
-        problems.extend(post_problems(repository, templates(root)))
+        problems.extend(post_problems(repository, post_environment(root)))
     except Exception as error:  # a repository's template may fail in any way
         problem = template_problem(root, error, "post template error")
         if problem is None:
