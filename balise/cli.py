@@ -12,18 +12,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from balise.cli_exit import EXIT_INVALID, EXIT_OK, UsageError
 from balise.errors import report
-
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_NETWORK = 0, 1, 2, 3
-
 
 CACHE_DIR = ".balise-cache"  # balise.cache.CACHE_DIR, without importing the build here
 NO_CACHE_HELP = "rebuild everything, without reading or writing REPO/.balise-cache"
 STRICT_HELP = "also fail on warnings (a date far in the future, a status without text, ...)"
-
-
-class UsageError(Exception):
-    """A command-line value is wrong (exit 2)."""
 
 
 def parse_now(text: str | None) -> datetime:
@@ -154,13 +148,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_social(args: argparse.Namespace) -> int:
     from balise.cli_social import preview
 
-    return preview(args)
+    return preview(args, lambda: parse_now(args.now))
 
 
 def cmd_post(args: argparse.Namespace) -> int:
     from balise.cli_social import post
 
-    return post(args)
+    return post(args, lambda: parse_now(args.now))
 
 
 def _parser() -> argparse.ArgumentParser:

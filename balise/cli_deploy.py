@@ -11,6 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from balise.cli_exit import EXIT_INVALID, EXIT_NETWORK, EXIT_OK, EXIT_USAGE
 from balise.deploy import (
     TARGET_FORMS,
     changes,
@@ -23,8 +24,6 @@ from balise.deploy import (
 )
 from balise.stamp import read_stamp, source_state, tree_digest
 from balise.targets import DeployFailed, TargetRefused, open_target, targets_from_config
-
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_NETWORK = 0, 1, 2, 3
 
 
 def _say(text: str) -> None:
