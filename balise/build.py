@@ -43,7 +43,7 @@ SITE_MARKER = "status.json"  # every Balise build has it; a folder without it is
 
 
 @dataclass(frozen=True)
-class Outcome:
+class BuildResult:
     """What a check or build found: problems (errors and warnings) and, when built, where."""
 
     problems: tuple[Problem, ...]
@@ -61,7 +61,7 @@ class Outcome:
     def ok(self) -> bool:
         return not self.errors
 
-    def adding(self, problems: Iterable[Problem]) -> Outcome:
+    def adding(self, problems: Iterable[Problem]) -> BuildResult:
         """The same, with more problems (those not already found), after the others."""
         known = set(self.problems)
         more = tuple(p for p in dict.fromkeys(problems) if p not in known)
@@ -73,9 +73,13 @@ def check(
     now: datetime | None = None,
     *,
     strict: bool = False,
-    clock: datetime | None = None,
-) -> Outcome:
-    """Load and validate every source; with NOW, add the guard-rail warnings. Writes nothing."""
+    wall_clock: datetime | None = None,
+) -> BuildResult:
+    """Load and validate every source; with NOW, add the guard-rail warnings. Writes nothing.
+
+    `now` is the publication instant (NOW, CONTRACT §4); `wall_clock` the real time of the
+    check, which judges whether a date is in the future (NOW when not given).
+    """
     raw = load_repository(root)
     prefetch.bodies(raw.statements)  # markdown for bodies no build has seen, on two cores
     validated = validate_repository(raw)
@@ -85,9 +89,9 @@ def check(
     if validated.repository is not None and now is not None:
         repository = validated.repository
         snap = snapshot(repository, now)
-        problems = (*problems, *guard_warnings(repository, snap, clock))
+        problems = (*problems, *guard_warnings(repository, snap, wall_clock))
         problems = (*problems, *page_template_problems(root, lambda: site_pages(repository, snap)))
-    return Outcome(problems, validated.repository, strict=strict)
+    return BuildResult(problems, validated.repository, strict=strict)
 
 
 def _out_problem(root: Path, out: Path) -> Problem | None:
@@ -112,8 +116,8 @@ def build(
     strict: bool = False,
     on_wait: Callable[[], None] | None = None,
     cache: Path | None = None,
-    clock: datetime | None = None,
-) -> Outcome:
+    wall_clock: datetime | None = None,
+) -> BuildResult:
     """Check, then build the whole site into `out`, replacing it only once complete.
 
     Builds into the same `out` wait for each other (`on_wait` is called when one must wait).
@@ -121,7 +125,7 @@ def build(
     the site is byte for byte the one a build without cache makes.
     """
     with build_cache.session(cache) as used:
-        outcome = _build(root, out, now, strict=strict, on_wait=on_wait, clock=clock)
+        outcome = _build(root, out, now, strict=strict, on_wait=on_wait, wall_clock=wall_clock)
     if used.trouble is not None:
         note = (
             f"the build cache could not be written ({used.trouble}): the site is complete, "
@@ -138,15 +142,15 @@ def _build(
     *,
     strict: bool,
     on_wait: Callable[[], None] | None,
-    clock: datetime | None,
-) -> Outcome:
+    wall_clock: datetime | None,
+) -> BuildResult:
     out = out.absolute()  # MkDocs reads relative folders from mkdocs.yml's folder, not ours
-    checked = check(root, now, strict=strict, clock=clock)
+    checked = check(root, now, strict=strict, wall_clock=wall_clock)
     if not checked.ok or checked.repository is None:
         return checked
     problem = _out_problem(root, out)
     if problem:
-        return Outcome((*checked.problems, problem), checked.repository)
+        return BuildResult((*checked.problems, problem), checked.repository)
     repository = checked.repository
     snap = snapshot(repository, now)
     pages = site_pages(repository, snap)
@@ -158,7 +162,7 @@ def _build(
         problem = template_problem(root, error)
         if problem is None:
             raise
-        return Outcome((*checked.problems, problem), repository)
+        return BuildResult((*checked.problems, problem), repository)
     outputs = merge(
         render_api(repository, snap),
         render_feeds(repository, snap),
@@ -176,7 +180,7 @@ def _build(
             clear_leftovers(out, SITE_MARKER)  # of killed builds: no other build is running
             problem = _out_problem(root, out)  # again: another build may have run meanwhile
             if problem:
-                return Outcome((*checked.problems, problem), repository)
+                return BuildResult((*checked.problems, problem), repository)
             with staging(out) as scratch:
                 try:
                     site_dir, warnings, scripts = build_site(
@@ -184,7 +188,7 @@ def _build(
                     )
                 except SiteConfigError as error:
                     refused = tuple(Problem("mkdocs.yml", 1, message) for message in error.messages)
-                    return Outcome((*checked.problems, *refused), repository)
+                    return BuildResult((*checked.problems, *refused), repository)
                 write_tree(site_dir, outputs)
                 # The CSP allows the theme's inline scripts by hash: those of the built pages
                 # (MkDocs' pages already read by Balise's plugin; the others, such as 404.html)
@@ -197,5 +201,5 @@ def _build(
                 write_tree(site_dir, {STAMP_FILE: built})
                 replace_dir(site_dir, out)
     except OSError as error:  # a full disk, a read-only or forbidden folder: the old site stays
-        return Outcome((*checked.problems, write_problem(error, out)), repository)
-    return Outcome(checked.problems, repository, out, tuple(warnings), strict=strict)
+        return BuildResult((*checked.problems, write_problem(error, out)), repository)
+    return BuildResult(checked.problems, repository, out, tuple(warnings), strict=strict)

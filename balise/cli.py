@@ -61,7 +61,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     from balise.build import check
     from balise.social.post import social_problems
 
-    outcome = check(args.repo, parse_now(args.now), strict=args.strict, clock=datetime.now(UTC))
+    outcome = check(
+        args.repo, parse_now(args.now), strict=args.strict, wall_clock=datetime.now(UTC)
+    )
     if outcome.repository is not None:  # posts that cannot fit, the ledger (CONTRACT §8)
         outcome = outcome.adding(social_problems(args.repo, outcome.repository))
     _print_problems(outcome.problems)
@@ -86,7 +88,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         strict=args.strict,
         on_wait=lambda: print(f"Waiting for another build into {out} to finish…", file=sys.stderr),
         cache=None if args.no_cache else args.repo / CACHE_DIR,
-        clock=datetime.now(UTC),
+        wall_clock=datetime.now(UTC),
     )
     _print_problems(outcome.problems)
     for warning in outcome.mkdocs_warnings:
@@ -141,7 +143,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         args.host,
         args.port,
         lambda: parse_now(args.now),
-        clock=lambda: datetime.now(UTC),  # judges future dates, as in check and build
+        wall_clock=lambda: datetime.now(UTC),  # judges future dates, as in check and build
     )
 
 

@@ -30,7 +30,7 @@ def _say(text: str) -> None:
     print(text, file=sys.stderr)
 
 
-def clock() -> datetime:
+def wall_clock() -> datetime:
     """The time a site's NOW is compared with (tests replace it: none reads the clock)."""
     return datetime.now(UTC)
 
@@ -57,7 +57,7 @@ def deploy(args: argparse.Namespace) -> int:
     digest = tree_digest(site)
     state = source_state(root)
     reasons = refusals(stamp, digest, state.files if state.clean is not None else None)
-    doubt = far_from_clock(stamp, clock())
+    doubt = far_from_clock(stamp, wall_clock())
     if doubt and args.strict:
         reasons.append(f"{doubt} (--strict)")
     for reason in reasons:

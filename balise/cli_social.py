@@ -179,7 +179,7 @@ def post(args: argparse.Namespace, now: Callable[[], datetime]) -> int:
     """`post`: send pending posts, record each one at once, exit 3 if any network failed."""
     from balise.social.ledger import LedgerBusy, ledger_lock
     from balise.social.network import credential_values
-    from balise.social.post import Outcome, send
+    from balise.social.post import PostResult, send
 
     options = _options(args, now)
     if not (args.repo / ESTABLISHMENTS_FILE).exists():
@@ -194,7 +194,7 @@ def post(args: argparse.Namespace, now: Callable[[], datetime]) -> int:
             if isinstance(clients, int):
                 return clients
 
-            def show(outcome: Outcome) -> None:
+            def show(outcome: PostResult) -> None:
                 name = NETWORK_NAMES[outcome.pending.network]
                 statement = outcome.pending.statement.id
                 if outcome.sent is not None:
@@ -207,7 +207,7 @@ def post(args: argparse.Namespace, now: Callable[[], datetime]) -> int:
                 args.repo,
                 box,
                 clients,
-                clock=lambda: datetime.now(UTC),
+                wall_clock=lambda: datetime.now(UTC),
                 report=show,
                 secrets=credential_values(os.environ),
             )

@@ -87,7 +87,7 @@ def social_problems(root: Path, repository: Repository) -> list[Problem]:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class PostResult:
     """One pending post after the run: sent (with where), failed (with why) or not tried."""
 
     pending: Pending
@@ -97,12 +97,12 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class Report:
-    outcomes: tuple[Outcome, ...]
+class SendReport:
+    outcomes: tuple[PostResult, ...]
     skipped: int  # statements x networks recorded as not to post by this run
 
     @property
-    def failed(self) -> tuple[Outcome, ...]:
+    def failed(self) -> tuple[PostResult, ...]:
         return tuple(o for o in self.outcomes if o.sent is None)
 
     @property
@@ -119,10 +119,10 @@ def send(
     box: Outbox,
     clients: Mapping[str, Network],
     *,
-    clock: Callable[[], datetime] = _now,
-    report: Callable[[Outcome], None] = lambda outcome: None,
+    wall_clock: Callable[[], datetime] = _now,
+    report: Callable[[PostResult], None] = lambda outcome: None,
     secrets: Iterable[str] = (),
-) -> Report:
+) -> SendReport:
     """Send every pending post of `box`, writing the ledger after every single step.
 
     A network that fails is not tried again in this run (its later posts stay pending) and
@@ -132,7 +132,7 @@ def send(
     """
     hidden = (*secrets, *(s for client in clients.values() for s in client.secrets()))
     ledger = box.ledger
-    moment = clock()
+    moment = wall_clock()
     if not ledger.started or box.plan.new or box.plan.skipped:
         new = {network: box.plan.since[network] for network in box.plan.new}
         ledger = ledger.starting(moment, new)
@@ -141,19 +141,19 @@ def send(
             ledger = ledger.with_entry(statement.id, network, Entry(SKIPPED, moment, note=note))
         write_ledger(root, ledger)
 
-    outcomes: list[Outcome] = []
+    outcomes: list[PostResult] = []
     broken: dict[str, str] = {}
     for pending in box.plan.pending:
         post = box.post(pending)
         network = pending.network
         if network in broken:
-            outcome = Outcome(pending, post, failure=f"not tried: {broken[network]}")
+            outcome = PostResult(pending, post, failure=f"not tried: {broken[network]}")
             outcomes.append(outcome)
             report(outcome)
             continue
         if not post.fits:  # `check` prevents it for `social` texts; never let a network cut
             limit = post.limit
-            outcome = Outcome(
+            outcome = PostResult(
                 pending,
                 post,
                 failure=f"too long for {limit.name}: {post.length} of {limit.maximum} {limit.unit}",
@@ -164,9 +164,9 @@ def send(
         client = clients[network]
         previous = pending.previous
         key = previous.key if pending.resumed and previous and previous.key else None
-        key = key or client.key(post, clock())
+        key = key or client.key(post, wall_clock())
         ledger = ledger.with_entry(
-            pending.statement.id, network, Entry(ATTEMPTED, clock(), key=key)
+            pending.statement.id, network, Entry(ATTEMPTED, wall_clock(), key=key)
         )
         write_ledger(root, ledger)
         try:
@@ -176,20 +176,20 @@ def send(
             broken[network] = f"{network} failed earlier in this run"
             # Still "attempted" (it may have reached the network: the next run resumes it with
             # the same key), now with the reason, for whoever reads the ledger.
-            failed = Entry(ATTEMPTED, clock(), key=key, note=message)
+            failed = Entry(ATTEMPTED, wall_clock(), key=key, note=message)
             ledger = ledger.with_entry(pending.statement.id, network, failed)
             write_ledger(root, ledger)
-            outcome = Outcome(pending, post, failure=message)
+            outcome = PostResult(pending, post, failure=message)
         else:
             url = redact(sent.url, hidden) if sent.url else None
             note = redact(sent.note, hidden) if sent.note else None
-            entry = Entry(POSTED, clock(), sent.remote_id, url, key, note)
+            entry = Entry(POSTED, wall_clock(), sent.remote_id, url, key, note)
             ledger = ledger.with_entry(pending.statement.id, network, entry)
             write_ledger(root, ledger)
-            outcome = Outcome(pending, post, sent=entry)
+            outcome = PostResult(pending, post, sent=entry)
         outcomes.append(outcome)
         report(outcome)
-    return Report(tuple(outcomes), len(box.plan.skipped))
+    return SendReport(tuple(outcomes), len(box.plan.skipped))
 
 
-__all__ = ["NETWORKS", "Outbox", "Outcome", "Report", "outbox", "send", "social_problems"]
+__all__ = ["NETWORKS", "Outbox", "PostResult", "SendReport", "outbox", "send", "social_problems"]
