@@ -5,7 +5,7 @@ Holds the order of the steps; the steps themselves live in their own modules.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -32,19 +32,20 @@ from balise.render.badges import render_badges
 from balise.render.feeds import render_feeds, render_feeds_sitemaps
 from balise.render.headers import render_headers
 from balise.render.origins import foreign_loads
-from balise.render.pages import navigation, render_page
+from balise.render.pages import navigation
 from balise.render.sources import PageSources, templates_digest
-from balise.render.templates import compile_problems, environment, template_problem
+from balise.render.templates import page_environment, page_template_problems
 from balise.stamp import STAMP_FILE, source_state, stamp, tree_digest
+from balise.templating import template_problem
 from balise.timeline import snapshot
 from balise.validate import validate_repository
-from balise.views import SitePages, site_pages
+from balise.views import site_pages
 
 SITE_MARKER = "status.json"  # every Balise build has it; a folder without it is not ours to replace
 
 
 @dataclass(frozen=True)
-class Outcome:
+class BuildResult:
     """What a check or build found: problems (errors and warnings) and, when built, where."""
 
     problems: tuple[Problem, ...]
@@ -62,53 +63,37 @@ class Outcome:
     def ok(self) -> bool:
         return not self.errors
 
+    def adding(self, problems: Iterable[Problem]) -> BuildResult:
+        """The same, with more problems (those not already found), after the others."""
+        known = set(self.problems)
+        more = tuple(p for p in dict.fromkeys(problems) if p not in known)
+        return replace(self, problems=(*self.problems, *more))
+
 
 def check(
     root: Path,
     now: datetime | None = None,
     *,
     strict: bool = False,
-    clock: datetime | None = None,
-) -> Outcome:
-    """Load and validate every source; with NOW, add the guard-rail warnings. Writes nothing."""
+    wall_clock: datetime | None = None,
+) -> BuildResult:
+    """Load and validate every source; with NOW, add the guard-rail warnings. Writes nothing.
+
+    `now` is the publication instant (NOW, CONTRACT §4); `wall_clock` the real time of the
+    check, which judges whether a date is in the future (NOW when not given).
+    """
     raw = load_repository(root)
     prefetch.bodies(raw.statements)  # markdown for bodies no build has seen, on two cores
     validated = validate_repository(raw)
     problems = validated.problems
     if validated.repository is not None:
-        from balise.social.post import social_problems  # posts that cannot fit (CONTRACT §8)
-
-        problems = tuple(sorted({*problems, *social_problems(root, validated.repository)}))
+        problems = tuple(sorted(set(problems)))
     if validated.repository is not None and now is not None:
         repository = validated.repository
         snap = snapshot(repository, now)
-        problems = (*problems, *guard_warnings(repository, snap, clock))
-        problems = (*problems, *_page_template_problems(root, lambda: site_pages(repository, snap)))
-    return Outcome(problems, validated.repository, strict=strict)
-
-
-def _page_template_problems(root: Path, pages: Callable[[], SitePages]) -> list[Problem]:
-    """The repository's page templates: each must compile, and every page must render with
-    them, as the build will render it (an error may hit only some pages). Only a repository
-    that overrides page templates pays for it."""
-    if not (root / "templates" / "pages").is_dir():
-        return []
-    env = environment(root / "templates", html=True)
-    problems = compile_problems(root, "pages", env)
-    if problems:
-        return problems
-    site = pages()
-    every = [site.overview, *site.establishments, *site.statements, *site.incidents]
-    found: dict[tuple[str, int], Problem] = {}
-    for page in [*every, site.press, site.history, site.follow]:
-        try:
-            render_page(page, env)
-        except Exception as error:  # a template may fail in any way; a bug is let through
-            problem = template_problem(root, error)
-            if problem is None:
-                raise
-            found.setdefault((problem.path, problem.line), problem)
-    return list(found.values())
+        problems = (*problems, *guard_warnings(repository, snap, wall_clock))
+        problems = (*problems, *page_template_problems(root, lambda: site_pages(repository, snap)))
+    return BuildResult(problems, validated.repository, strict=strict)
 
 
 def _foreign_loads(site_dir: Path, repository: Repository) -> list[Problem]:
@@ -155,8 +140,8 @@ def build(
     strict: bool = False,
     on_wait: Callable[[], None] | None = None,
     cache: Path | None = None,
-    clock: datetime | None = None,
-) -> Outcome:
+    wall_clock: datetime | None = None,
+) -> BuildResult:
     """Check, then build the whole site into `out`, replacing it only once complete.
 
     Builds into the same `out` wait for each other (`on_wait` is called when one must wait).
@@ -164,7 +149,7 @@ def build(
     the site is byte for byte the one a build without cache makes.
     """
     with build_cache.session(cache) as used:
-        outcome = _build(root, out, now, strict=strict, on_wait=on_wait, clock=clock)
+        outcome = _build(root, out, now, strict=strict, on_wait=on_wait, wall_clock=wall_clock)
     if used.trouble is not None:
         note = (
             f"the build cache could not be written ({used.trouble}): the site is complete, "
@@ -181,27 +166,27 @@ def _build(
     *,
     strict: bool,
     on_wait: Callable[[], None] | None,
-    clock: datetime | None,
-) -> Outcome:
+    wall_clock: datetime | None,
+) -> BuildResult:
     out = out.absolute()  # MkDocs reads relative folders from mkdocs.yml's folder, not ours
-    checked = check(root, now, strict=strict, clock=clock)
+    checked = check(root, now, strict=strict, wall_clock=wall_clock)
     if not checked.ok or checked.repository is None:
         return checked
     problem = _out_problem(root, out)
     if problem:
-        return Outcome((*checked.problems, problem), checked.repository)
+        return BuildResult((*checked.problems, problem), checked.repository)
     repository = checked.repository
     snap = snapshot(repository, now)
     pages = site_pages(repository, snap)
     try:
-        env = environment(root / "templates", html=True)
+        env = page_environment(root)
         sources = PageSources(pages, env, templates_digest(root / "templates"))
         sources.render_unknown()  # what no earlier build rendered; the rest only if needed
     except Exception as error:  # a repository's template may fail in any way
         problem = template_problem(root, error)
         if problem is None:
             raise
-        return Outcome((*checked.problems, problem), repository)
+        return BuildResult((*checked.problems, problem), repository)
     outputs = merge(
         render_api(repository, snap),
         render_feeds(repository, snap),
@@ -219,7 +204,7 @@ def _build(
             clear_leftovers(out, SITE_MARKER)  # of killed builds: no other build is running
             problem = _out_problem(root, out)  # again: another build may have run meanwhile
             if problem:
-                return Outcome((*checked.problems, problem), repository)
+                return BuildResult((*checked.problems, problem), repository)
             with staging(out) as scratch:
                 try:
                     site_dir, warnings, scripts = build_site(
@@ -227,11 +212,11 @@ def _build(
                     )
                 except SiteConfigError as error:
                     refused = tuple(Problem("mkdocs.yml", 1, message) for message in error.messages)
-                    return Outcome((*checked.problems, *refused), repository)
+                    return BuildResult((*checked.problems, *refused), repository)
                 write_tree(site_dir, outputs)
                 foreign = _foreign_loads(site_dir, repository)
                 if foreign:
-                    return Outcome((*checked.problems, *foreign), repository)
+                    return BuildResult((*checked.problems, *foreign), repository)
                 # The CSP allows the theme's inline scripts by hash: those of the built pages
                 # (MkDocs' pages already read by Balise's plugin; the others, such as 404.html)
                 # that Material's own templates write, never a script from configuration or content.
@@ -243,5 +228,5 @@ def _build(
                 write_tree(site_dir, {STAMP_FILE: built})
                 replace_dir(site_dir, out)
     except OSError as error:  # a full disk, a read-only or forbidden folder: the old site stays
-        return Outcome((*checked.problems, write_problem(error, out)), repository)
-    return Outcome(checked.problems, repository, out, tuple(warnings), strict=strict)
+        return BuildResult((*checked.problems, write_problem(error, out)), repository)
+    return BuildResult(checked.problems, repository, out, tuple(warnings), strict=strict)

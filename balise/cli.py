@@ -12,18 +12,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from balise.cli_exit import EXIT_INVALID, EXIT_OK, UsageError
 from balise.errors import report
-
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_NETWORK = 0, 1, 2, 3
-
 
 CACHE_DIR = ".balise-cache"  # balise.cache.CACHE_DIR, without importing the build here
 NO_CACHE_HELP = "rebuild everything, without reading or writing REPO/.balise-cache"
 STRICT_HELP = "also fail on warnings (a date far in the future, a status without text, ...)"
-
-
-class UsageError(Exception):
-    """A command-line value is wrong (exit 2)."""
 
 
 def parse_now(text: str | None) -> datetime:
@@ -65,8 +59,13 @@ def _summary(outcome, action: str) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from balise.build import check
+    from balise.social.post import social_problems
 
-    outcome = check(args.repo, parse_now(args.now), strict=args.strict, clock=datetime.now(UTC))
+    outcome = check(
+        args.repo, parse_now(args.now), strict=args.strict, wall_clock=datetime.now(UTC)
+    )
+    if outcome.repository is not None:  # posts that cannot fit, the ledger (CONTRACT §8)
+        outcome = outcome.adding(social_problems(args.repo, outcome.repository))
     _print_problems(outcome.problems)
     _summary(outcome, "fix them and run check again")
     if outcome.ok and outcome.repository is not None:
@@ -89,7 +88,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         strict=args.strict,
         on_wait=lambda: print(f"Waiting for another build into {out} to finish…", file=sys.stderr),
         cache=None if args.no_cache else args.repo / CACHE_DIR,
-        clock=datetime.now(UTC),
+        wall_clock=datetime.now(UTC),
     )
     _print_problems(outcome.problems)
     for warning in outcome.mkdocs_warnings:
@@ -144,20 +143,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
         args.host,
         args.port,
         lambda: parse_now(args.now),
-        clock=lambda: datetime.now(UTC),  # judges future dates, as in check and build
+        wall_clock=lambda: datetime.now(UTC),  # judges future dates, as in check and build
     )
 
 
 def cmd_social(args: argparse.Namespace) -> int:
     from balise.cli_social import preview
 
-    return preview(args)
+    return preview(args, lambda: parse_now(args.now))
 
 
 def cmd_post(args: argparse.Namespace) -> int:
     from balise.cli_social import post
 
-    return post(args)
+    return post(args, lambda: parse_now(args.now))
 
 
 def _parser() -> argparse.ArgumentParser:

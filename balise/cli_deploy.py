@@ -11,6 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from balise.cli_exit import EXIT_INVALID, EXIT_NETWORK, EXIT_OK, EXIT_USAGE
 from balise.deploy import (
     TARGET_FORMS,
     changes,
@@ -24,14 +25,12 @@ from balise.deploy import (
 from balise.stamp import read_stamp, source_state, tree_digest
 from balise.targets import DeployFailed, TargetRefused, open_target, targets_from_config
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_NETWORK = 0, 1, 2, 3
-
 
 def _say(text: str) -> None:
     print(text, file=sys.stderr)
 
 
-def clock() -> datetime:
+def wall_clock() -> datetime:
     """The time a site's NOW is compared with (tests replace it: none reads the clock)."""
     return datetime.now(UTC)
 
@@ -58,7 +57,7 @@ def deploy(args: argparse.Namespace) -> int:
     digest = tree_digest(site)
     state = source_state(root)
     reasons = refusals(stamp, digest, state.files if state.clean is not None else None)
-    doubt = far_from_clock(stamp, clock())
+    doubt = far_from_clock(stamp, wall_clock())
     if doubt and args.strict:
         reasons.append(f"{doubt} (--strict)")
     for reason in reasons:

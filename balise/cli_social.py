@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
-from balise.cli import EXIT_INVALID, EXIT_NETWORK, EXIT_OK, EXIT_USAGE, UsageError, parse_now
+from balise.cli_exit import EXIT_INVALID, EXIT_NETWORK, EXIT_OK, EXIT_USAGE, UsageError
 from balise.errors import report
 from balise.load import ESTABLISHMENTS_FILE
 from balise.social import NETWORK_NAMES, NETWORKS
@@ -57,11 +57,12 @@ def parse_window(hours: float) -> timedelta:
     return timedelta(hours=hours)
 
 
-def _options(args: argparse.Namespace) -> dict:
-    """Every option parsed (UsageError, exit 2, before anything is read or written)."""
+def _options(args: argparse.Namespace, now: Callable[[], datetime]) -> dict:
+    """Every option parsed (UsageError, exit 2, before anything is read or written); `now`
+    parses NOW (`--now`, CONTRACT §4), in its turn among the others."""
     return {
         "networks": parse_networks(args.network),
-        "now": parse_now(args.now),
+        "now": now(),
         "since": parse_since(args.since),
         "window": parse_window(args.window),
     }
@@ -71,11 +72,13 @@ def _outbox(args: argparse.Namespace, options: dict):
     """Check the sources, then read the ledger and compose: the Outbox, or an exit code."""
     from balise.build import check
     from balise.social.ledger import LedgerError
-    from balise.social.post import outbox
+    from balise.social.post import outbox, social_problems
 
     networks, now = options["networks"], options["now"]
     since, window = options["since"], options["window"]
     checked = check(args.repo)
+    if checked.repository is not None:  # posts that cannot fit, the ledger (CONTRACT §8)
+        checked = checked.adding(social_problems(args.repo, checked.repository))
     if not checked.ok or checked.repository is None:
         print(report(checked.problems), file=sys.stderr)
         print("The sources have problems: nothing is posted until they are fixed.", file=sys.stderr)
@@ -101,9 +104,9 @@ def _skipped_lines(box) -> list[str]:
     return lines
 
 
-def preview(args: argparse.Namespace) -> int:
+def preview(args: argparse.Namespace, now: Callable[[], datetime]) -> int:
     """`social`: print every pending post exactly as it would go out; send nothing."""
-    box = _outbox(args, _options(args))
+    box = _outbox(args, _options(args, now))
     if isinstance(box, int):
         return box
     for pending in box.plan.pending:
@@ -172,13 +175,13 @@ def _clients(networks: Sequence[str], environ: Mapping[str, str]):
     }
 
 
-def post(args: argparse.Namespace) -> int:
+def post(args: argparse.Namespace, now: Callable[[], datetime]) -> int:
     """`post`: send pending posts, record each one at once, exit 3 if any network failed."""
     from balise.social.ledger import LedgerBusy, ledger_lock
     from balise.social.network import credential_values
-    from balise.social.post import Outcome, send
+    from balise.social.post import PostResult, send
 
-    options = _options(args)
+    options = _options(args, now)
     if not (args.repo / ESTABLISHMENTS_FILE).exists():
         return _outbox(args, options)  # not a status repository: report it, create nothing
     try:
@@ -191,7 +194,7 @@ def post(args: argparse.Namespace) -> int:
             if isinstance(clients, int):
                 return clients
 
-            def show(outcome: Outcome) -> None:
+            def show(outcome: PostResult) -> None:
                 name = NETWORK_NAMES[outcome.pending.network]
                 statement = outcome.pending.statement.id
                 if outcome.sent is not None:
@@ -204,7 +207,7 @@ def post(args: argparse.Namespace) -> int:
                 args.repo,
                 box,
                 clients,
-                clock=lambda: datetime.now(UTC),
+                wall_clock=lambda: datetime.now(UTC),
                 report=show,
                 secrets=credential_values(os.environ),
             )

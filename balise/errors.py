@@ -36,11 +36,3 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 def report(problems: Iterable[Problem]) -> str:
     """The error report the user reads: one `PATH:LINE: message` per line, sorted."""
     return "\n".join(str(p) for p in sorted(set(problems)))
-
-
-class SourcesInvalid(Exception):
-    """Raised at the edge (cli) to carry collected problems; never inside the core."""
-
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = tuple(sorted(set(problems)))
-        super().__init__(report(self.problems))

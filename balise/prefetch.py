@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from balise import cache
 from balise.load import RawFile, RawMap
-from balise.render.markdown import body_html, removed_markup
+from balise.render.markdown import page_body_html, removed_markup
 from balise.render.markup import plain_text
 from balise.validate import summarize
 
@@ -23,7 +23,11 @@ def bodies(statements: Iterable[RawFile]) -> None:
         body = (statement.body,)
         if store is not None and not removed_markup.memo.missing(store, *body):  # type: ignore[attr-defined]
             continue  # seen by an earlier build: what it needs is cached, or not needed
-        calls: list[cache.Call] = [(removed_markup, body), (body_html, body), (plain_text, body)]
+        calls: list[cache.Call] = [
+            (removed_markup, body),
+            (page_body_html, body),
+            (plain_text, body),
+        ]
         if not isinstance(statement.data, RawMap) or statement.data.get("summary") is None:
             calls.append((summarize, body))
         groups.append(calls)

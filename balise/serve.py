@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from balise.build import Outcome, build
+from balise.build import BuildResult, build
 from balise.cache import CACHE_DIR
 from balise.errors import report
 
@@ -54,11 +54,11 @@ class Preview:
         port: int,
         now: Callable[[], datetime],
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        # `now` is the instant previewed (`--now`); `clock` the real time, which judges whether
-        # a date is in the future, as `check` and `build` do.
-        self.root, self.out, self.now, self.clock = root, out, now, clock
+        # `now` is the publication instant previewed (NOW, `--now`); `wall_clock` the real time,
+        # which judges whether a date is in the future, as `check` and `build` do.
+        self.root, self.out, self.now, self.wall_clock = root, out, now, wall_clock
         self.seen = fingerprint(root)
         self.last = self.rebuild()
         out.mkdir(parents=True, exist_ok=True)
@@ -79,11 +79,15 @@ class Preview:
         self.server.shutdown()
         self.server.server_close()
 
-    def rebuild(self) -> Outcome:
+    def rebuild(self) -> BuildResult:
         started = time.monotonic()
         # The build cache makes a rebuild after one edit a matter of the pages it changes.
         outcome = build(
-            self.root, self.out, self.now(), cache=self.root / CACHE_DIR, clock=self.clock()
+            self.root,
+            self.out,
+            self.now(),
+            cache=self.root / CACHE_DIR,
+            wall_clock=self.wall_clock(),
         )
         if outcome.problems:
             print(report(outcome.problems), file=sys.stderr)
@@ -93,7 +97,7 @@ class Preview:
             print("Not rebuilt: the preview still shows the last good build.", file=sys.stderr)
         return outcome
 
-    def poll(self) -> Outcome | None:
+    def poll(self) -> BuildResult | None:
         """Rebuild if a source changed since the last look; the outcome, or None if unchanged."""
         current = fingerprint(self.root)
         if current == self.seen:
@@ -110,13 +114,13 @@ def serve(
     port: int,
     now: Callable[[], datetime],
     *,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> int:
     scratch = None
     if out is None:
         scratch = Path(tempfile.mkdtemp(prefix="balise-serve-"))
         out = scratch / "site"
-    preview = Preview(root, out, host, port, now, clock=clock)
+    preview = Preview(root, out, host, port, now, wall_clock=wall_clock)
     preview.start()
     print(f"Serving on {preview.url} (Ctrl+C to stop)", file=sys.stderr)
     try:

@@ -44,7 +44,7 @@ from balise.model import (
     Status,
     sort_key,
 )
-from balise.render.markdown import body_html
+from balise.render.markdown import page_body_html
 from balise.validate_site import site_problems
 
 MAX_TITLE = 200
@@ -502,7 +502,7 @@ def summarize(body: str) -> str:
     """The first paragraph of a markdown body as plain text (at most 280 characters), as the
     published body shows it (the same rendering: no second markdown pass)."""
     extractor = _TextExtractor()
-    extractor.feed(body_html(body))
+    extractor.feed(page_body_html(body))
     extractor.close()
     for paragraph in extractor.paragraphs:
         text = _collapse(paragraph)

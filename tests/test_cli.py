@@ -169,3 +169,25 @@ def test_readme_statement_table_is_the_validation_schema() -> None:
     from balise.validate import STATEMENT_KEYS, keys_table
 
     assert keys_table(STATEMENT_KEYS) in (ROOT / "README.md").read_text()
+
+
+def test_a_damaged_ledger_does_not_stop_build_and_check_still_reports_it(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Building the site never depends on what was posted (CONTRACT §8 is `check`'s and
+    `post`'s business): the ledger is not even read by `build`."""
+    (tiny / ".balise").mkdir()
+    (tiny / ".balise/posted.json").write_text("{not json", encoding="utf-8")
+    out = tmp_path / "site"
+    with pytest.raises(SystemExit) as built:
+        main(["build", "--repo", str(tiny), "--out", str(out), "--now", "2024-10-10T12:00+02:00"])
+    err = capsys.readouterr().err
+    assert built.value.code == 0, err
+    assert "posted.json" not in err
+    assert (out / "status.json").is_file()
+    with pytest.raises(SystemExit) as checked:
+        main(["check", "--repo", str(tiny)])
+    err = capsys.readouterr().err
+    assert checked.value.code == 1
+    assert err.startswith(".balise/posted.json:1: the ledger is not valid JSON")
+    assert "1 problem found: fix them and run check again." in err

@@ -63,7 +63,7 @@ def machine(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monkey
     for role in ("AUTHOR", "COMMITTER"):
         for part in ("NAME", "EMAIL", "DATE"):
             monkeypatch.delenv(f"GIT_{role}_{part}", raising=False)
-    monkeypatch.setattr(balise.cli_deploy, "clock", lambda: DEPLOYED_AT)
+    monkeypatch.setattr(balise.cli_deploy, "wall_clock", lambda: DEPLOYED_AT)
     return home
 
 
@@ -625,7 +625,7 @@ FAR = (
 def test_a_site_built_for_another_moment_warns_and_strict_refuses_it(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(balise.cli_deploy, "clock", lambda: TINY_NOW + timedelta(days=608))
+    monkeypatch.setattr(balise.cli_deploy, "wall_clock", lambda: TINY_NOW + timedelta(days=608))
     public = tmp_path / "public"
     code, err = deploy(capsys, repo, "--to", f"folder:{public}", "--strict")
     assert code == 1
@@ -645,7 +645,7 @@ def test_a_site_built_for_another_moment_warns_and_strict_refuses_it(
 def test_a_site_built_within_a_day_of_the_clock_goes_without_a_word(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(balise.cli_deploy, "clock", lambda: TINY_NOW + timedelta(hours=23))
+    monkeypatch.setattr(balise.cli_deploy, "wall_clock", lambda: TINY_NOW + timedelta(hours=23))
     code, err = deploy(capsys, repo, "--to", f"folder:{tmp_path / 'public'}", "--strict")
     assert code == 0 and "warning" not in err, err
 

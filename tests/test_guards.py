@@ -62,7 +62,7 @@ def test_a_typo_in_the_year_is_caught(tiny: Path) -> None:
 def test_replaying_a_past_now_judges_future_dates_against_the_real_clock(tiny: Path) -> None:
     path = write(tiny, "futur.md", "---\ntitle: Point\ndate: 2024-10-12T09:00:00+02:00\n---\nX\n")
     clock = datetime.fromisoformat("2026-11-29T12:00:00+01:00")
-    found = [str(p) for p in check(tiny, TINY_NOW, clock=clock).problems if p.warning]
+    found = [str(p) for p in check(tiny, TINY_NOW, wall_clock=clock).problems if p.warning]
     assert not [w for w in found if w.startswith(path)]
 
 

@@ -25,9 +25,9 @@ from balise.build import build, check
 from balise.cli import main
 from balise.errors import Problem
 from balise.output import UnsafePath, write_tree
-from balise.render.markdown import body_html, removed_markup
+from balise.render.markdown import page_body_html, removed_markup
 from balise.render.pages import render_pages
-from balise.render.templates import environment
+from balise.templating import environment
 from balise.timeline import snapshot
 from balise.validate import STATEMENT_KEYS
 from balise.views import site_pages
@@ -441,7 +441,7 @@ def test_random_bytes_in_any_source_only_yield_problems(
 @settings(max_examples=200, deadline=None)
 @given(body=_BODY)
 def test_body_html_never_raises_and_never_lets_a_script_through(body: str) -> None:
-    html = body_html(body)
+    html = page_body_html(body)
     page = BeautifulSoup(html, "html.parser")
     assert not page.find_all(["script", "style", "iframe", "img"])
     for element in page.find_all(True):

@@ -18,6 +18,7 @@ from disk_faults import refuse_writes
 from balise import cache
 from balise.build import build, check
 from balise.cli import main
+from balise.render import sources
 from balise.render.feeds import render_feeds, render_feeds_plainly
 from balise.timeline import snapshot
 
@@ -72,17 +73,29 @@ def test_adding_a_statement_rebuilds_to_the_bytes_of_a_cold_build(
     assert (warm / "communiques/2024-10-06-messagerie.html").is_file()
 
 
-def test_unchanged_pages_are_restored_from_the_cache_not_rebuilt(
-    tiny: Path, tmp_path: Path
+def test_unchanged_pages_are_not_rendered_again(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    warm, _ = cold_and_warm(tiny, tmp_path, TINY_NOW, add_statement)
-    # A restored page is a link to its cached copy; a rebuilt one is a new file.
-    untouched = warm / "communiques/2024-10-07-info.html"
-    changed = warm / "communiques/2024-10-06-messagerie.html"
-    assert untouched.stat().st_nlink >= 2
-    assert changed.stat().st_nlink == 2  # written by MkDocs, then linked into the cache
-    blobs = {p.stat().st_ino for p in (tiny / cache.CACHE_DIR).rglob("pages/*")}
-    assert untouched.stat().st_ino in blobs
+    """A warm build renders the pages a change touches, and no other: the rest of the site
+    comes from the cache, byte for byte what a cold build makes."""
+    rendered: list[str] = []
+    render_page = sources.render_page
+
+    def recorded(page, env) -> bytes:
+        rendered.append(page.path)
+        return render_page(page, env)
+
+    monkeypatch.setattr(sources, "render_page", recorded)
+    store = tiny / cache.CACHE_DIR
+    assert build(tiny, tmp_path / "warm", TINY_NOW, cache=store).ok
+    assert "communiques/2024-10-07-info.html" in rendered
+    add_statement(tiny)
+    rendered.clear()
+    assert build(tiny, tmp_path / "warm", TINY_NOW, cache=store).ok
+    assert "communiques/2024-10-06-messagerie.html" in rendered  # the new statement's page
+    assert "communiques/2024-10-07-info.html" not in rendered  # untouched by the change
+    assert build(tiny, tmp_path / "cold", TINY_NOW).ok
+    assert_same_site(tmp_path / "warm", tmp_path / "cold")
 
 
 @pytest.mark.parametrize(

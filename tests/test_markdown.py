@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
 import pytest
 from bs4 import BeautifulSoup
 from hypothesis import given
@@ -10,15 +12,17 @@ from hypothesis import strategies as st
 from balise.render.markdown import (
     Removed,
     _new_markdown,
-    body_html,
+    page_body_html,
     page_link,
     removed_markup,
+    to_page,
     unsafe_html,
 )
+from balise.render.markup import absolute_url
 
 
 def soup(body: str) -> BeautifulSoup:
-    return BeautifulSoup(body_html(body), "html.parser")
+    return BeautifulSoup(page_body_html(body), "html.parser")
 
 
 def test_markdown_structure_is_kept() -> None:
@@ -37,7 +41,7 @@ def test_markdown_structure_is_kept() -> None:
 
 
 def test_a_level_one_heading_becomes_level_two() -> None:
-    assert body_html("# Titre\n\nTexte") == "<h2>Titre</h2>\n<p>Texte</p>"
+    assert page_body_html("# Titre\n\nTexte") == "<h2>Titre</h2>\n<p>Texte</p>"
 
 
 def test_table_alignment_uses_attributes_not_inline_style() -> None:
@@ -77,8 +81,25 @@ def test_links_to_markdown_sources_point_to_their_pages() -> None:
     assert link["href"] == "2024-10-06-point.html"
 
 
+@pytest.mark.parametrize(
+    ("href", "page"),
+    [
+        ("x.md", "x.html"),
+        ("../communiques/README.md#a", "../communiques/index.html#a"),
+        ("index.md?q=1", "index.html?q=1"),
+        ("x.html", "x.html"),
+        ("x.md/", "x.md/"),
+    ],
+)
+def test_one_rewriter_gives_pages_and_feeds_the_same_page(href: str, page: str) -> None:
+    assert urlunsplit(to_page(urlsplit(href))) == page
+    assert page_link(href) == page
+    base = "https://status.example.org/communiques/2024-10-05-alerte.html"
+    assert absolute_url(href, base) == urljoin(base, page)
+
+
 def test_scripts_styles_and_their_content_are_dropped() -> None:
-    html = body_html(
+    html = page_body_html(
         "A<script>alert('x')</script>B<style>body{display:none}</style>C\n\n"
         "<noscript>n</noscript><!-- commentaire -->"
     )

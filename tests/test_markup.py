@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from bs4 import BeautifulSoup
 
-from balise.render.markup import absolute_url, body_html, plain_text
+from balise.render.markup import absolute_url, feed_body_html, plain_text
 
 PERMALINK = "https://status.example.org/test/communiques/2024-10-05-alerte.html"
 
@@ -34,12 +34,12 @@ def test_absolute_url(href: str, expected: str) -> None:
     assert absolute_url(href, PERMALINK) == expected
 
 
-def test_body_html_makes_links_absolute_and_keeps_the_sanitizer_s_rules() -> None:
+def test_feed_body_html_makes_links_absolute_and_keeps_the_sanitizer_s_rules() -> None:
     body = (
         "Voir [Alpha](../etablissements/alpha.md) & [le site](https://www.example.org/).\n\n"
         "<script>alert(1)</script>\n\n- un\n- deux\n"
     )
-    soup = BeautifulSoup(body_html(body, PERMALINK), "html.parser")
+    soup = BeautifulSoup(feed_body_html(body, PERMALINK), "html.parser")
     assert [a["href"] for a in soup.select("a")] == [
         "https://status.example.org/test/etablissements/alpha.html",
         "https://www.example.org/",

@@ -60,14 +60,14 @@ def test_preview_judges_future_dates_by_the_clock_as_check_and_build_do(
     )
     clock = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
     preview = Preview(
-        tiny, tmp_path / "site", "127.0.0.1", 0, lambda: TINY_NOW, clock=lambda: clock
+        tiny, tmp_path / "site", "127.0.0.1", 0, lambda: TINY_NOW, wall_clock=lambda: clock
     )
     preview.start()
     try:
         warned = [str(p) for p in preview.last.problems if p.warning]
     finally:
         preview.stop()
-    checked = check(tiny, TINY_NOW, clock=clock)
+    checked = check(tiny, TINY_NOW, wall_clock=clock)
     assert warned == [str(p) for p in checked.problems if p.warning]
     assert [w for w in warned if "in the future" in w] == [
         'statements/2024/2025-10-20-faute.md:3: warning: "date" is more than a day in the '

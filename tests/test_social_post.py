@@ -83,7 +83,7 @@ def run(root: Path, clients_by_network, *, since=SINCE, networks=("x", "mastodon
     repository = check(root).repository
     assert repository is not None
     box = outbox(root, repository, networks, NOW, since=since)
-    return send(root, box, clients_by_network, clock=lambda: CLOCK)
+    return send(root, box, clients_by_network, wall_clock=lambda: CLOCK)
 
 
 # --- exact payloads -------------------------------------------------------------------

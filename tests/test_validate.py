@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from balise.build import check as build_check
 from balise.load import RawRepository, load_repository
 from balise.model import Statement, StatementType, Status
-from balise.render.markdown import body_html
+from balise.render.markdown import page_body_html
 from balise.validate import (
     STATEMENT_KEYS,
     Validated,
@@ -651,7 +651,7 @@ def test_the_summary_is_the_first_paragraph_the_published_body_shows() -> None:
     assert summarize("<style>p {}</style>\n\nTexte.\n") == "Texte."
     # No footnotes on the page: `[^1]` is a reference link there, and so here.
     assert summarize("Texte[^1].\n\n[^1]: Note.\n") == "Texte^1."
-    assert "^1" in BeautifulSoup(body_html("Texte[^1].\n\n[^1]: Note.\n"), "html.parser").text
+    assert "^1" in BeautifulSoup(page_body_html("Texte[^1].\n\n[^1]: Note.\n"), "html.parser").text
 
 
 def test_shorten_keeps_short_text_and_cuts_long_text_at_a_word() -> None:

@@ -38,8 +38,3 @@ class _Merged(Mapping[str, bytes]):
 
     def __len__(self) -> int:
         return len(self._where)
-
-
-def without(tree: Mapping[str, bytes], paths: Iterable[str]) -> dict[str, bytes]:
-    drop = set(paths)
-    return {p: c for p, c in tree.items() if p not in drop}

@@ -14,7 +14,7 @@ from feedgen.feed import FeedGenerator
 
 from balise import french, views
 from balise.model import Repository, Statement
-from balise.render.markup import body_html
+from balise.render.markup import feed_body_html
 from balise.timeline import Snapshot
 
 GENERATOR = "Balise"
@@ -34,7 +34,7 @@ class _Entries:
 
     def body(self, statement: Statement) -> str:
         if statement.id not in self._bodies:
-            html_body = body_html(statement.body, self.permalink(statement))
+            html_body = feed_body_html(statement.body, self.permalink(statement))
             self._bodies[statement.id] = xml_text(html_body)
         return self._bodies[statement.id]
 

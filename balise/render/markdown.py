@@ -10,7 +10,7 @@ import re
 import threading
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 from xml.etree.ElementTree import Element
 
 import markdown
@@ -109,23 +109,31 @@ def _new_markdown() -> markdown.Markdown:
     return converter
 
 
-@memoized("unsafe-html", persist=False)  # shared by body_html and removed_markup
+@memoized("unsafe-html", persist=False)  # shared by page_body_html and removed_markup
 def unsafe_html(body: str) -> str:
     """The body as Python-Markdown renders it, raw HTML included: never publish this."""
     return _markdown().convert(body)
 
 
-def page_link(href: str) -> str:
-    """A relative link to a markdown source (`autre.md#x`) points to its page (`autre.html#x`).
+def to_page(parts: SplitResult) -> SplitResult:
+    """A link to a markdown source (`autre.md#x`), to its page (`autre.html#x`); any other
+    link as it is. The one `.md` -> `.html` rewriter: for links on the site and in feeds.
 
     MkDocs does this for the markdown it renders; a body is rendered here, so it is done here.
     """
+    if not parts.path.endswith(".md"):
+        return parts
+    folder, name = posixpath.split(parts.path)
+    page = "index.html" if name in ("index.md", "README.md") else name[:-3] + ".html"
+    return parts._replace(path=posixpath.join(folder, page))
+
+
+def page_link(href: str) -> str:
+    """A relative link to a markdown source (`autre.md#x`) points to its page (`autre.html#x`)."""
     parts = urlsplit(href)
     if parts.scheme or parts.netloc or not parts.path.endswith(".md"):
         return href
-    folder, name = posixpath.split(parts.path)
-    page = "index.html" if name in ("index.md", "README.md") else name[:-3] + ".html"
-    return urlunsplit(parts._replace(path=posixpath.join(folder, page)))
+    return urlunsplit(to_page(parts))
 
 
 def sanitize(html: str) -> str:
@@ -143,8 +151,9 @@ def sanitize(html: str) -> str:
 
 
 @memoized("body-html", persist=False)  # shared by the page, the feeds and the JSON
-def body_html(body: str) -> str:
-    """A statement's body as safe HTML, the same for every output that shows it."""
+def page_body_html(body: str) -> str:
+    """A statement's body as safe HTML, as its page shows it (links relative to the page);
+    the feeds and the JSON start from it."""
     return sanitize(unsafe_html(body))
 
 
@@ -239,7 +248,7 @@ def _where(body: str, patterns: tuple[str, ...], fallback: str | None) -> int:
     decode=lambda stored: tuple(Removed(what, offset) for what, offset in stored),
 )
 def removed_markup(body: str) -> tuple[Removed, ...]:
-    """Each kind of markup `body_html` removes from this body, first occurrence first."""
+    """Each kind of markup `page_body_html` removes from this body, first occurrence first."""
     inspector = _Inspector()
     inspector.feed(unsafe_html(body))
     inspector.close()

@@ -1,12 +1,11 @@
 """A statement body away from its page: HTML with absolute links (feeds), plain text (JSON).
 
-Both start from render.markdown.body_html, the one sanitized rendering; links are rewritten
-by the HTML sanitizer's parser (nh3), never by regex.
+Both start from render.markdown.page_body_html, the one sanitized rendering; links are
+rewritten by the HTML sanitizer's parser (nh3), never by regex.
 """
 
 from __future__ import annotations
 
-import posixpath
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -25,18 +24,14 @@ def absolute_url(href: str, base_url: str) -> str:
     parts = urlsplit(href)
     if parts.scheme or parts.netloc:
         return href
-    if parts.path.endswith(".md"):
-        folder, name = posixpath.split(parts.path)
-        page = "index.html" if name in ("index.md", "README.md") else name[:-3] + ".html"
-        parts = parts._replace(path=posixpath.join(folder, page))
-    return urljoin(base_url, urlunsplit(parts))
+    return urljoin(base_url, urlunsplit(statement_markdown.to_page(parts)))
 
 
 @memoized("feed-body")
-def body_html(body: str, base_url: str) -> str:
+def feed_body_html(body: str, base_url: str) -> str:
     """The sanitized body HTML, with every relative link made absolute against `base_url`."""
     return nh3.clean(
-        statement_markdown.body_html(body),
+        statement_markdown.page_body_html(body),
         tags=set(statement_markdown.ALLOWED_TAGS),
         attributes={
             tag: set(names) for tag, names in statement_markdown.ALLOWED_ATTRIBUTES.items()
@@ -82,6 +77,6 @@ class _Text(HTMLParser):
 def plain_text(body: str) -> str:
     """The body as plain text: one line per paragraph or list item, markup dropped."""
     parser = _Text()
-    parser.feed(statement_markdown.body_html(body))
+    parser.feed(statement_markdown.page_body_html(body))
     parser.close()
     return "\n".join(" ".join(line.split()) for line in parser.lines if line.strip())

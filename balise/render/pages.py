@@ -14,7 +14,7 @@ import jinja2
 import yaml
 from markupsafe import Markup
 
-from balise.render.markdown import body_html
+from balise.render.markdown import page_body_html
 from balise.views import (
     EstablishmentPage,
     FollowPage,
@@ -74,7 +74,7 @@ def render_page(page: Page, env: jinja2.Environment) -> bytes:
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=10_000)
     # A statement's body is rendered and sanitized here (render/markdown.py), not by MkDocs:
     # the template inserts it as an HTML block that MkDocs passes through untouched.
-    body_markup = Markup(body_html(page.body)) if isinstance(page, StatementPage) else None
+    body_markup = Markup(page_body_html(page.body)) if isinstance(page, StatementPage) else None
     body = env.get_template(template_name).render(
         page=page, rel=lambda target: relative(page.path, target), body_html=body_markup
     )

@@ -1,96 +1,46 @@
-"""The Jinja environments for pages and posts: a repository's `templates/` first, then ours;
-and where a template failed, as a Problem at the template's own file and line.
+"""The page templates: the pages' Jinja environment (HTML-escaped), and the check that a
+repository's page templates compile and render one page of each kind.
 
-Template files are read lazily by Jinja's loaders; nothing else here touches the disk.
+Page specifics only; the environment and the template-error converter are balise.templating's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
 
 from balise.errors import Problem
-from balise.views import tel_href
-
-PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-TEMPLATES_DIR = "templates"
-
-
-def environment(repository_templates: Path | None, *, html: bool) -> jinja2.Environment:
-    """Pages (`html=True`, every value HTML-escaped) or posts (plain text)."""
-    loaders: list[jinja2.BaseLoader] = []
-    if repository_templates is not None and repository_templates.is_dir():
-        loaders.append(jinja2.FileSystemLoader(str(repository_templates)))
-    loaders.append(jinja2.FileSystemLoader(str(PACKAGE_TEMPLATES)))
-    env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
-        autoescape=html,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters["tel"] = tel_href  # `{{ phone|tel }}`: the phone number's tel: link
-    return env
+from balise.render.pages import render_page
+from balise.templating import TEMPLATES_DIR, compile_problems, environment, template_problem
+from balise.views import SitePages
 
 
-def _shown(root: Path, filename: str) -> str | None:
-    """A template file as the user knows it: `templates/…` in the repository, or Balise's
-    own as `(balise)/…`; None for any other file."""
-    file = Path(filename).resolve()
-    for folder, prefix in ((root / TEMPLATES_DIR, TEMPLATES_DIR), (PACKAGE_TEMPLATES, "(balise)")):
-        if file.is_relative_to(folder.resolve()):
-            return f"{prefix}/{file.relative_to(folder.resolve()).as_posix()}"
-    return None
+def page_environment(root: Path) -> jinja2.Environment:
+    """The pages' templates: the repository's `templates/` first, then Balise's own."""
+    return environment(root / TEMPLATES_DIR, html=True)
 
 
-def _where(root: Path, error: BaseException) -> tuple[str, int] | None:
-    """The template file and line where the error happened (the innermost template, for an
-    error in an included one), or None when no template is to blame."""
-    if isinstance(error, jinja2.TemplateSyntaxError) and error.filename:
-        shown = _shown(root, error.filename)
-        if shown is not None:
-            return shown, error.lineno or 1
-    # At render time Jinja puts a frame per template in the traceback, with its file and line.
-    found = None
-    traceback = error.__traceback__
-    while traceback is not None:
-        shown = _shown(root, traceback.tb_frame.f_code.co_filename)
-        if shown is not None:
-            found = (shown, traceback.tb_lineno)
-        traceback = traceback.tb_next
-    return found
-
-
-def template_problem(
-    root: Path, error: BaseException, what: str = "template error"
-) -> Problem | None:
-    """The error as a Problem at its template's file and line, or None when it does not come
-    from a template (a bug in Balise, to let through)."""
-    where = _where(root, error)
-    if where is None and not isinstance(error, jinja2.TemplateError):
-        return None
-    message = error.message if isinstance(error, jinja2.TemplateError) else None
-    path, line = where or (TEMPLATES_DIR, 1)
-    return Problem(path, line, f"{what}: {message or error}")
-
-
-def compile_problems(root: Path, folder: str, env: jinja2.Environment) -> list[Problem]:
-    """Every template of the repository's `templates/FOLDER/` that does not compile (a syntax
-    error, an unknown filter or test): what rendering only some pages could miss."""
-    problems: list[Problem] = []
-    base = root / TEMPLATES_DIR
-    for file in sorted((base / folder).rglob("*")):
-        name = file.relative_to(base).as_posix()
-        if not file.is_file() or file.name.startswith(".") or file.name.endswith("~"):
-            continue
+def page_template_problems(root: Path, pages: Callable[[], SitePages]) -> list[Problem]:
+    """The repository's page templates: each must compile, and every page must render with
+    them, as the build will render it (an error may hit only some pages). Only a repository
+    that overrides page templates pays for it."""
+    if not (root / TEMPLATES_DIR / "pages").is_dir():
+        return []
+    env = page_environment(root)
+    problems = compile_problems(root, "pages", env)
+    if problems:
+        return problems
+    site = pages()
+    every = [site.overview, *site.establishments, *site.statements, *site.incidents]
+    found: dict[tuple[str, int], Problem] = {}
+    for page in [*every, site.press, site.history, site.follow]:
         try:
-            env.get_template(name)
-        except UnicodeDecodeError:
-            problems.append(Problem(f"{TEMPLATES_DIR}/{name}", 1, "template is not UTF-8 text"))
-        except jinja2.TemplateError as error:
+            render_page(page, env)
+        except Exception as error:  # a template may fail in any way; a bug is let through
             problem = template_problem(root, error)
-            if problem is not None:
-                problems.append(problem)
-    return problems
+            if problem is None:
+                raise
+            found.setdefault((problem.path, problem.line), problem)
+    return list(found.values())

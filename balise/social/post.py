@@ -15,7 +15,6 @@ import jinja2
 
 from balise.errors import Problem
 from balise.model import Repository
-from balise.render.templates import environment, template_problem
 from balise.social import NETWORKS
 from balise.social.compose import Post, compose, post_problems
 from balise.social.ledger import (
@@ -30,6 +29,7 @@ from balise.social.ledger import (
 )
 from balise.social.network import Network, PostFailed, redact
 from balise.social.plan import DEFAULT_WINDOW, Pending, Plan, plan
+from balise.templating import TEMPLATES_DIR, environment, template_problem
 from balise.timeline import snapshot
 
 
@@ -45,8 +45,9 @@ class Outbox:
         return self.posts[(pending.statement.id, pending.network)]
 
 
-def templates(root: Path) -> jinja2.Environment:
-    return environment(root / "templates", html=False)
+def post_environment(root: Path) -> jinja2.Environment:
+    """The posts' templates (plain text): the repository's `templates/` first, then ours."""
+    return environment(root / TEMPLATES_DIR, html=False)
 
 
 def outbox(
@@ -61,7 +62,7 @@ def outbox(
     """Read the ledger, plan at NOW and compose every pending post (LedgerError if unreadable)."""
     ledger = read_ledger(root)
     decided = plan(snapshot(repository, now), ledger, networks, now, since=since, window=window)
-    env = templates(root)
+    env = post_environment(root)
     posts = {
         (p.statement.id, p.network): compose(p.statement, repository, p.network, env)
         for p in decided.pending
@@ -73,7 +74,7 @@ def social_problems(root: Path, repository: Repository) -> list[Problem]:
     """For `check`: posts that cannot fit, broken post templates, an unreadable ledger."""
     problems = ledger_problems(root)
     try:
-        problems.extend(post_problems(repository, templates(root)))
+        problems.extend(post_problems(repository, post_environment(root)))
     except Exception as error:  # a repository's template may fail in any way
         problem = template_problem(root, error, "post template error")
         if problem is None:
@@ -86,7 +87,7 @@ def social_problems(root: Path, repository: Repository) -> list[Problem]:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class PostResult:
     """One pending post after the run: sent (with where), failed (with why) or not tried."""
 
     pending: Pending
@@ -96,12 +97,12 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class Report:
-    outcomes: tuple[Outcome, ...]
+class SendReport:
+    outcomes: tuple[PostResult, ...]
     skipped: int  # statements x networks recorded as not to post by this run
 
     @property
-    def failed(self) -> tuple[Outcome, ...]:
+    def failed(self) -> tuple[PostResult, ...]:
         return tuple(o for o in self.outcomes if o.sent is None)
 
     @property
@@ -118,10 +119,10 @@ def send(
     box: Outbox,
     clients: Mapping[str, Network],
     *,
-    clock: Callable[[], datetime] = _now,
-    report: Callable[[Outcome], None] = lambda outcome: None,
+    wall_clock: Callable[[], datetime] = _now,
+    report: Callable[[PostResult], None] = lambda outcome: None,
     secrets: Iterable[str] = (),
-) -> Report:
+) -> SendReport:
     """Send every pending post of `box`, writing the ledger after every single step.
 
     A network that fails is not tried again in this run (its later posts stay pending) and
@@ -131,7 +132,7 @@ def send(
     """
     hidden = (*secrets, *(s for client in clients.values() for s in client.secrets()))
     ledger = box.ledger
-    moment = clock()
+    moment = wall_clock()
     if not ledger.started or box.plan.new or box.plan.skipped:
         new = {network: box.plan.since[network] for network in box.plan.new}
         ledger = ledger.starting(moment, new)
@@ -140,19 +141,19 @@ def send(
             ledger = ledger.with_entry(statement.id, network, Entry(SKIPPED, moment, note=note))
         write_ledger(root, ledger)
 
-    outcomes: list[Outcome] = []
+    outcomes: list[PostResult] = []
     broken: dict[str, str] = {}
     for pending in box.plan.pending:
         post = box.post(pending)
         network = pending.network
         if network in broken:
-            outcome = Outcome(pending, post, failure=f"not tried: {broken[network]}")
+            outcome = PostResult(pending, post, failure=f"not tried: {broken[network]}")
             outcomes.append(outcome)
             report(outcome)
             continue
         if not post.fits:  # `check` prevents it for `social` texts; never let a network cut
             limit = post.limit
-            outcome = Outcome(
+            outcome = PostResult(
                 pending,
                 post,
                 failure=f"too long for {limit.name}: {post.length} of {limit.maximum} {limit.unit}",
@@ -163,9 +164,9 @@ def send(
         client = clients[network]
         previous = pending.previous
         key = previous.key if pending.resumed and previous and previous.key else None
-        key = key or client.key(post, clock())
+        key = key or client.key(post, wall_clock())
         ledger = ledger.with_entry(
-            pending.statement.id, network, Entry(ATTEMPTED, clock(), key=key)
+            pending.statement.id, network, Entry(ATTEMPTED, wall_clock(), key=key)
         )
         write_ledger(root, ledger)
         try:
@@ -175,20 +176,20 @@ def send(
             broken[network] = f"{network} failed earlier in this run"
             # Still "attempted" (it may have reached the network: the next run resumes it with
             # the same key), now with the reason, for whoever reads the ledger.
-            failed = Entry(ATTEMPTED, clock(), key=key, note=message)
+            failed = Entry(ATTEMPTED, wall_clock(), key=key, note=message)
             ledger = ledger.with_entry(pending.statement.id, network, failed)
             write_ledger(root, ledger)
-            outcome = Outcome(pending, post, failure=message)
+            outcome = PostResult(pending, post, failure=message)
         else:
             url = redact(sent.url, hidden) if sent.url else None
             note = redact(sent.note, hidden) if sent.note else None
-            entry = Entry(POSTED, clock(), sent.remote_id, url, key, note)
+            entry = Entry(POSTED, wall_clock(), sent.remote_id, url, key, note)
             ledger = ledger.with_entry(pending.statement.id, network, entry)
             write_ledger(root, ledger)
-            outcome = Outcome(pending, post, sent=entry)
+            outcome = PostResult(pending, post, sent=entry)
         outcomes.append(outcome)
         report(outcome)
-    return Report(tuple(outcomes), len(box.plan.skipped))
+    return SendReport(tuple(outcomes), len(box.plan.skipped))
 
 
-__all__ = ["NETWORKS", "Outbox", "Outcome", "Report", "outbox", "send", "social_problems"]
+__all__ = ["NETWORKS", "Outbox", "PostResult", "SendReport", "outbox", "send", "social_problems"]
