@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from balise.errors import report
+from balise.text import parse_iso_instant
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_NETWORK = 0, 1, 2, 3
 
@@ -29,10 +30,9 @@ class UsageError(Exception):
 def parse_now(text: str | None) -> datetime:
     """NOW: `--now ISO`, else SOURCE_DATE_EPOCH, else the clock (CONTRACT §4)."""
     if text:
-        try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise UsageError(f"--now {text!r} is not an ISO 8601 date") from None
+        moment = parse_iso_instant(text)
+        if moment is None:
+            raise UsageError(f"--now {text!r} is not an ISO 8601 date")
         if moment.tzinfo is None:
             raise UsageError(f"--now {text!r} needs an offset, e.g. {text}+02:00")
         return moment
