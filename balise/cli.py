@@ -14,6 +14,7 @@ from pathlib import Path
 
 from balise.cli_exit import EXIT_INVALID, EXIT_OK, UsageError
 from balise.errors import report
+from balise.text import parse_iso_instant
 
 CACHE_DIR = ".balise-cache"  # balise.cache.CACHE_DIR, without importing the build here
 NO_CACHE_HELP = "rebuild everything, without reading or writing REPO/.balise-cache"
@@ -23,10 +24,9 @@ STRICT_HELP = "also fail on warnings (a date far in the future, a status without
 def parse_now(text: str | None) -> datetime:
     """NOW: `--now ISO`, else SOURCE_DATE_EPOCH, else the clock (CONTRACT §4)."""
     if text:
-        try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise UsageError(f"--now {text!r} is not an ISO 8601 date") from None
+        moment = parse_iso_instant(text)
+        if moment is None:
+            raise UsageError(f"--now {text!r} is not an ISO 8601 date")
         if moment.tzinfo is None:
             raise UsageError(f"--now {text!r} needs an offset, e.g. {text}+02:00")
         return moment

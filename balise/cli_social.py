@@ -16,6 +16,7 @@ from balise.cli_exit import EXIT_INVALID, EXIT_NETWORK, EXIT_OK, EXIT_USAGE, Usa
 from balise.errors import report
 from balise.load import ESTABLISHMENTS_FILE
 from balise.social import NETWORK_NAMES, NETWORKS
+from balise.text import parse_iso_instant
 
 TIMEOUT = 30.0  # seconds for one HTTP request
 SLEEP: Callable[[float], None] = time.sleep  # tests replace it: no test ever sleeps
@@ -42,10 +43,9 @@ def parse_networks(values: Sequence[str] | None) -> tuple[str, ...]:
 def parse_since(text: str | None) -> datetime | None:
     if not text:
         return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"--since {text!r} is not an ISO 8601 date") from None
+    moment = parse_iso_instant(text)
+    if moment is None:
+        raise UsageError(f"--since {text!r} is not an ISO 8601 date")
     if moment.tzinfo is None:
         raise UsageError(f"--since {text!r} needs an offset, e.g. {text}+02:00")
     return moment

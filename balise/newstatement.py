@@ -5,8 +5,6 @@ Writes one file, then checks it with the same validation as `check`; a bad one i
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +13,7 @@ import yaml
 
 from balise.errors import Problem
 from balise.load import load_repository
+from balise.text import slugify
 from balise.validate import PLACEHOLDER, PLACEHOLDER_MESSAGE, validate_repository
 
 BODY = PLACEHOLDER + "\n"  # `check` refuses it: the file is to be edited before it is published
@@ -26,19 +25,12 @@ class NewStatement:
     problems: tuple[Problem, ...] = ()
 
 
-def slugify(text: str, limit: int = 60) -> str:
-    """`Reprise à l'Estuaire !` -> `reprise-a-l-estuaire`, at most `limit` characters.
+SLUG_LIMIT = 60  # characters of the title's slug in the file name (the statement's id)
 
-    The slug becomes a permanent URL, so a long one is cut between words, never inside one
-    (`…-retour-au-fonctionneme` would stay online for good); only a first word longer than
-    the limit is cut, as it must be.
-    """
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    if len(slug) > limit:
-        words = slug[: limit + 1].split("-")[:-1]  # the last one is cut (or empty: a hyphen)
-        slug = "-".join(words) if words else slug[:limit]
-    return slug or "communique"
+
+def statement_slug(title: str) -> str:
+    """The id part a title gives: its first whole words as a slug, or `communique`."""
+    return slugify(title, SLUG_LIMIT) or "communique"
 
 
 def front_matter(
@@ -88,7 +80,7 @@ def write_new_statement(
     date = local.replace(second=0, microsecond=0).isoformat()
 
     folder = root / "statements" / local.strftime("%Y-%m")
-    stem = f"{local:%Y-%m-%d}-{slugify(title)}"
+    stem = f"{local:%Y-%m-%d}-{statement_slug(title)}"
     path = folder / f"{stem}.md"
     n = 2
     while path.exists():

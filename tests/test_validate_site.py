@@ -1,4 +1,4 @@
-"""Tests for balise.validate_site: what mkdocs.yml may not hold, with the exact messages."""
+"""Tests for balise.validate.site: what mkdocs.yml may not hold, with the exact messages."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from balise.build import build
 from balise.cli import main
 from balise.errors import Problem
 from balise.load import RawMap, parse_yaml
-from balise.validate_site import site_problems
+from balise.validate.site import site_problems
 
 BASE = "site_name: Statut\nsite_url: https://status.example.org/\n"
 MARKUP_HINT = "(write plain text, with « » for quotes and no < or >)"

@@ -81,7 +81,7 @@ def _theme(config_file: Path) -> dict[str, Any]:
     if isinstance(given, str):
         given = {"name": given}
     theme = dict(given) if isinstance(given, dict) else {}
-    theme["name"] = theme.get("name") or "material"  # validate_site refuses any other
+    theme["name"] = theme.get("name") or "material"  # validate.site refuses any other
     theme["language"] = "fr"
     theme["font"] = False  # no Google Fonts: the site loads nothing from another host
     return theme

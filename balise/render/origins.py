@@ -74,9 +74,9 @@ def page_urls(page: str) -> list[str]:
                 continue
         if tag == "input" and attributes.get("type", "").lower() != "image":
             continue
-        for name in _URL_ATTRIBUTES & attributes.keys():
-            value = attributes[name]
-            found.extend(_srcset_urls(value) if name == "srcset" else [value])
+        for name, value in attributes.items():  # in the page's order, for stable messages
+            if name in _URL_ATTRIBUTES:
+                found.extend(_srcset_urls(value) if name == "srcset" else [value])
     for style in _STYLE_ELEMENT.findall(page):
         found.extend(css_urls(style))
     for match in _STYLE_ATTRIBUTE.finditer(page):

@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from balise.errors import Problem
+from balise.text import parse_iso_instant
 
 LEDGER_DIR = ".balise"
 LEDGER_FILE = f"{LEDGER_DIR}/posted.json"
@@ -118,10 +119,9 @@ class Ledger:
 def _instant(value: Any, where: str) -> datetime:
     if not isinstance(value, str):
         raise ValueError(f"{where} must be an ISO 8601 date, not {value!r}")
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"{where} is not an ISO 8601 date: {value!r}") from None
+    moment = parse_iso_instant(value)
+    if moment is None:
+        raise ValueError(f"{where} is not an ISO 8601 date: {value!r}")
     if moment.tzinfo is None:
         raise ValueError(f"{where} has no UTC offset: {value!r}")
     return moment

@@ -1,16 +1,21 @@
-"""mkdocs.yml settings Balise refuses: text that the theme would print as markup, anything
-that makes a page load from another host, another theme than Material, what Balise cannot
-check. Pure: it judges the raw nodes load.py read, and touches nothing.
+"""mkdocs.yml: site_name and site_url (declared keys), and the settings Balise refuses: text
+that the theme would print as markup, anything that makes a page load from another host,
+another theme than Material, what Balise cannot check. Pure: it judges the raw nodes load.py
+read, and touches nothing.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit
 
 from balise.errors import Problem
-from balise.load import MAP_TAG, MKDOCS_FILE, SEQ_TAG, YAML_TAG, RawList, RawMap, RawNode, RawScalar
+from balise.load import MKDOCS_FILE, RawFile, RawList, RawMap, RawNode, RawScalar
+from balise.model import Site
 from balise.urls import browser_url
+from balise.validate.nodes import Field, Report, is_empty, kind, odd_tag, required_text, text
+from balise.validate.schema import Key, read
 
 # Settings that MkDocs' theme writes into every page as they are: its templates escape
 # nothing (Material prints `copyright` as HTML on purpose), so markup there would run there.
@@ -27,10 +32,9 @@ PRINTED = (
 # Sections the theme reads: every text in them, at any depth (`extra.balise` is Balise's own).
 PRINTED_SECTIONS = ("theme", "extra", "extra_css", "extra_javascript")
 _OWN = ("extra.balise",)
-_CHECKED_ELSEWHERE = ("site_name", "site_url")  # their YAML tags: see validate._site
+_CHECKED_ELSEWHERE = ("site_name", "site_url")  # their YAML tags: see SITE_KEYS
 # What could open an element or leave a (double-quoted) attribute or a script's string.
 _MARKUP = re.compile(r'[<>"]')
-_PLAIN_TAGS = frozenset(YAML_TAG + n for n in ("str", "int", "float", "bool", "null", "timestamp"))
 
 THEME = "material"
 PLUGINS = ("search", "material/search")  # what mkdocs.yml may list under plugins
@@ -58,14 +62,6 @@ def _key_line(mapping: RawMap, name: str) -> int:
     return mapping.line
 
 
-def _kind(node: RawNode) -> str:
-    return "a mapping" if isinstance(node, RawMap) else "a list"
-
-
-def _empty(node: RawNode) -> bool:
-    return isinstance(node, RawScalar) and (node.is_null or not node.text.strip())
-
-
 def _false(node: RawNode) -> bool:
     return isinstance(node, RawScalar) and node.text.strip().lower() in _FALSE
 
@@ -73,10 +69,10 @@ def _false(node: RawNode) -> bool:
 def _theme_problems(node: RawNode, report: Callable[..., None]) -> None:
     """Material only (Balise's pages are made for it; the others load from other hosts)."""
     name = node.get("name") if isinstance(node, RawMap) else node
-    if name is None or _empty(name):
+    if name is None or is_empty(name):
         return  # Balise supplies material
     if not isinstance(name, RawScalar) or name.text.strip() != THEME:
-        shown = f'"{name.text.strip()}"' if isinstance(name, RawScalar) else _kind(name)
+        shown = f'"{name.text.strip()}"' if isinstance(name, RawScalar) else kind(name)
         report(
             name.line,
             f'the theme must be "{THEME}" (mkdocs-material), not {shown}',
@@ -84,7 +80,7 @@ def _theme_problems(node: RawNode, report: Callable[..., None]) -> None:
             "load from other hosts; without the line Balise uses Material",
         )
     font = node.get("font") if isinstance(node, RawMap) else None
-    if font is not None and not _false(font) and not _empty(font):
+    if font is not None and not _false(font) and not is_empty(font):
         report(
             _key_line(node, "font") if isinstance(node, RawMap) else font.line,
             '"theme.font" makes every page load Google Fonts from fonts.googleapis.com: '
@@ -125,7 +121,7 @@ def _host_problems(data: RawMap, report: Callable[..., None]) -> None:
                 )
     if isinstance(extra, RawMap):
         analytics = extra.get("analytics")
-        if analytics is not None and not _empty(analytics) and not _false(analytics):
+        if analytics is not None and not is_empty(analytics) and not _false(analytics):
             report(
                 _key_line(extra, "analytics"),
                 '"extra.analytics" makes every page load an analytics script from another '
@@ -193,17 +189,6 @@ def _texts(name: str, node: RawNode) -> Iterator[tuple[str, RawNode]]:
             yield from _texts(name, item)
 
 
-def _odd_tag(node: RawNode) -> str | None:
-    """The tag as written when Balise cannot read its value (`!ENV`), else None."""
-    if isinstance(node, RawScalar):
-        plain = node.tag in _PLAIN_TAGS
-    else:
-        plain = node.tag == (MAP_TAG if isinstance(node, RawMap) else SEQ_TAG)
-    if plain:
-        return None
-    return "!!" + node.tag.removeprefix(YAML_TAG) if node.tag.startswith(YAML_TAG) else node.tag
-
-
 def site_problems(data: RawMap) -> list[Problem]:
     """What Balise refuses in mkdocs.yml's settings (beyond site_name and site_url's own form)."""
     problems: list[Problem] = []
@@ -223,7 +208,7 @@ def site_problems(data: RawMap) -> list[Problem]:
         if key.text not in PRINTED and key.text not in PRINTED_SECTIONS:
             continue
         for name, node in _texts(key.text, value):
-            tag = _odd_tag(node)
+            tag = odd_tag(node)
             if tag is not None and name not in _CHECKED_ELSEWHERE:
                 report(
                     node.line,
@@ -247,3 +232,65 @@ def site_problems(data: RawMap) -> list[Problem]:
         _plugin_problems(plugins, report)
     _host_problems(data, report)
     return problems
+
+
+# --- site_name and site_url -------------------------------------------------------------
+
+_URL_WHY = "feeds and social posts need absolute permalinks"
+_URL_EXAMPLE = 'add a line such as "site_url: https://status.example.org/"'
+
+
+def _site_url(field: Field[None], node: RawNode) -> str | None:
+    if is_empty(node):  # as if it were missing: the line to add is the hint
+        field.report(node.line, f'"{field.name}" is required: {_URL_WHY}', _URL_EXAMPLE)
+        return None
+    url = text(field, node, required=True)
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        field.report(
+            node.line,
+            f'"site_url" must be an absolute http(s) address, not "{url}"',
+            "feeds and social posts need absolute permalinks, such as https://status.example.org/",
+        )
+        return None
+    return url if url.endswith("/") else url + "/"
+
+
+# Balise's own keys of mkdocs.yml; every other setting is MkDocs' (judged by site_problems).
+SITE_KEYS: tuple[Key[None], ...] = (
+    Key(
+        "site_name",
+        str,
+        required_text,
+        "the site's name, in every page's title",
+        required=True,
+        example='add a line such as "site_name: État des services"',
+    ),
+    Key(
+        "site_url",
+        str,
+        _site_url,
+        "the site's absolute http(s) address, the base of every permalink",
+        required=True,
+        why=_URL_WHY,
+        example=_URL_EXAMPLE,
+    ),
+)
+
+
+def site(raw: RawFile | None, problems: list[Problem]) -> Site | None:
+    """mkdocs.yml judged: the Site, or None (and its problems) when it cannot be built."""
+    if raw is None:
+        return None
+    report = Report(MKDOCS_FILE, problems)
+    data = raw.data if raw.data is not None else RawMap((), 1)
+    if not isinstance(data, RawMap):
+        report(data.line, f"mkdocs.yml must be a mapping of settings, not {kind(data)}")
+        return None
+    problems.extend(site_problems(data))  # markup the theme would print, what Balise cannot check
+    values = read(report, data, SITE_KEYS, None, others=True).values
+    if "site_name" not in values or "site_url" not in values:
+        return None
+    return Site(values["site_name"], values["site_url"])
