@@ -422,10 +422,14 @@ def test_a_release_killed_before_it_is_marked_complete_is_copied_again(
     public = tmp_path / "public"
     first, second = three_releases(repo, public, capsys)
 
-    def killed(*args, **kwargs):
-        raise Killed
+    real_replace = os.replace
 
-    monkeypatch.setattr(balise.targets.Folder, "_mark", killed)
+    def killed_renaming_the_mark(source, destination, *args, **kwargs):
+        if str(destination).endswith(balise.targets.COMPLETE_SUFFIX):
+            raise Killed  # the copy is in place, its mark not yet
+        return real_replace(source, destination, *args, **kwargs)
+
+    monkeypatch.setattr(balise.targets.os, "replace", killed_renaming_the_mark)
     killed_deploy(repo, public)  # copied, not yet marked complete
     monkeypatch.undo()
     assert public.resolve() == second  # never switched to an unmarked release
@@ -440,6 +444,7 @@ def test_a_release_killed_before_it_is_marked_complete_is_copied_again(
     assert code == 0, err
     assert tree_bytes(public) == tree_bytes(repo / "site")
     assert release_folders(releases) == sorted([second.name, unmarked.name])
+    assert not list(releases.glob(".*"))  # the kill's half-written mark is gone too
 
 
 def test_releases_deployed_before_the_marks_count_when_their_files_match_their_stamp(
