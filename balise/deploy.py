@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from balise.text import parse_iso_instant
+
 DEFAULT_BRANCH = "gh-pages"
 # A site built for a NOW further than this from the clock shows another moment's statuses.
 CLOCK_TOLERANCE = timedelta(days=1)
@@ -128,20 +130,19 @@ def _names(paths: Sequence[str]) -> str:
     return f"{listed} and {more} more" if more > 0 else listed
 
 
-def far_from_clock(stamp: Mapping[str, Any] | None, clock: datetime) -> str | None:
+def far_from_clock(stamp: Mapping[str, Any] | None, wall_clock: datetime) -> str | None:
     """A warning when the site was built for a NOW (`--now`, SOURCE_DATE_EPOCH or the clock
-    of an old build) more than CLOCK_TOLERANCE from the clock; None when it is near."""
-    try:
-        built = datetime.fromisoformat(str((stamp or {}).get("built_at")))
-        gap = clock - built
-    except (TypeError, ValueError):
-        return None  # no stamp or no NOW in it: `refusals` says so
+    of an old build) more than CLOCK_TOLERANCE from the wall clock; None when it is near."""
+    built = parse_iso_instant(str((stamp or {}).get("built_at")))
+    if built is None or built.tzinfo is None:
+        return None  # no stamp or no NOW in it (`refusals` says so), or no offset to compare
+    gap = wall_clock - built
     if abs(gap) <= CLOCK_TOLERANCE:
         return None
     side = "before" if gap > timedelta(0) else "after"
     return (
         f"the site shows the statuses at {built.isoformat()} (its NOW), {_span(abs(gap))} "
-        f"{side} the clock ({clock.astimezone(built.tzinfo).isoformat(timespec='seconds')}): "
+        f"{side} the clock ({wall_clock.astimezone(built.tzinfo).isoformat(timespec='seconds')}): "
         "build it again without --now to publish the current ones"
     )
 

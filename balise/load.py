@@ -639,15 +639,15 @@ def load_repository(root: Path) -> RawRepository:
     )
 
 
-def plain(node: RawNode | None) -> Any:
+def as_data(node: RawNode | None) -> Any:
     """The node as plain Python data of strings, lists and dicts (for debugging and tests)."""
     if node is None:
         return None
     if isinstance(node, RawScalar):
         return None if node.is_null else node.text
     if isinstance(node, RawList):
-        return [plain(item) for item in node.items]
+        return [as_data(item) for item in node.items]
     return {
-        key.text if isinstance(key, RawScalar) else repr(plain(key)): plain(value)
+        key.text if isinstance(key, RawScalar) else repr(as_data(key)): as_data(value)
         for key, value in node.entries
     }

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from balise.deploy import FolderTarget, GitTarget, Target, TargetError, configured_targets
-from balise.load import MKDOCS_FILE, parse_yaml, plain
+from balise.load import MKDOCS_FILE, as_data, parse_yaml
 from balise.output import locked
 from balise.stamp import git, read_stamp, tree_digest
 
@@ -42,7 +42,7 @@ def targets_from_config(root: Path) -> list[Target]:
     except (OSError, UnicodeDecodeError):
         return []
     problems: list = []
-    data = plain(parse_yaml(text, MKDOCS_FILE, 1, problems))
+    data = as_data(parse_yaml(text, MKDOCS_FILE, 1, problems))
     if problems:
         raise TargetError(f"{MKDOCS_FILE} cannot be read: {problems[0]}")
     return configured_targets(data, root)

@@ -2,7 +2,8 @@
 or a folder the build may not write to. Tests run as root here, where chmod stops nothing.
 
 The faults sit at the layer every writer goes through: opening a file to write (Python's
-open, os.open), creating a folder, a link, renaming into the folder, the output's exchange.
+open, os.open), creating a folder, a link, renaming into the folder, the output's exchange;
+SQLite writes its files below Python, so a database it opens there is opened read-only.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import builtins
 import io
 import os
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -70,4 +72,18 @@ def refuse_writes(
     monkeypatch.setattr(
         balise.output, "exchange", guarded(balise.output.exchange, where=lambda a, b: (a, b))
     )
+    real_connect = sqlite3.connect
+
+    def connect(database: object, *args: object, **kwargs: object) -> sqlite3.Connection:
+        # SQLite then refuses every write itself ("attempt to write a readonly database"),
+        # as it does on a read-only filesystem; it still reads what the disk holds.
+        if isinstance(database, str | os.PathLike) and not kwargs.get("uri"):
+            try:
+                check(database)
+            except OSError:
+                kwargs["uri"] = True
+                database = f"file:{os.path.abspath(database)}?mode=ro"
+        return real_connect(database, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
     return refused

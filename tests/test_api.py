@@ -427,3 +427,25 @@ def test_an_establishment_without_region_has_no_group() -> None:
         ("b", False, None),
     ]
     assert documents["api/v2/status.json"]["status"]["indicator"] == "minor"
+
+
+def test_region_and_page_ids_are_ascii_slugs_that_drop_what_has_no_ascii_form() -> None:
+    # `’` is dropped, not a separator: the ids already published by earlier versions stay.
+    regions = ("Provence-Alpes-Côte d’Azur", "Île-de-France", "Région n°1 €")
+    establishments = [
+        Establishment(f"e{n}", f"E{n}", "Ville", region=region) for n, region in enumerate(regions)
+    ]
+    establishments.append(Establishment("region-ile-de-france", "Homonyme", "Paris"))
+    repository = replace(
+        thread(),
+        establishments=tuple(establishments),
+        site=Site(name="Groupe", url="https://statut.hôpital.example/Crise/"),
+    )
+    documents = statuspage_documents(repository, snapshot(repository, T0))
+    components = documents["api/v2/components.json"]["components"]
+    assert [c["id"] for c in components if c["group"]] == [
+        "region-provence-alpes-cote-dazur",
+        "region-ile-de-france-2",  # an establishment already has the plain id
+        "region-region-n1",  # `°` and `€` too
+    ]
+    assert documents["api/v2/summary.json"]["page"]["id"] == "statut-hopital-example-crise"

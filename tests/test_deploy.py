@@ -36,7 +36,7 @@ from balise.deploy import (
     refusals,
     release_name,
 )
-from balise.stamp import STAMP_FILE, read_stamp, source_state, tree_digest
+from balise.stamp import STAMP_FILE, read_stamp, tree_digest
 
 IDENTITY = ["-c", "user.name=Équipe com", "-c", "user.email=com@example.org"]
 NEW_STATEMENT = (
@@ -159,19 +159,6 @@ def test_the_stamp_records_a_clean_committed_build(repo: Path) -> None:
     }
     assert stamp["checked"] is True and stamp["built_at"] == TINY_NOW.isoformat()
     assert stamp["digest"] == tree_digest(repo / "site")
-
-
-def test_uncommitted_or_untracked_sources_make_the_tree_dirty(repo: Path) -> None:
-    (repo / "README.md").write_text("not a source")  # outside the sources: still clean
-    assert source_state(repo).clean is True
-    (repo / "statements/2024/2024-10-07-info.md").write_text(NEW_STATEMENT)
-    (repo / "statements/2024/nouveau.md").write_text(NEW_STATEMENT)
-    state = source_state(repo)
-    assert (state.clean, state.changed) == (False, 2)
-
-
-def test_a_folder_outside_git_cannot_say_what_it_publishes(tiny: Path) -> None:
-    assert source_state(tiny).clean is None
 
 
 # --- may it go? -----------------------------------------------------------------------------
@@ -422,10 +409,14 @@ def test_a_release_killed_before_it_is_marked_complete_is_copied_again(
     public = tmp_path / "public"
     first, second = three_releases(repo, public, capsys)
 
-    def killed(*args, **kwargs):
-        raise Killed
+    real_replace = os.replace
 
-    monkeypatch.setattr(balise.targets.Folder, "_mark", killed)
+    def killed_renaming_the_mark(source, destination, *args, **kwargs):
+        if str(destination).endswith(balise.targets.COMPLETE_SUFFIX):
+            raise Killed  # the copy is in place, its mark not yet
+        return real_replace(source, destination, *args, **kwargs)
+
+    monkeypatch.setattr(balise.targets.os, "replace", killed_renaming_the_mark)
     killed_deploy(repo, public)  # copied, not yet marked complete
     monkeypatch.undo()
     assert public.resolve() == second  # never switched to an unmarked release
@@ -440,6 +431,7 @@ def test_a_release_killed_before_it_is_marked_complete_is_copied_again(
     assert code == 0, err
     assert tree_bytes(public) == tree_bytes(repo / "site")
     assert release_folders(releases) == sorted([second.name, unmarked.name])
+    assert not list(releases.glob(".*"))  # the kill's half-written mark is gone too
 
 
 def test_releases_deployed_before_the_marks_count_when_their_files_match_their_stamp(
@@ -708,26 +700,4 @@ def test_refusals_name_the_uncommitted_files() -> None:
     assert refusals(one, "d", []) == [
         "the site was built from uncommitted changes (1 source file, committed since): "
         "build again, then deploy"
-    ]
-
-
-def test_source_state_names_the_files_from_the_repository_even_inside_another(
-    tmp_path: Path,
-) -> None:
-    outer = tmp_path / "outer"
-    shutil.copytree(DATA / "tiny", outer / "statut")
-    git("init", "--quiet", str(outer))
-    git("add", "-A", cwd=outer)
-    git("commit", "--quiet", "-m", "Sources", cwd=outer)
-    repo = outer / "statut"
-    (repo / "statements/2024/point de 10 h.md").write_text(NEW_STATEMENT)
-    (repo / "mkdocs.yml").write_text((repo / "mkdocs.yml").read_text() + "\n")
-    git("mv", "statements/2024/2024-10-07-info.md", "statements/2024/info.md", cwd=repo)
-    (repo / "notes.txt").write_text("not a source")
-    state = source_state(repo)
-    assert (state.clean, state.changed) == (False, 3)
-    assert sorted(state.files) == [
-        "mkdocs.yml",
-        "statements/2024/info.md",
-        "statements/2024/point de 10 h.md",
     ]

@@ -8,6 +8,7 @@ import re
 import shutil
 import sqlite3
 import sys
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 
@@ -294,29 +295,10 @@ def cli_build(capsys: pytest.CaptureFixture[str], repo: Path, out: Path) -> tupl
     return int(exit_info.value.code), capsys.readouterr().err
 
 
-class FullDatabase:
-    """A cache database on a full disk: it reads, every write fails as SQLite's would."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def execute(self, sql: str, *args: object) -> object:
-        if not sql.lstrip().upper().startswith(("SELECT", "PRAGMA", "BEGIN")):
-            raise sqlite3.OperationalError("database or disk is full")
-        return self.db.execute(sql, *args)
-
-    def executemany(self, sql: str, rows: object) -> object:
-        raise sqlite3.OperationalError("database or disk is full")
-
-    def __enter__(self) -> FullDatabase:
-        self.db.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> object:
-        return self.db.__exit__(*exc)
-
-    def close(self) -> None:
-        self.db.close()
+def entries(tables: Path) -> list[tuple[object, ...]]:
+    """The cache database's rows, read as any SQLite client reads them."""
+    with closing(sqlite3.connect(tables)) as db:
+        return db.execute("SELECT * FROM entry ORDER BY kind, key").fetchall()
 
 
 NOTE_END = "the site is complete, only the next build takes longer (--no-cache skips the cache)"
@@ -355,12 +337,13 @@ def test_a_disk_that_fills_up_under_a_warm_cache_only_costs_time(
     assert build(tiny, tmp_path / "site", TINY_NOW, cache=store).ok
     add_statement(tiny)  # new pages to write into the cache
     assert build(tiny, tmp_path / "cold", TINY_NOW).ok
-    refuse_writes(monkeypatch, store, errno.ENOSPC)
-    real_open = cache.Cache._open
-    monkeypatch.setattr(cache.Cache, "_open", staticmethod(lambda p: FullDatabase(real_open(p))))
+    tables = store / cache.code_digest() / cache.TABLES
+    held = entries(tables)
+    refuse_writes(monkeypatch, store, errno.ENOSPC)  # its page files and its database
     status, err = cli_build(capsys, tiny, tmp_path / "site")
     monkeypatch.undo()
     assert status == 0, err
+    assert entries(tables) == held  # nothing written, nothing half-written
     (note,) = [line for line in err.splitlines() if line.startswith("note:")]
     pages = re.escape(str(store / cache.code_digest() / "pages"))
     assert re.fullmatch(

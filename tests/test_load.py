@@ -22,10 +22,10 @@ from balise.load import (
     RawList,
     RawMap,
     RawScalar,
+    as_data,
     git_times,
     load_repository,
     parse_git_log,
-    plain,
     split_front_matter,
 )
 
@@ -119,7 +119,7 @@ def test_crlf_and_bom_do_not_shift_lines(tmp_path: Path) -> None:
     text = "\ufeff---\r\ntitle: T\r\ndate: D\r\n---\r\nBody\r\n"
     write(tmp_path, {"statements/a.md": text.encode("utf-8")})
     statement = only_statement(tmp_path)
-    assert plain(statement.data) == {"title": "T", "date": "D"}
+    assert as_data(statement.data) == {"title": "T", "date": "D"}
     assert isinstance(statement.data, RawMap)
     assert statement.data.entries[1][0].line == 3
     assert statement.body == "Body\n"
@@ -138,7 +138,7 @@ def test_merge_keys_fill_in_without_overriding(tmp_path: Path) -> None:
     raw = load_repository(tmp_path)
     assert raw.problems == ()
     assert raw.establishments is not None
-    assert plain(raw.establishments.data)["item"] == {"name": "C", "city": "B"}
+    assert as_data(raw.establishments.data)["item"] == {"name": "C", "city": "B"}
 
 
 def test_lists_are_raw_lists(tmp_path: Path) -> None:
@@ -146,7 +146,7 @@ def test_lists_are_raw_lists(tmp_path: Path) -> None:
     data = only_statement(tmp_path).data
     assert isinstance(data, RawMap)
     assert isinstance(data.get("title"), RawList)
-    assert plain(data) == {"title": ["a", "b"]}
+    assert as_data(data) == {"title": ["a", "b"]}
 
 
 # --- which files ------------------------------------------------------------------------
@@ -229,7 +229,7 @@ def test_symlink_inside_repository_is_read_under_its_own_path(tmp_path: Path) ->
     (repo / "statements" / "link.md").symlink_to(repo / "drafts" / "real.md")
     statement = only_statement(repo)
     assert statement.path == "statements/link.md"
-    assert plain(statement.data) == {"title": "T"}
+    assert as_data(statement.data) == {"title": "T"}
 
 
 def test_symlink_loop_does_not_hang(tmp_path: Path) -> None:
@@ -405,7 +405,7 @@ def test_duplicate_key_is_reported_and_first_kept(tmp_path: Path) -> None:
     assert messages(tmp_path) == [
         'statements/a.md:4: duplicate key "title" (also line 2; keep only one)'
     ]
-    assert plain(only_statement(tmp_path).data) == {"title": "A", "date": "D"}
+    assert as_data(only_statement(tmp_path).data) == {"title": "A", "date": "D"}
 
 
 def test_deep_nesting_is_refused(tmp_path: Path) -> None:
@@ -473,7 +473,7 @@ def test_mkdocs_custom_tags_do_not_fail(tmp_path: Path) -> None:
     raw = load_repository(tmp_path)
     assert raw.problems == ()
     assert raw.mkdocs is not None
-    assert plain(raw.mkdocs.data)["site_url"] == "https://x.org/"
+    assert as_data(raw.mkdocs.data)["site_url"] == "https://x.org/"
 
 
 def test_permissive_loader_reads_unknown_tags_as_none() -> None:

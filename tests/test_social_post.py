@@ -71,10 +71,10 @@ def clients(fakes, sleeps, env=None):
     fake_mastodon, fake_bluesky, _ = fakes
     env = env or environment(fake_mastodon, fake_bluesky)
     return {
-        "x": x.XClient(x.credentials(env), sleep=sleeps, clock=lambda: 0.0),
+        "x": x.XClient(x.credentials(env), sleep=sleeps, wall_clock=lambda: 0.0),
         "mastodon": mastodon.MastodonClient(mastodon.credentials(env), sleep=sleeps),
         "bluesky": bluesky.BlueskyClient(
-            bluesky.credentials(env), sleep=sleeps, clock=lambda: CLOCK
+            bluesky.credentials(env), sleep=sleeps, wall_clock=lambda: CLOCK
         ),
     }
 
@@ -320,8 +320,8 @@ def test_a_kill_during_the_second_send_never_leads_to_a_double_post(
         def __init__(self, client):
             self.client = client
 
-        def key(self, post, now):
-            return self.client.key(post, now)
+        def key(self, post, attempted_at):
+            return self.client.key(post, attempted_at)
 
         def secrets(self):
             return self.client.secrets()

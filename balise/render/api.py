@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from balise import french, views
 from balise.model import Establishment, Incident, Phase, Repository, Statement, Status
 from balise.render.markup import plain_text
+from balise.text import slugify
 from balise.timeline import EstablishmentStatus, Snapshot, worst
 
 
@@ -125,10 +126,14 @@ def statuspage_time(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).isoformat(timespec="milliseconds")
 
 
-def _slug(text: str) -> str:
+def _statuspage_id(text: str) -> str:
+    """A region's (or the site address's) slug as a Statuspage id, never empty.
+
+    A character with no ASCII form (`’`, `€`) is dropped rather than made a separator, as
+    the ids already published were made: a client keeps the ids it has seen.
+    """
     folded = unicodedata.normalize("NFKD", text.casefold())
-    kept = "".join(c if c.isascii() and c.isalnum() else "-" for c in folded if c.isascii())
-    return "-".join(part for part in kept.split("-") if part) or "x"
+    return slugify("".join(c for c in folded if c.isascii())) or "x"
 
 
 class _Statuspage:
@@ -139,7 +144,7 @@ class _Statuspage:
         self.snap = snap
         self.tz = repository.organisation.tz
         site = urlsplit(repository.site.url)
-        self.page_id = _slug(site.netloc + site.path)
+        self.page_id = _statuspage_id(site.netloc + site.path)
         self.created = snap.published[0].date if snap.published else snap.now
         self.group_ids = self._group_ids()
 
@@ -153,10 +158,10 @@ class _Statuspage:
         for establishment in self.repository.establishments:
             region = establishment.region
             if region and region not in ids:
-                candidate, n = f"region-{_slug(region)}", 1
+                candidate, n = f"region-{_statuspage_id(region)}", 1
                 while candidate in taken:
                     n += 1
-                    candidate = f"region-{_slug(region)}-{n}"
+                    candidate = f"region-{_statuspage_id(region)}-{n}"
                 taken.add(candidate)
                 ids[region] = candidate
         return ids

@@ -103,14 +103,14 @@ def copied_unchanged(html: str) -> bool:
     )
 
 
-def _plain(value: Any, depth: int = 0) -> Any:
+def _as_json_data(value: Any, depth: int = 0) -> Any:
     """A configuration value as JSON-able data, to digest it; unknown objects by their repr."""
     if depth > 12 or value is None or isinstance(value, str | int | float | bool):
         return value
     if isinstance(value, Mapping):
-        return {str(k): _plain(v, depth + 1) for k, v in value.items()}
+        return {str(k): _as_json_data(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v, depth + 1) for v in value]
+        return [_as_json_data(v, depth + 1) for v in value]
     if isinstance(value, set | frozenset):
         return sorted(repr(v) for v in value)
     if hasattr(value, "_vars") and hasattr(value, "dirs"):  # mkdocs.theme.Theme
@@ -118,7 +118,7 @@ def _plain(value: Any, depth: int = 0) -> Any:
             "name": value.name,
             "dirs": list(value.dirs),
             "static": sorted(value.static_templates),
-            "vars": _plain(dict(value._vars), depth + 1),
+            "vars": _as_json_data(dict(value._vars), depth + 1),
         }
     text = repr(value)
     return type(value).__qualname__ if " at 0x" in text else text
@@ -365,12 +365,12 @@ class BalisePlugin(BasePlugin):
                 k: v for k, v in config.items() if k not in ("docs_dir", "site_dir", "plugins")
             }
             plugins = [
-                [name, type(p).__module__, type(p).__qualname__, _plain(dict(p.config))]
+                [name, type(p).__module__, type(p).__qualname__, _as_json_data(dict(p.config))]
                 for name, p in config.plugins.items()
                 if p is not self
             ]
             self.settings = build_cache.digest(
-                json.dumps(_plain(settings), sort_keys=True, default=repr),
+                json.dumps(_as_json_data(settings), sort_keys=True, default=repr),
                 json.dumps(plugins, sort_keys=True, default=repr),
                 _folder_digest(config.theme.custom_dir),
             )

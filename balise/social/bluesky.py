@@ -86,7 +86,7 @@ class BlueskyClient:
         timeout: float = 30.0,
         backoff: Backoff = DEFAULT_BACKOFF,
         sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         from atproto import Client
         from atproto_client.request import Request
@@ -94,7 +94,7 @@ class BlueskyClient:
         self._creds = creds
         self._backoff = backoff
         self._sleep = sleep
-        self._clock = clock
+        self._wall_clock = wall_clock
         self._client = Client(base_url=creds.url, request=Request(timeout=timeout))
         self._account: dict[str, str] = {}
         self._client.on_session_change(
@@ -104,9 +104,9 @@ class BlueskyClient:
     def secrets(self) -> tuple[str, ...]:
         return (self._creds.app_password,)
 
-    def key(self, post: Post, now: datetime) -> str:
+    def key(self, post: Post, attempted_at: datetime) -> str:
         clock_id = int.from_bytes(hashlib.sha256(post.statement_id.encode()).digest()[:2], "big")
-        return tid(self._clock(), clock_id)
+        return tid(self._wall_clock(), clock_id)
 
     def _login(self) -> None:
         if not self._account:
@@ -145,7 +145,7 @@ class BlueskyClient:
                     if existing is not None:
                         return existing
                 record = models.AppBskyFeedPost.Record(
-                    created_at=_iso(self._clock()),
+                    created_at=_iso(self._wall_clock()),
                     text=post.text,
                     langs=LANGUAGES,
                     facets=[

@@ -65,7 +65,7 @@ class MastodonClient:
     def secrets(self) -> tuple[str, ...]:
         return (self._creds.token,)
 
-    def key(self, post: Post, now: datetime) -> str:
+    def key(self, post: Post, attempted_at: datetime) -> str:
         return content_key(post)
 
     def send(self, post: Post, key: str, *, resumed: bool = False) -> Sent:

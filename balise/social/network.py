@@ -176,8 +176,9 @@ class Network(Protocol):
 
     network: str
 
-    def key(self, post: Post, now: datetime) -> str:
-        """The key that makes a resumed send safe (idempotency key or record key)."""
+    def key(self, post: Post, attempted_at: datetime) -> str:
+        """The key that makes a resumed send safe (idempotency key or record key), made at
+        `attempted_at`, the wall-clock time of the first attempt (not the NOW published)."""
         ...
 
     def send(self, post: Post, key: str, *, resumed: bool = False) -> Sent:

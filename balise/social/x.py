@@ -68,14 +68,14 @@ class XClient:
         timeout: float = 30.0,
         backoff: Backoff = DEFAULT_BACKOFF,
         sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.time,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         import tweepy
 
         self._creds = creds
         self._backoff = backoff
         self._sleep = sleep
-        self._clock = clock
+        self._wall_clock = wall_clock
         self._client = tweepy.Client(
             consumer_key=creds.api_key,
             consumer_secret=creds.api_secret,
@@ -91,7 +91,7 @@ class XClient:
         c = self._creds
         return (c.api_key, c.api_secret, c.access_token, c.access_secret)
 
-    def key(self, post: Post, now: datetime) -> str:
+    def key(self, post: Post, attempted_at: datetime) -> str:
         return content_key(post)
 
     def send(self, post: Post, key: str, *, resumed: bool = False) -> Sent:
@@ -108,7 +108,7 @@ class XClient:
                 response = self._client.create_tweet(text=post.text, user_auth=True)
             except tweepy.TooManyRequests as error:
                 reset = getattr(error, "reset_time", None)
-                wait = max(0.0, reset - self._clock()) if reset else None
+                wait = max(0.0, reset - self._wall_clock()) if reset else None
                 raise PostFailed(_detail(error), transient=True, retry_after=wait) from None
             except tweepy.TwitterServerError as error:
                 uncertain = True
