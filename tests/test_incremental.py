@@ -81,9 +81,9 @@ def test_unchanged_pages_are_not_rendered_again(
     rendered: list[str] = []
     render_page = sources.render_page
 
-    def recorded(page, env) -> bytes:
+    def recorded(page, env, *bodies) -> bytes:
         rendered.append(page.path)
-        return render_page(page, env)
+        return render_page(page, env, *bodies)
 
     monkeypatch.setattr(sources, "render_page", recorded)
     store = tiny / cache.CACHE_DIR

@@ -18,6 +18,7 @@ import jinja2
 from balise import cache
 from balise.model import Statement
 from balise.render.pages import render_page, source_path
+from balise.text.markdown import PURE_RENDERER, BodyRenderer
 from balise.views import EstablishmentCard, IncidentLink, Page, SitePages, StatementLink
 
 _KIND = "page-source"  # view key -> what _facts gives
@@ -92,9 +93,16 @@ class _Pickler(pickle.Pickler):
 class PageSources(Mapping[str, bytes]):
     """`{source path: markdown bytes}` for every human page, rendered on first access."""
 
-    def __init__(self, pages: SitePages, env: jinja2.Environment, templates: str) -> None:
+    def __init__(
+        self,
+        pages: SitePages,
+        env: jinja2.Environment,
+        templates: str,
+        bodies: BodyRenderer = PURE_RENDERER,
+    ) -> None:
         self._pages: dict[str, Page] = {source_path(p.path): p for p in pages.all()}
         self._env = env
+        self._bodies = bodies
         self._templates = templates
         self._texts: dict[str, bytes] = {}
         self._compressed: set[str] = set()
@@ -105,7 +113,7 @@ class PageSources(Mapping[str, bytes]):
         held = self._texts.get(path)
         if held is not None:
             return zlib.decompress(held) if path in self._compressed else held
-        text = render_page(self._pages[path], self._env)
+        text = render_page(self._pages[path], self._env, self._bodies)
         self._hold(path, text)
         return text
 
@@ -142,7 +150,7 @@ class PageSources(Mapping[str, bytes]):
         surface here, before MkDocs runs."""
         unknown = [path for path in self._pages if self.known(path) is None]
         rendered = cache.parallel_map(
-            lambda path: render_page(self._pages[path], self._env), unknown
+            lambda path: render_page(self._pages[path], self._env, self._bodies), unknown
         )
         for path, text in zip(unknown, rendered, strict=True):
             self._hold(path, text)
