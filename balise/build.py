@@ -155,15 +155,8 @@ def build(
     the site is byte for byte the one a build without cache makes.
     """
     with build_cache.session(cache) as used:
-        renderings = Renderings.of(used)  # the build owns the memo; the steps receive it
         outcome = _build(
-            root,
-            out,
-            now,
-            strict=strict,
-            on_wait=on_wait,
-            wall_clock=wall_clock,
-            renderings=renderings,
+            root, out, now, strict=strict, on_wait=on_wait, wall_clock=wall_clock, cache=used
         )
     if used.trouble is not None:
         note = (
@@ -182,8 +175,11 @@ def _build(
     strict: bool,
     on_wait: Callable[[], None] | None,
     wall_clock: datetime | None,
-    renderings: Renderings,
+    cache: build_cache.Cache,
 ) -> BuildResult:
+    """The build, its cache open: the cache is handed to each step that keeps results (the
+    body renderings' memos, page sources, feed entries, MkDocs' pages); none imports it."""
+    renderings = Renderings.of(cache)
     out = out.absolute()  # MkDocs reads relative folders from mkdocs.yml's folder, not ours
     checked = check(root, now, strict=strict, wall_clock=wall_clock, renderings=renderings)
     if not checked.ok or checked.repository is None:
@@ -197,7 +193,14 @@ def _build(
     bodies = renderings.bodies()
     try:
         env = page_environment(root)
-        sources = PageSources(pages, env, templates_digest(root / "templates"), bodies)
+        sources = PageSources(
+            pages,
+            env,
+            templates_digest(root / "templates"),
+            bodies,
+            cache,
+            build_cache.parallel_map,
+        )
         sources.render_unknown()  # what no earlier build rendered; the rest only if needed
     except Exception as error:  # a repository's template may fail in any way
         problem = template_problem(root, error)
@@ -206,7 +209,7 @@ def _build(
         return BuildResult((*checked.problems, problem), repository)
     outputs = merge(
         render_api(repository, snap, bodies),
-        render_feeds(repository, snap, bodies),
+        render_feeds(repository, snap, bodies, cache),
         render_feeds_sitemaps(repository, snap),
         render_badges(repository, snap),
     )
@@ -225,7 +228,7 @@ def _build(
             with staging(out) as scratch:
                 try:
                     site_dir, warnings, scripts = build_site(
-                        root / "mkdocs.yml", sources, navigation(pages), scratch, now
+                        root / "mkdocs.yml", sources, navigation(pages), scratch, now, cache
                     )
                 except SiteConfigError as error:
                     refused = tuple(Problem("mkdocs.yml", 1, message) for message in error.messages)

@@ -8,7 +8,6 @@ is only ever found for the inputs that produced it: the cache saves time, never 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import pickle
@@ -24,6 +23,8 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from balise.digests import digest
+
 CACHE_DIR = ".balise-cache"
 TABLES = "tables.sqlite"
 _PARALLEL_MIN = 64  # fewer calls: forking a worker costs more than it saves
@@ -38,16 +39,6 @@ R = TypeVar("R")
 
 def _same(value: Any) -> Any:
     return value
-
-
-def digest(*parts: str | bytes) -> str:
-    """One hex digest of several texts, unambiguous (each part is length-prefixed)."""
-    h = hashlib.sha256()
-    for part in parts:
-        data = part.encode("utf-8") if isinstance(part, str) else part
-        h.update(len(data).to_bytes(8, "little"))
-        h.update(data)
-    return h.hexdigest()
 
 
 @functools.cache

@@ -13,6 +13,7 @@ from datetime import datetime
 from feedgen.feed import FeedGenerator
 
 from balise import french, views
+from balise.digests import Store
 from balise.model import Repository, Statement
 from balise.text.markdown import PURE_RENDERER, BodyRenderer
 from balise.timeline import Snapshot
@@ -176,11 +177,15 @@ def serialize(fg: FeedGenerator, feed: views.Feed) -> bytes:
 
 
 def render_feeds(
-    repository: Repository, snap: Snapshot, bodies: BodyRenderer = PURE_RENDERER
+    repository: Repository,
+    snap: Snapshot,
+    bodies: BodyRenderer = PURE_RENDERER,
+    store: Store | None = None,
 ) -> dict[str, bytes]:
     """`{feeds/NAME.atom|rss: bytes}` for every channel of views.channels.
 
-    Each entry is serialised once and shared by the feeds that hold it (feed_entries).
+    Each entry is serialised once and shared by the feeds that hold it (feed_entries), and
+    kept in `store` (the build's cache) for the next build.
     """
     from balise.render.feed_entries import assemble
 
@@ -189,6 +194,7 @@ def render_feeds(
         views.channels(repository, snap),
         lambda channel, feed, only: serialize(_feed(entries, channel, feed, only), feed),
         lambda statement: entry_inputs(entries, statement),
+        store,
     )
 
 
