@@ -12,7 +12,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from balise import cache as build_cache
-from balise import prefetch
 from balise.errors import Problem
 from balise.guards import guard_warnings
 from balise.load import MKDOCS_FILE, load_repository
@@ -26,6 +25,7 @@ from balise.output import (
     write_problem,
     write_tree,
 )
+from balise.prefetch import Renderings
 from balise.render import merge
 from balise.render.api import render_api
 from balise.render.badges import render_badges
@@ -37,8 +37,9 @@ from balise.render.sources import PageSources, templates_digest
 from balise.render.templates import page_environment, page_template_problems
 from balise.stamp import STAMP_FILE, source_state, stamp, tree_digest
 from balise.templating import template_problem
+from balise.text.markdown import removed_markup
 from balise.timeline import snapshot
-from balise.validate import validate_repository
+from balise.validate import summarize, validate_repository
 from balise.views import site_pages
 
 SITE_MARKER = "status.json"  # every Balise build has it; a folder without it is not ours to replace
@@ -76,22 +77,27 @@ def check(
     *,
     strict: bool = False,
     wall_clock: datetime | None = None,
+    renderings: Renderings | None = None,
 ) -> BuildResult:
     """Load and validate every source; with NOW, add the guard-rail warnings. Writes nothing.
 
     `now` is the publication instant (NOW, CONTRACT §4); `wall_clock` the real time of the
-    check, which judges whether a date is in the future (NOW when not given).
+    check, which judges whether a date is in the future (NOW when not given). `renderings`:
+    a build's memoized body renderings (without, each is computed as needed).
     """
     raw = load_repository(root)
-    prefetch.bodies(raw.statements)  # markdown for bodies no build has seen, on two cores
-    validated = validate_repository(raw)
+    summary, removed = summarize, removed_markup
+    if renderings is not None:
+        renderings.prefetch(raw.statements)  # bodies no build has seen, on two cores
+        summary, removed = renderings.summary, renderings.removed
+    validated = validate_repository(raw, summarize=summary)
     problems = validated.problems
     if validated.repository is not None:
         problems = tuple(sorted(set(problems)))
     if validated.repository is not None and now is not None:
         repository = validated.repository
         snap = snapshot(repository, now)
-        problems = (*problems, *guard_warnings(repository, snap, wall_clock))
+        problems = (*problems, *guard_warnings(repository, snap, wall_clock, removed=removed))
         problems = (*problems, *page_template_problems(root, lambda: site_pages(repository, snap)))
     return BuildResult(problems, validated.repository, strict=strict)
 
@@ -149,7 +155,9 @@ def build(
     the site is byte for byte the one a build without cache makes.
     """
     with build_cache.session(cache) as used:
-        outcome = _build(root, out, now, strict=strict, on_wait=on_wait, wall_clock=wall_clock)
+        outcome = _build(
+            root, out, now, strict=strict, on_wait=on_wait, wall_clock=wall_clock, cache=used
+        )
     if used.trouble is not None:
         note = (
             f"the build cache could not be written ({used.trouble}): the site is complete, "
@@ -167,9 +175,13 @@ def _build(
     strict: bool,
     on_wait: Callable[[], None] | None,
     wall_clock: datetime | None,
+    cache: build_cache.Cache,
 ) -> BuildResult:
+    """The build, its cache open: the cache is handed to each step that keeps results (the
+    body renderings' memos, page sources, feed entries, MkDocs' pages); none imports it."""
+    renderings = Renderings.of(cache)
     out = out.absolute()  # MkDocs reads relative folders from mkdocs.yml's folder, not ours
-    checked = check(root, now, strict=strict, wall_clock=wall_clock)
+    checked = check(root, now, strict=strict, wall_clock=wall_clock, renderings=renderings)
     if not checked.ok or checked.repository is None:
         return checked
     problem = _out_problem(root, out)
@@ -178,9 +190,17 @@ def _build(
     repository = checked.repository
     snap = snapshot(repository, now)
     pages = site_pages(repository, snap)
+    bodies = renderings.bodies()
     try:
         env = page_environment(root)
-        sources = PageSources(pages, env, templates_digest(root / "templates"))
+        sources = PageSources(
+            pages,
+            env,
+            templates_digest(root / "templates"),
+            bodies,
+            cache,
+            build_cache.parallel_map,
+        )
         sources.render_unknown()  # what no earlier build rendered; the rest only if needed
     except Exception as error:  # a repository's template may fail in any way
         problem = template_problem(root, error)
@@ -188,8 +208,8 @@ def _build(
             raise
         return BuildResult((*checked.problems, problem), repository)
     outputs = merge(
-        render_api(repository, snap),
-        render_feeds(repository, snap),
+        render_api(repository, snap, bodies),
+        render_feeds(repository, snap, bodies, cache),
         render_feeds_sitemaps(repository, snap),
         render_badges(repository, snap),
     )
@@ -208,7 +228,7 @@ def _build(
             with staging(out) as scratch:
                 try:
                     site_dir, warnings, scripts = build_site(
-                        root / "mkdocs.yml", sources, navigation(pages), scratch, now
+                        root / "mkdocs.yml", sources, navigation(pages), scratch, now, cache
                     )
                 except SiteConfigError as error:
                     refused = tuple(Problem("mkdocs.yml", 1, message) for message in error.messages)

@@ -8,7 +8,6 @@ is only ever found for the inputs that produced it: the cache saves time, never 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import pickle
@@ -17,29 +16,29 @@ import sqlite3
 import sys
 import tempfile
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Generic, TypeVar
+
+from balise.digests import digest
 
 CACHE_DIR = ".balise-cache"
 TABLES = "tables.sqlite"
 _PARALLEL_MIN = 64  # fewer calls: forking a worker costs more than it saves
+_caches: weakref.WeakSet[Cache] = weakref.WeakSet()  # every cache of this process
 PACKAGE = Path(__file__).resolve().parent
 # The libraries whose output ends up in the site: a new version means new bytes.
 _LIBRARIES = ("mkdocs", "material", "markdown", "jinja2", "nh3", "yaml", "babel", "lxml.etree")
 
 
-def digest(*parts: str | bytes) -> str:
-    """One hex digest of several texts, unambiguous (each part is length-prefixed)."""
-    h = hashlib.sha256()
-    for part in parts:
-        data = part.encode("utf-8") if isinstance(part, str) else part
-        h.update(len(data).to_bytes(8, "little"))
-        h.update(data)
-    return h.hexdigest()
+R = TypeVar("R")
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 @functools.cache
@@ -81,6 +80,8 @@ class Cache:
         self._blobs_used: dict[str, set[str]] = {}
         self._read_only = False
         self.trouble: str | None = None  # the first write that failed (a full disk...), if any
+        self._inherited: sqlite3.Connection | None = None
+        _caches.add(self)  # made read-only in a forked worker (parallel_map)
 
     # --- tables -------------------------------------------------------------------------
 
@@ -100,20 +101,31 @@ class Cache:
                 self._db = None  # no cache this time: only slower
                 self.failed(error, self.folder)
 
-    def for_worker(self) -> Cache:
-        """This cache as a forked worker may use it: what the parent holds in memory, the
-        tables read through its own connection (a connection must not cross a fork), no
+    def memo(
+        self,
+        kind: str,
+        function: Callable[..., R],
+        *,
+        persist: bool = True,
+        encode: Callable[[Any], Any] = _same,
+        decode: Callable[[Any], Any] = _same,
+    ) -> Memoized[R]:
+        """`function` memoized in this cache under `kind` (see Memoized)."""
+        return Memoized(self, kind, function, persist=persist, encode=encode, decode=decode)
+
+    def _become_worker(self) -> None:
+        """In a forked worker, this cache as it may use it: what the parent held in memory,
+        the tables read through a connection of its own (one must not cross a fork), no
         writes (the parent records what the worker sends back)."""
-        worker = Cache(None)
-        worker._memory = self._memory
-        worker._transient = self._transient
-        if self.folder is not None and self._db is not None:
+        self._inherited = self._db  # the parent's: never used nor closed here
+        self._db = None
+        self._pending, self._hits = [], []
+        self._read_only = True
+        if self.folder is not None and self._inherited is not None:
             with suppress(OSError, sqlite3.Error):
-                worker._db = sqlite3.connect(
+                self._db = sqlite3.connect(
                     f"file:{self.folder / TABLES}?mode=ro", uri=True, timeout=60
                 )
-                worker._read_only = True
-        return worker
 
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
@@ -192,7 +204,7 @@ class Cache:
         return path
 
     def put_blob(self, kind: str, key: str, data: bytes) -> None:
-        if self.folder is None or self.trouble is not None:
+        if self.folder is None or self.trouble is not None or self._read_only:
             return
         folder = self.folder / kind
         try:
@@ -207,7 +219,7 @@ class Cache:
         """Where to put the blob of key (for a caller that links or moves a file there);
         None once a write into the cache failed. A caller whose write there fails says so
         with `failed`."""
-        if self.folder is None or self.trouble is not None:
+        if self.folder is None or self.trouble is not None or self._read_only:
             return None
         try:
             (self.folder / kind).mkdir(parents=True, exist_ok=True)
@@ -299,77 +311,110 @@ def active() -> Cache | None:
     return _active.get()
 
 
-P = ParamSpec("P")
-R = TypeVar("R")
+class Memoized(Generic[R]):
+    """A pure function of texts (or bytes), its results kept in one build's cache under `kind`.
+
+    The build makes these at its edge (`Cache.memo`) and hands them to the steps that need
+    them: the function itself knows nothing of the cache. `persist=False` keeps results for
+    the build only (intermediate steps other memoized steps share); `encode`/`decode` turn a
+    result that is not text into JSON values and back.
+    """
+
+    def __init__(
+        self,
+        store: Cache,
+        kind: str,
+        function: Callable[..., R],
+        *,
+        persist: bool = True,
+        encode: Callable[[Any], Any] = _same,
+        decode: Callable[[Any], Any] = _same,
+    ) -> None:
+        self.store = store
+        self.kind = kind
+        self.function = function
+        self.persist = persist
+        self.encode = encode
+        self.decode = decode
+
+    def __call__(self, *args: Any) -> R:
+        if not all(isinstance(a, str | bytes) for a in args):
+            return self.function(*args)
+        key = digest(*args)
+        found = self.store.get(self.kind, key)
+        if found is not None:
+            return self.decode(found)  # type: ignore[no-any-return]
+        result = self.function(*args)
+        self.store.put(self.kind, key, self.encode(result), persist=self.persist)
+        return result
+
+    def missing(self, *args: str | bytes) -> bool:
+        """Not in the cache yet."""
+        return self.store.get(self.kind, digest(*args)) is None
+
+    def record(self, stored: Any, *args: str | bytes) -> None:
+        """Keep a stored (encoded) value computed elsewhere (by a worker)."""
+        self.store.put(self.kind, digest(*args), stored, persist=self.persist)
+
+    def compute(self, *args: str | bytes) -> Any:
+        """The stored (encoded) value for these arguments, computed (and kept) when missing."""
+        return self.encode(self(*args))
 
 
 def memoized(
     kind: str,
     *,
     persist: bool = True,
-    encode: Callable[[Any], Any] = lambda value: value,
-    decode: Callable[[Any], Any] = lambda value: value,
-) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Cache a pure function of texts (or bytes) in the running build's cache, if any.
+    encode: Callable[[Any], Any] = _same,
+    decode: Callable[[Any], Any] = _same,
+) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """Cache a pure function of texts in the running build's cache (the session's), if any.
 
-    `persist=False` keeps results for the build only (intermediate steps other cached steps
-    share); `encode`/`decode` turn a result that is not text into JSON values and back.
+    For the steps not yet handed their memo by the build (the reader, MkDocs' plugin); new
+    code takes a `Memoized` from the build instead (`Cache.memo`).
     """
 
-    def decorate(function: Callable[P, R]) -> Callable[P, R]:
+    def decorate(function: Callable[..., R]) -> Callable[..., R]:
+        def bound(store: Cache) -> Memoized[R]:
+            return Memoized(store, kind, function, persist=persist, encode=encode, decode=decode)
+
         @functools.wraps(function)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            cache = _active.get()
-            if cache is None or kwargs or not all(isinstance(a, str | bytes) for a in args):
+        def wrapper(*args: Any, **kwargs: Any) -> R:
+            store = _active.get()
+            if store is None or kwargs:
                 return function(*args, **kwargs)
-            key = digest(*args)  # type: ignore[arg-type]
-            found = cache.get(kind, key)
-            if found is not None:
-                return decode(found)
-            result = function(*args, **kwargs)
-            cache.put(kind, key, encode(result), persist=persist)
-            return result
+            return bound(store)(*args)
 
-        def missing(cache: Cache, *args: str | bytes) -> bool:
-            return cache.get(kind, digest(*args)) is None
-
-        def record(cache: Cache, stored: Any, *args: str | bytes) -> None:
-            cache.put(kind, digest(*args), stored, persist=persist)
-
-        wrapper.memo = _Memo(missing, record, lambda *args: encode(wrapper(*args)))  # type: ignore[attr-defined]
+        wrapper.bound = bound  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
 
 
-@dataclass(frozen=True)
-class _Memo:
-    missing: Callable[..., bool]  # (cache, *args): not in the cache yet
-    record: Callable[..., None]  # (cache, stored value, *args)
-    compute: Callable[..., Any]  # (*args): the stored (encoded) value
-
-
-Call = tuple[Callable[..., Any], tuple[str | bytes, ...]]  # a memoized function, its arguments
+# a memoized function (a Memoized, or a function decorated with `memoized`), its arguments
+Call = tuple[Callable[..., Any], tuple[str | bytes, ...]]
 
 
 def prefetch(groups: Iterable[Iterable[Call]]) -> None:
     """Compute memoized functions for many arguments ahead, on two cores: what a build
-    then asks for is found in the cache. A no-op without a build or enough work.
+    then asks for is found in the cache. A no-op without enough work (or, for a decorated
+    function, without a running build).
 
     The calls of one group run in the same process: group calls that share intermediate
     results (the renderings of one body share its markdown), or each is computed twice.
     """
-    cache = _active.get()
-    if cache is None:
-        return
-    seen: set[tuple[int, tuple[str | bytes, ...]]] = set()
-    todo: list[list[tuple[_Memo, tuple[str | bytes, ...]]]] = []
+    active = _active.get()
+    seen: set[tuple[int, str, tuple[str | bytes, ...]]] = set()
+    todo: list[list[tuple[Memoized[Any], tuple[str | bytes, ...]]]] = []
     for group in groups:
         calls = []
         for f, args in group:
-            if (id(f), args) not in seen and f.memo.missing(cache, *args):
-                seen.add((id(f), args))
-                calls.append((f.memo, args))
+            memo = f if isinstance(f, Memoized) else f.bound(active) if active else None  # type: ignore[attr-defined]
+            if memo is None:
+                continue
+            if (id(memo.store), memo.kind, args) not in seen and memo.missing(*args):
+                seen.add((id(memo.store), memo.kind, args))
+                calls.append((memo, args))
         if calls:
             todo.append(calls)
     if sum(len(calls) for calls in todo) < _PARALLEL_MIN:
@@ -379,7 +424,7 @@ def prefetch(groups: Iterable[Iterable[Call]]) -> None:
     )
     for calls, stored in zip(todo[1::2], results[1::2], strict=True):
         for (memo, args), value in zip(calls, stored, strict=True):
-            memo.record(cache, value, *args)  # the worker's; the parent's are recorded already
+            memo.record(value, *args)  # the worker's; the parent's are recorded already
 
 
 def parallel_map(
@@ -405,8 +450,8 @@ def parallel_map(
         status = 1
         try:
             os.close(read_end)
-            parent = _active.get()
-            _active.set(parent.for_worker() if parent is not None else None)
+            for store in list(_caches):
+                store._become_worker()
             with os.fdopen(write_end, "wb") as stream:
                 pickle.dump([function(item) for item in theirs], stream, protocol=5)
             status = 0

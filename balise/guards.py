@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from balise.errors import Problem
 from balise.model import Repository, Statement
-from balise.render.markdown import removed_markup
+from balise.text.markdown import Removed, removed_markup
 from balise.timeline import Snapshot
 
 REGISTRY_FILE = "establishments.yml"  # load.ESTABLISHMENTS_FILE: the core reads no files
@@ -22,12 +22,17 @@ STALE_AFTER = timedelta(hours=24)  # during an incident, the public expects news
 
 
 def guard_warnings(
-    repository: Repository, snap: Snapshot, clock: datetime | None = None
+    repository: Repository,
+    snap: Snapshot,
+    clock: datetime | None = None,
+    *,
+    removed: Callable[[str], tuple[Removed, ...]] = removed_markup,
 ) -> tuple[Problem, ...]:
     """Every warning for the repository at the snapshot's NOW; drafts are not judged.
 
     A date is judged "in the future" against `clock`, the real time of the check, when given:
     replaying a past NOW (`--now`) makes later statements unpublished, not mistaken.
+    `removed` finds what the sanitizer takes out of a body (the build passes its memo).
     """
     tz = repository.organisation.tz
     found: list[Problem] = []
@@ -37,7 +42,7 @@ def guard_warnings(
         found.extend(_future_date(statement, clock or snap.now, tz))
         found.extend(_date_without_time(statement, tz))
         found.extend(_status_without_text(statement))
-        found.extend(_removed_markup(statement))
+        found.extend(_removed_markup(statement, removed))
     found.extend(_stale_establishments(snap, tz))
     found.extend(_incident_near_misses(repository))
     found.extend(_region_near_misses(repository))
@@ -94,10 +99,12 @@ def _status_without_text(statement: Statement) -> list[Problem]:
     ]
 
 
-def _removed_markup(statement: Statement) -> list[Problem]:
+def _removed_markup(
+    statement: Statement, removed_from: Callable[[str], tuple[Removed, ...]]
+) -> list[Problem]:
     body_line = statement.lines.get("body")
     problems = []
-    for removed in removed_markup(statement.body):
+    for removed in removed_from(statement.body):
         line = body_line + statement.body.count("\n", 0, removed.offset) if body_line else 1
         problems.append(
             Problem(

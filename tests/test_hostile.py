@@ -25,9 +25,9 @@ from balise.build import build, check
 from balise.cli import main
 from balise.errors import Problem
 from balise.output import UnsafePath, write_tree
-from balise.render.markdown import page_body_html, removed_markup
 from balise.render.pages import render_pages
 from balise.templating import environment
+from balise.text.markdown import page_body_html, removed_markup
 from balise.timeline import snapshot
 from balise.validate import STATEMENT_KEYS
 from balise.views import site_pages

@@ -82,9 +82,9 @@ def test_unchanged_pages_are_not_rendered_again(
     rendered: list[str] = []
     render_page = sources.render_page
 
-    def recorded(page, env) -> bytes:
+    def recorded(page, env, *bodies) -> bytes:
         rendered.append(page.path)
-        return render_page(page, env)
+        return render_page(page, env, *bodies)
 
     monkeypatch.setattr(sources, "render_page", recorded)
     store = tiny / cache.CACHE_DIR
@@ -204,8 +204,8 @@ def test_feeds_assembled_from_entries_equal_feedgen_whole_feeds(repo: Path, now:
     repository = check(repo).repository
     assert repository is not None
     snap = snapshot(repository, now)
-    with cache.session(None):
-        assert render_feeds(repository, snap) == render_feeds_plainly(repository, snap)
+    with cache.session(None) as store:
+        assert render_feeds(repository, snap, store=store) == render_feeds_plainly(repository, snap)
 
 
 def test_feeds_of_a_large_generated_repository_equal_feedgen_whole_feeds(tmp_path: Path) -> None:
@@ -213,8 +213,8 @@ def test_feeds_of_a_large_generated_repository_equal_feedgen_whole_feeds(tmp_pat
     repository = check(repo).repository
     assert repository is not None
     snap = snapshot(repository, datetime.fromisoformat(corpus.NOW))
-    with cache.session(None):
-        assert render_feeds(repository, snap) == render_feeds_plainly(repository, snap)
+    with cache.session(None) as store:
+        assert render_feeds(repository, snap, store=store) == render_feeds_plainly(repository, snap)
 
 
 def test_a_generated_repository_rebuilds_on_two_cores_to_the_bytes_of_a_cold_build(

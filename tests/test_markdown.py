@@ -9,16 +9,16 @@ from bs4 import BeautifulSoup
 from hypothesis import given
 from hypothesis import strategies as st
 
-from balise.render.markdown import (
+from balise.text.markdown import (
     Removed,
     _new_markdown,
+    absolute_url,
     page_body_html,
     page_link,
     removed_markup,
     to_page,
     unsafe_html,
 )
-from balise.render.markup import absolute_url
 
 
 def soup(body: str) -> BeautifulSoup:

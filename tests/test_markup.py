@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from bs4 import BeautifulSoup
 
-from balise.render.markup import absolute_url, feed_body_html, plain_text
+from balise.text.markdown import absolute_url, body_text, feed_body_html
 
 PERMALINK = "https://status.example.org/test/communiques/2024-10-05-alerte.html"
 
@@ -49,15 +49,15 @@ def test_feed_body_html_makes_links_absolute_and_keeps_the_sanitizer_s_rules() -
     assert [li.get_text() for li in soup.select("li")] == ["un", "deux"]
 
 
-def test_plain_text_keeps_words_paragraphs_and_list_items() -> None:
+def test_body_text_keeps_words_paragraphs_and_list_items() -> None:
     body = (
         "La clinique **Alpha** est\nà l'arrêt & <b>fermée</b>.\n\n"
         "- Apportez vos *papiers*.\n- Appelez le 15.\n"
     )
-    assert plain_text(body) == (
+    assert body_text(body) == (
         "La clinique Alpha est à l'arrêt & fermée.\n- Apportez vos papiers.\n- Appelez le 15."
     )
 
 
-def test_plain_text_drops_scripts_with_their_content() -> None:
-    assert plain_text("Avant.\n\n<script>alert(1)</script>\n\nAprès.") == "Avant.\nAprès."
+def test_body_text_drops_scripts_with_their_content() -> None:
+    assert body_text("Avant.\n\n<script>alert(1)</script>\n\nAprès.") == "Avant.\nAprès."

@@ -19,10 +19,10 @@ from balise.social.compose import (
     compose,
     link_facets,
     mastodon_length,
-    plain,
     post_problems,
     short_name,
     status_line,
+    without_markdown,
     x_length,
 )
 from balise.social.post import social_problems
@@ -127,8 +127,8 @@ def test_every_http_link_of_a_social_text_gets_a_facet() -> None:
         ("  espaces   en   trop  ", "espaces en trop"),
     ],
 )
-def test_plain_removes_markdown_markup_only(written: str, shown: str) -> None:
-    assert plain(written) == shown
+def test_without_markdown_removes_markdown_markup_only(written: str, shown: str) -> None:
+    assert without_markdown(written) == shown
 
 
 # --- the status line ------------------------------------------------------------------
@@ -386,7 +386,7 @@ def test_a_post_template_failing_at_render_time_is_reported_at_its_line(tmp_path
 
 _TITLES = st.text(
     alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=200
-).filter(lambda t: t.strip() and plain(t).strip())
+).filter(lambda t: t.strip() and without_markdown(t).strip())
 
 
 @pytest.fixture(scope="module")

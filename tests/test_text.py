@@ -1,4 +1,5 @@
-"""Tests for balise.text: slugs, ISO instants, plain text of rendered markdown, with values."""
+"""Tests for balise.text and balise.text.plain: slugs, ISO instants, rendered HTML as plain
+text (lines and first paragraph, one extractor), with values."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from balise.model import ID_PATTERN
-from balise.text import collapse, first_paragraph, parse_iso_instant, shorten, slugify
+from balise.text import collapse, parse_iso_instant, shorten, slugify
+from balise.text.plain import first_paragraph, plain_text
 
 
 def test_slugify_drops_accents_and_separates_words_by_one_hyphen() -> None:
@@ -73,6 +75,26 @@ def test_first_paragraph_without_a_paragraph_is_all_the_text() -> None:
 
 def test_first_paragraph_is_shortened_at_a_word() -> None:
     assert first_paragraph("<p>un deux trois quatre</p>", 10) == "un deux…"
+
+
+def test_first_paragraph_reads_a_line_break_as_a_space() -> None:
+    assert first_paragraph("<p>un<br>deux</p>", 280) == "un deux"
+
+
+def test_plain_text_is_one_line_per_block_headings_included() -> None:
+    html = "<h2>Titre</h2>\n<p>Les   urgences\nsont <strong>ouvertes</strong>.</p><p>un<br>deux</p>"
+    assert plain_text(html) == "Titre\nLes urgences sont ouvertes.\nun\ndeux"
+
+
+def test_plain_text_marks_list_items_and_joins_table_cells() -> None:
+    assert plain_text("<ul><li>un</li><li>deux</li></ul>") == "- un\n- deux"
+    table = "<table><tr><th>a</th><th>b</th></tr><tr><td>1</td><td>2</td></tr></table>"
+    assert plain_text(table) == "a | b\n1 | 2"
+
+
+def test_plain_text_drops_markup_scripts_and_styles_keeps_characters() -> None:
+    html = "<p>a &amp; &lt;b&gt;</p><script>x()</script><style>p {}</style><p>c</p>"
+    assert plain_text(html) == "a & <b>\nc"
 
 
 def test_shorten_and_collapse() -> None:

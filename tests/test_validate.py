@@ -27,7 +27,7 @@ from balise.load import (
     split_front_matter,
 )
 from balise.model import Statement, StatementType, Status
-from balise.render.markdown import page_body_html
+from balise.text.markdown import page_body_html
 from balise.validate import (
     ESTABLISHMENT_KEYS,
     ORGANISATION_KEYS,

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 from balise import french, views
 from balise.model import Establishment, Incident, Phase, Repository, Statement, Status
-from balise.render.markup import plain_text
 from balise.text import slugify
+from balise.text.markdown import PURE_RENDERER, BodyRenderer
 from balise.timeline import EstablishmentStatus, Snapshot, worst
 
 
@@ -139,9 +139,10 @@ def _statuspage_id(text: str) -> str:
 class _Statuspage:
     """Shares the repository, snapshot and derived times while the documents are made."""
 
-    def __init__(self, repository: Repository, snap: Snapshot) -> None:
+    def __init__(self, repository: Repository, snap: Snapshot, bodies: BodyRenderer) -> None:
         self.repository = repository
         self.snap = snap
+        self.plain_text = bodies.plain_text
         self.tz = repository.organisation.tz
         site = urlsplit(repository.site.url)
         self.page_id = _statuspage_id(site.netloc + site.path)
@@ -264,7 +265,7 @@ class _Statuspage:
             }
             for change in self.snap.changes[statement.id]
         ]
-        text = plain_text(statement.body)
+        text = self.plain_text(statement.body)
         return {
             "id": statement.id,
             "status": INCIDENT_STATUS[phase],
@@ -287,9 +288,11 @@ def _description(establishment: Establishment) -> str:
 INCIDENTS_LISTED = 50  # Statuspage's incidents.json: "the 50 most recent incidents"
 
 
-def statuspage_documents(repository: Repository, snap: Snapshot) -> dict[str, dict[str, Any]]:
+def statuspage_documents(
+    repository: Repository, snap: Snapshot, bodies: BodyRenderer = PURE_RENDERER
+) -> dict[str, dict[str, Any]]:
     """`{api/v2/...json: document}`: the Statuspage public API v2 endpoints Balise serves."""
-    sp = _Statuspage(repository, snap)
+    sp = _Statuspage(repository, snap, bodies)
     page, status, components = sp.page(), sp.status(), sp.components()
     by_id = {c["id"]: c for c in components if not c["group"]}
     # As Statuspage: the most recent incidents, every unresolved one among them (listed first).
@@ -312,11 +315,13 @@ def statuspage_documents(repository: Repository, snap: Snapshot) -> dict[str, di
     }
 
 
-def render_api(repository: Repository, snap: Snapshot) -> dict[str, bytes]:
+def render_api(
+    repository: Repository, snap: Snapshot, bodies: BodyRenderer = PURE_RENDERER
+) -> dict[str, bytes]:
     """`{output path: bytes}` for the machine-readable files."""
     documents: dict[str, Any] = {
         views.STATUS_JSON: status_document(repository, snap),
         views.STATUS_SCHEMA: status_schema(repository),
-        **statuspage_documents(repository, snap),
+        **statuspage_documents(repository, snap, bodies),
     }
     return {path: dump(document) for path, document in documents.items()}

@@ -1,8 +1,9 @@
 """Feeds put together from entries serialised once: feedgen's bytes, in N entries, not E×N.
 
 An entry's XML does not depend on the feed around it (feedgen indents by depth only), so each
-statement's entry is serialised once per format, kept in the build cache under the digest of
-its inputs, and every feed is its own head, the entries it holds, and its tail.
+statement's entry is serialised once per format, kept in the store the build hands over (its
+cache) under the digest of its inputs, and every feed is its own head, the entries it holds,
+and its tail.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import pickle
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
-from balise import cache, views
+from balise import views
+from balise.digests import Store, digest
 from balise.model import Statement
 
 _KIND = "feed-entry"
@@ -41,7 +43,7 @@ def split(xml: bytes, tag: bytes) -> tuple[bytes, list[bytes], bytes]:
 
 def _key(inputs: tuple[object, ...]) -> str | None:
     try:
-        return cache.digest(pickle.dumps(inputs, protocol=5))
+        return digest(pickle.dumps(inputs, protocol=5))
     except (pickle.PicklingError, TypeError, AttributeError):
         return None
 
@@ -51,9 +53,9 @@ def _entries(
     feed_of: dict[str, tuple[views.Channel, views.Feed]],
     serialize: Serialize,
     inputs: Callable[[Statement], tuple[object, ...]],
+    store: Store | None,
 ) -> dict[tuple[str, str], bytes]:
-    """(media type, statement id) -> that statement's entry, from the cache or serialised now."""
-    store = cache.active()
+    """(media type, statement id) -> that statement's entry, from the store or serialised now."""
     found: dict[tuple[str, str], bytes] = {}
     inputs_keys: dict[str, str | None] = {}
     for media_type, (channel, feed) in feed_of.items():
@@ -66,7 +68,7 @@ def _entries(
             if sid not in inputs_keys:
                 inputs_keys[sid] = _key(inputs(statement))
         keys = {
-            sid: None if inputs_keys[sid] is None else cache.digest(media_type, inputs_keys[sid])
+            sid: None if inputs_keys[sid] is None else digest(media_type, inputs_keys[sid])
             for sid in wanted
         }
         missing = []
@@ -93,13 +95,14 @@ def assemble(
     channels: Iterable[views.Channel],
     serialize: Serialize,
     inputs: Callable[[Statement], tuple[object, ...]],
+    store: Store | None = None,
 ) -> FeedFiles:
     """`{feed path: bytes}` for every feed of the channels, equal to serialising each whole.
 
     `serialize` builds one feed (with only some entries when asked); `inputs` gives everything
-    an entry is made of (feeds.entry_inputs), the key of its cached XML.
+    an entry is made of (feeds.entry_inputs), the key of its XML kept in `store`.
     """
-    return FeedFiles(tuple(channels), serialize, inputs)
+    return FeedFiles(tuple(channels), serialize, inputs, store)
 
 
 class FeedFiles(Mapping[str, bytes]):
@@ -110,10 +113,12 @@ class FeedFiles(Mapping[str, bytes]):
         channels: tuple[views.Channel, ...],
         serialize: Serialize,
         inputs: Callable[[Statement], tuple[object, ...]],
+        store: Store | None = None,
     ) -> None:
         self._channels = channels
         self._serialize = serialize
         self._inputs = inputs
+        self._store = store
         self._feeds = {feed.path: (channel, feed) for channel in channels for feed in channel.feeds}
         self._entries: dict[tuple[str, str], bytes] | None = None
 
@@ -132,7 +137,7 @@ class FeedFiles(Mapping[str, bytes]):
             feed_of: dict[str, tuple[views.Channel, views.Feed]] = {}
             for c, f in self._feeds.values():
                 feed_of.setdefault(f.media_type, (c, f))
-            self._entries = _entries(self._channels, feed_of, serialize, self._inputs)
+            self._entries = _entries(self._channels, feed_of, serialize, self._inputs, self._store)
         entries = self._entries
         # The feed's own fields with one entry; the entries themselves from `entries`.
         head, first, tail = split(

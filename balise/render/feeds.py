@@ -13,8 +13,9 @@ from datetime import datetime
 from feedgen.feed import FeedGenerator
 
 from balise import french, views
+from balise.digests import Store
 from balise.model import Repository, Statement
-from balise.render.markup import feed_body_html
+from balise.text.markdown import PURE_RENDERER, BodyRenderer
 from balise.timeline import Snapshot
 
 GENERATOR = "Balise"
@@ -23,8 +24,9 @@ GENERATOR = "Balise"
 class _Entries:
     """What every feed says about a statement, computed once per build."""
 
-    def __init__(self, repository: Repository, snap: Snapshot) -> None:
+    def __init__(self, repository: Repository, snap: Snapshot, bodies: BodyRenderer) -> None:
         self.repository = repository
+        self._feed_html = bodies.feed_html
         self.now = snap.now
         self.tz = repository.organisation.tz
         self._bodies: dict[str, str] = {}
@@ -34,7 +36,7 @@ class _Entries:
 
     def body(self, statement: Statement) -> str:
         if statement.id not in self._bodies:
-            html_body = feed_body_html(statement.body, self.permalink(statement))
+            html_body = self._feed_html(statement.body, self.permalink(statement))
             self._bodies[statement.id] = xml_text(html_body)
         return self._bodies[statement.id]
 
@@ -174,24 +176,33 @@ def serialize(fg: FeedGenerator, feed: views.Feed) -> bytes:
     return fg.atom_str(pretty=True) if feed.media_type == views.ATOM else fg.rss_str(pretty=True)
 
 
-def render_feeds(repository: Repository, snap: Snapshot) -> dict[str, bytes]:
+def render_feeds(
+    repository: Repository,
+    snap: Snapshot,
+    bodies: BodyRenderer = PURE_RENDERER,
+    store: Store | None = None,
+) -> dict[str, bytes]:
     """`{feeds/NAME.atom|rss: bytes}` for every channel of views.channels.
 
-    Each entry is serialised once and shared by the feeds that hold it (feed_entries).
+    Each entry is serialised once and shared by the feeds that hold it (feed_entries), and
+    kept in `store` (the build's cache) for the next build.
     """
     from balise.render.feed_entries import assemble
 
-    entries = _Entries(repository, snap)
+    entries = _Entries(repository, snap, bodies)
     return assemble(
         views.channels(repository, snap),
         lambda channel, feed, only: serialize(_feed(entries, channel, feed, only), feed),
         lambda statement: entry_inputs(entries, statement),
+        store,
     )
 
 
-def render_feeds_plainly(repository: Repository, snap: Snapshot) -> dict[str, bytes]:
+def render_feeds_plainly(
+    repository: Repository, snap: Snapshot, bodies: BodyRenderer = PURE_RENDERER
+) -> dict[str, bytes]:
     """The same feeds, each built whole by feedgen: the reference render_feeds must equal."""
-    entries = _Entries(repository, snap)
+    entries = _Entries(repository, snap, bodies)
     return {
         feed.path: serialize(_feed(entries, channel, feed), feed)
         for channel in views.channels(repository, snap)

@@ -30,6 +30,7 @@ from balise import cache as build_cache
 from balise.render.headers import ThemeScripts, script_sources
 from balise.render.sources import PageSources
 
+BuildCache = build_cache.Cache  # what the build hands the plugin (blobs, records)
 RESTORED_TEMPLATE = "balise-restored.html"  # renders nothing: the output comes from the cache
 PAGES = "pages"  # blobs: whole output pages, by output key
 RECORDS = "page-records"  # what else a page left behind: anchors, warnings, its file's stat

@@ -12,11 +12,14 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from balise.render.headers import ThemeScripts, theme_scripts
 from balise.render.pages import NOT_IN_NAV
 from balise.views import GLOBAL_FEEDS
+
+if TYPE_CHECKING:  # the plugin is imported when a site is built: it imports MkDocs
+    from balise.render.mkdocs_plugin import BuildCache
 
 # Material prints a banner about MkDocs 2 on import; it is noise in Balise's output.
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
@@ -125,24 +128,25 @@ def build_site(
     nav: list[Any],
     scratch: Path,
     now: datetime,
+    cache: BuildCache | None = None,
 ) -> tuple[Path, list[str], dict[str, list[str]]]:
     """Build the sources into scratch/site; return it, MkDocs' warnings, and the CSP sources
     of the inline scripts of each page it knows (by output path; the others must be read).
 
     The sources reach MkDocs from memory through Balise's plugin (scratch/docs stays empty),
-    which also restores from the build cache the pages whose inputs have not changed.
+    which also restores from the build cache (`cache`, the build's) the pages whose inputs have
+    not changed.
     """
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
-    from balise import cache
     from balise.render.mkdocs_plugin import BalisePlugin
 
     docs_dir = scratch / "docs"
     site_dir = scratch / "site"
     docs_dir.mkdir(parents=True)
-    plugin = BalisePlugin(sources, cache.active(), material_scripts())
+    plugin = BalisePlugin(sources, cache, material_scripts())
 
     with _quiet_mkdocs() as collected, _source_date_epoch(now), plugin.running(scratch):
         try:

@@ -14,7 +14,7 @@ import jinja2
 import yaml
 from markupsafe import Markup
 
-from balise.render.markdown import page_body_html
+from balise.text.markdown import PURE_RENDERER, BodyRenderer
 from balise.views import (
     EstablishmentPage,
     FollowPage,
@@ -57,7 +57,7 @@ def _relpath(path: str, start: str) -> str:
     return posixpath.relpath(path, start)
 
 
-def render_page(page: Page, env: jinja2.Environment) -> bytes:
+def render_page(page: Page, env: jinja2.Environment, bodies: BodyRenderer = PURE_RENDERER) -> bytes:
     """One page's markdown source: front matter for MkDocs, then the rendered template."""
     template_name, hide = _TEMPLATES[type(page)]
     # Material prints page.meta.title and description without escaping: escape them here.
@@ -72,18 +72,20 @@ def render_page(page: Page, env: jinja2.Environment) -> bytes:
     if hide:
         meta["hide"] = hide
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=10_000)
-    # A statement's body is rendered and sanitized here (render/markdown.py), not by MkDocs:
+    # A statement's body is rendered and sanitized here (text/markdown.py), not by MkDocs:
     # the template inserts it as an HTML block that MkDocs passes through untouched.
-    body_markup = Markup(page_body_html(page.body)) if isinstance(page, StatementPage) else None
+    body_markup = Markup(bodies.page_html(page.body)) if isinstance(page, StatementPage) else None
     body = env.get_template(template_name).render(
         page=page, rel=lambda target: relative(page.path, target), body_html=body_markup
     )
     return f"---\n{front}---\n\n{body}".encode()
 
 
-def render_pages(pages: SitePages, env: jinja2.Environment) -> dict[str, bytes]:
+def render_pages(
+    pages: SitePages, env: jinja2.Environment, bodies: BodyRenderer = PURE_RENDERER
+) -> dict[str, bytes]:
     """`{source path: markdown bytes}` for every human page."""
-    return {source_path(page.path): render_page(page, env) for page in pages.all()}
+    return {source_path(page.path): render_page(page, env, bodies) for page in pages.all()}
 
 
 def navigation(pages: SitePages) -> list[Any]:

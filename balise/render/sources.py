@@ -1,7 +1,8 @@
 """The pages' markdown sources, rendered when MkDocs needs them, each with a digest.
 
 A page whose view value and templates are those of a previous build has the same source: its
-digest comes from the build cache without rendering, and MkDocs may then restore its output.
+digest comes from the store the build hands over (its cache) without rendering, and MkDocs may
+then restore its output.
 """
 
 from __future__ import annotations
@@ -10,14 +11,15 @@ import io
 import pickle
 import re
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import jinja2
 
-from balise import cache
+from balise.digests import Store, digest
 from balise.model import Statement
 from balise.render.pages import render_page, source_path
+from balise.text.markdown import PURE_RENDERER, BodyRenderer
 from balise.views import EstablishmentCard, IncidentLink, Page, SitePages, StatementLink
 
 _KIND = "page-source"  # view key -> what _facts gives
@@ -33,7 +35,7 @@ def templates_digest(repository_templates: Path) -> str:
         for path in sorted(repository_templates.rglob("*")):
             if path.is_file():
                 parts += [path.relative_to(repository_templates).as_posix(), path.read_bytes()]
-    return cache.digest(*parts)
+    return digest(*parts)
 
 
 def has_links(source: bytes) -> bool:
@@ -48,7 +50,15 @@ def has_links(source: bytes) -> bool:
 def _facts(text: bytes) -> list[object]:
     """What the cache keeps of a source: its digest, whether it has links, its front matter."""
     front = _FRONT.match(text)
-    return [cache.digest(text), has_links(text), front.group(0).decode() if front else ""]
+    return [digest(text), has_links(text), front.group(0).decode() if front else ""]
+
+
+# [function(item) for item in items], perhaps on several cores (the build's parallel_map)
+MapItems = Callable[[Callable[[str], bytes], list[str]], list[bytes]]
+
+
+def _one_by_one(function: Callable[[str], bytes], items: list[str]) -> list[bytes]:
+    return [function(item) for item in items]
 
 
 # Values many pages share: pickled once, then referred to by their digest.
@@ -65,7 +75,7 @@ class Fingerprints:
     def digest(self, value: object) -> str:
         buffer = io.BytesIO()
         _Pickler(buffer, self).dump(value)
-        return cache.digest(buffer.getvalue())
+        return digest(buffer.getvalue())
 
     def reference(self, value: object) -> str | None:
         if type(value) not in _SHARED:
@@ -92,9 +102,22 @@ class _Pickler(pickle.Pickler):
 class PageSources(Mapping[str, bytes]):
     """`{source path: markdown bytes}` for every human page, rendered on first access."""
 
-    def __init__(self, pages: SitePages, env: jinja2.Environment, templates: str) -> None:
+    def __init__(
+        self,
+        pages: SitePages,
+        env: jinja2.Environment,
+        templates: str,
+        bodies: BodyRenderer = PURE_RENDERER,
+        store: Store | None = None,
+        map_items: MapItems = _one_by_one,
+    ) -> None:
+        """`store` keeps what each rendered source is (from one build to the next);
+        `map_items` renders the unknown pages (on two cores, in a build)."""
         self._pages: dict[str, Page] = {source_path(p.path): p for p in pages.all()}
         self._env = env
+        self._bodies = bodies
+        self._store = store
+        self._map = map_items
         self._templates = templates
         self._texts: dict[str, bytes] = {}
         self._compressed: set[str] = set()
@@ -105,7 +128,7 @@ class PageSources(Mapping[str, bytes]):
         held = self._texts.get(path)
         if held is not None:
             return zlib.decompress(held) if path in self._compressed else held
-        text = render_page(self._pages[path], self._env)
+        text = render_page(self._pages[path], self._env, self._bodies)
         self._hold(path, text)
         return text
 
@@ -122,16 +145,15 @@ class PageSources(Mapping[str, bytes]):
             except (pickle.PicklingError, TypeError, AttributeError):
                 self._keys[path] = None  # not a plain value: never cached, always rendered
             else:
-                self._keys[path] = cache.digest(self._templates, view)
+                self._keys[path] = digest(self._templates, view)
         return self._keys[path]
 
     def known(self, path: str) -> list[object] | None:
         """[digest, has markdown links, front matter] of a source rendered by some build."""
         key = self._key(path)
-        store = cache.active()
-        if key is None or store is None:
+        if key is None or self._store is None:
             return None
-        return store.get(_KIND, key)
+        return self._store.get(_KIND, key)
 
     def facts(self, path: str) -> list[object]:
         """[digest, has markdown links, front matter], rendering the page only when unknown."""
@@ -141,17 +163,16 @@ class PageSources(Mapping[str, bytes]):
         """Render every page no previous build rendered (on two cores): template errors
         surface here, before MkDocs runs."""
         unknown = [path for path in self._pages if self.known(path) is None]
-        rendered = cache.parallel_map(
-            lambda path: render_page(self._pages[path], self._env), unknown
+        rendered = self._map(
+            lambda path: render_page(self._pages[path], self._env, self._bodies), unknown
         )
         for path, text in zip(unknown, rendered, strict=True):
             self._hold(path, text)
 
     def _hold(self, path: str, text: bytes) -> None:
         key = self._key(path)
-        store = cache.active()
-        if key is not None and store is not None:
-            store.put(_KIND, key, _facts(text))
+        if key is not None and self._store is not None:
+            self._store.put(_KIND, key, _facts(text))
         if len(text) > _COMPRESS_ABOVE:  # a long list: kept small until MkDocs reads it
             self._texts[path] = zlib.compress(text, 1)
             self._compressed.add(path)

@@ -149,6 +149,9 @@ def link_facets(text: str, link: str) -> tuple[Facet, ...]:
 
 # --- plain text -----------------------------------------------------------------------
 
+# Markers only, not text.markdown then text.plain: a `social` text is written for the post,
+# and rendering it as markdown would change it (its line breaks joined, `<urgent>` dropped as
+# markup, `2*3*4` read as emphasis, `1. ` and `- ` turned into list items).
 _ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>~|])")
 _IMAGE_OR_LINK = re.compile(r"!?\[([^\]]*)\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
 _CODE = re.compile(r"`+([^`]+?)`+")
@@ -160,7 +163,7 @@ _LINE_MARK = re.compile(r"^[ \t]{0,3}(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+)", re.M
 _PROTECT = "\ue000"  # a private-use character holds escaped markers while emphasis is removed
 
 
-def plain(text: str) -> str:
+def without_markdown(text: str) -> str:
     """Text with markdown markup removed (emphasis, code, links, headings): posts show no markup.
 
     Line breaks are kept (a `social` text may use them); spaces within a line are collapsed.
@@ -277,7 +280,7 @@ def headline(statement: Statement) -> tuple[str, bool]:
     only a `social` text loses the markdown markup an author may put in it.
     """
     if statement.post_text is not None:
-        return plain(statement.post_text), True
+        return without_markdown(statement.post_text), True
     return statement.title, False
 
 
@@ -466,8 +469,8 @@ __all__ = [
     "Post",
     "compose",
     "count",
-    "plain",
     "post_problems",
     "short_name",
     "status_line",
+    "without_markdown",
 ]

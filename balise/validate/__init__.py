@@ -6,6 +6,7 @@ schema is declared key by key (schema.Key) in registry, statement and site.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from balise.errors import Problem
@@ -43,12 +44,18 @@ class Validated:
     problems: tuple[Problem, ...]
 
 
-def validate_repository(raw: RawRepository) -> Validated:
-    """Judge a whole raw repository: the Repository, or None and every problem found."""
+def validate_repository(
+    raw: RawRepository, *, summarize: Callable[[str], str] = summarize
+) -> Validated:
+    """Judge a whole raw repository: the Repository, or None and every problem found.
+
+    `summarize` makes a statement's default summary from its body: the pure function, or the
+    build's memo of it (the build owns the cache; validation never imports it).
+    """
     problems: list[Problem] = list(raw.problems)
     found = registry(raw.establishments, problems)
     built_site = site(raw.mkdocs, problems)
-    context = Context(found.zone, found.ids, raw.updated)
+    context = Context(found.zone, found.ids, raw.updated, summarize)
     checked = [(file.path, statement(file, context, problems)) for file in raw.statements]
     duplicate_ids(checked, problems)
     unique = tuple(sorted(set(problems)))

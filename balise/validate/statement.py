@@ -5,7 +5,7 @@ and the checks of its body. Pure: it judges the raw file load.py read, and touch
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePosixPath
@@ -47,6 +47,7 @@ class Context:
     zone: str
     ids: tuple[str, ...] | None  # None: the registry is broken, do not judge ids
     updated: Mapping[str, datetime] = field(default_factory=dict)
+    summarize: Callable[[str], str] = summarize  # body -> default summary (the build's memo)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class StatementFile:
     body: str
     zone: str
     ids: tuple[str, ...] | None
+    summarize: Callable[[str], str] = summarize
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,7 @@ def _summary(field: Field[StatementFile], node: RawNode) -> str | None:
 
 
 def _body_summary(field: Field[StatementFile]) -> str:
-    return summarize(field.context.body)
+    return field.context.summarize(field.context.body)
 
 
 def _draft(field: Field[StatementFile], node: RawNode) -> bool | None:
@@ -360,7 +362,7 @@ def statement(raw: RawFile, context: Context, problems: list[Problem]) -> Checke
         report(data.line, f'the front matter must be "key: value" lines, not {kind(data)}')
         return Checked(None, 1, None)
     before = len(problems)
-    file = StatementFile(raw.path, raw.body, context.zone, context.ids)
+    file = StatementFile(raw.path, raw.body, context.zone, context.ids, context.summarize)
     found = read(report, data, STATEMENT_KEYS, file)
     values: Mapping[str, Any] = found.values
     id_node = found.node("id")

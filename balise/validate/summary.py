@@ -1,20 +1,20 @@
 """A statement's default summary: the first paragraph of its published body, as plain text.
 
-The one module of validation that renders markdown (and uses the build cache), until the
-markdown rendering moves below validation, beside text.first_paragraph; nothing else here.
+Pure: the body's rendering comes from text.markdown (the same one its page shows), the text
+from text.plain; no cache here (the build passes `validate_repository` a memoized one).
 """
 
 from __future__ import annotations
 
-from balise.cache import memoized
-from balise.render.markdown import page_body_html
-from balise.text import first_paragraph
+from collections.abc import Callable
+
+from balise.text.markdown import page_body_html
+from balise.text.plain import first_paragraph
 
 MAX_SUMMARY = 280
 
 
-@memoized("summary")  # one markdown rendering per body and build; none when unchanged
-def summarize(body: str) -> str:
+def summarize(body: str, page_html: Callable[[str], str] = page_body_html) -> str:
     """The first paragraph of a markdown body as plain text (at most 280 characters), as the
-    published body shows it (the same rendering: no second markdown pass)."""
-    return first_paragraph(page_body_html(body), MAX_SUMMARY)
+    published body shows it (`page_html`, the same rendering: no second markdown pass)."""
+    return first_paragraph(page_html(body), MAX_SUMMARY)

@@ -1,6 +1,8 @@
-"""A statement's body: markdown -> HTML, sanitized with nh3 to a small set of safe tags.
+"""A statement's body: markdown -> HTML, sanitized with nh3 to a small set of safe tags; its
+links, as the page and as readers outside the site follow them; what the sanitizer removes.
 
-The one place a body becomes HTML (pages, feeds); it never reads files and never trusts markup.
+Pure: the one place a body becomes HTML (pages, feeds, JSON, summaries); it never reads files,
+never trusts markup and carries no cache (the build memoizes these functions, prefetch.py).
 """
 
 from __future__ import annotations
@@ -8,16 +10,17 @@ from __future__ import annotations
 import posixpath
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 from xml.etree.ElementTree import Element
 
 import markdown
 import nh3
 from markdown.treeprocessors import Treeprocessor
 
-from balise.cache import memoized
+from balise.text.plain import plain_text
 
 # What a statement may contain: text structure, links, lists, tables, quotes, code.
 # No images, media, forms, frames, scripts, styles or classes: a statement is short text,
@@ -109,7 +112,6 @@ def _new_markdown() -> markdown.Markdown:
     return converter
 
 
-@memoized("unsafe-html", persist=False)  # shared by page_body_html and removed_markup
 def unsafe_html(body: str) -> str:
     """The body as Python-Markdown renders it, raw HTML included: never publish this."""
     return _markdown().convert(body)
@@ -150,11 +152,40 @@ def sanitize(html: str) -> str:
     )
 
 
-@memoized("body-html", persist=False)  # shared by the page, the feeds and the JSON
 def page_body_html(body: str) -> str:
     """A statement's body as safe HTML, as its page shows it (links relative to the page);
-    the feeds and the JSON start from it."""
+    the feeds, the JSON and the summary start from it."""
     return sanitize(unsafe_html(body))
+
+
+def absolute_url(href: str, base_url: str) -> str:
+    """A link written in a statement, as a reader outside the site must follow it.
+
+    Relative links are resolved against the statement's permalink (where the site shows the
+    body); a link to a `.md` source becomes its `.html` page, as MkDocs does on the site.
+    """
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc:
+        return href
+    return urljoin(base_url, urlunsplit(to_page(parts)))
+
+
+def with_absolute_links(html: str, base_url: str) -> str:
+    """Sanitized body HTML with every relative link made absolute against `base_url`, by the
+    sanitizer's parser (nh3), never by regex; the sanitizer's rules hold again."""
+    return nh3.clean(
+        html,
+        tags=set(ALLOWED_TAGS),
+        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(URL_SCHEMES),
+        link_rel=LINK_REL,
+        url_relative=lambda url: absolute_url(url, base_url),
+    )
+
+
+def feed_body_html(body: str, base_url: str) -> str:
+    """A statement's body as the feeds carry it: the page's safe HTML, links absolute."""
+    return with_absolute_links(page_body_html(body), base_url)
 
 
 @dataclass(frozen=True)
@@ -242,18 +273,37 @@ def _where(body: str, patterns: tuple[str, ...], fallback: str | None) -> int:
     return 0
 
 
-@memoized(
-    "removed-markup",
-    encode=lambda found: [[r.what, r.offset] for r in found],
-    decode=lambda stored: tuple(Removed(what, offset) for what, offset in stored),
-)
 def removed_markup(body: str) -> tuple[Removed, ...]:
     """Each kind of markup `page_body_html` removes from this body, first occurrence first."""
+    return removed_from(body, unsafe_html(body))
+
+
+def removed_from(body: str, rendered: str) -> tuple[Removed, ...]:
+    """`removed_markup(body)`, from the body's `rendered = unsafe_html(body)` (made once for
+    the page too)."""
     inspector = _Inspector()
-    inspector.feed(unsafe_html(body))
+    inspector.feed(rendered)
     inspector.close()
     seen: dict[str, Removed] = {}
     for what, patterns, fallback in inspector.found:
         if what not in seen:
             seen[what] = Removed(what, _where(body, patterns, fallback))
     return tuple(sorted(seen.values(), key=lambda r: (r.offset, r.what)))
+
+
+def body_text(body: str) -> str:
+    """A statement's body as plain text (the JSON's): its page's HTML, read as lines."""
+    return plain_text(page_body_html(body))
+
+
+@dataclass(frozen=True)
+class BodyRenderer:
+    """How the outputs turn a statement's body into HTML and text: these pure functions by
+    default; the build hands down the same ones memoized in its cache (prefetch.Renderings)."""
+
+    page_html: Callable[[str], str] = page_body_html  # (body): links relative to the page
+    feed_html: Callable[[str, str], str] = feed_body_html  # (body, permalink): links absolute
+    plain_text: Callable[[str], str] = body_text  # (body)
+
+
+PURE_RENDERER = BodyRenderer()  # each rendering computed when asked (tests, `check`)
