@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from balise import cache as build_cache
 from balise.errors import Problem
 from balise.guards import guard_warnings
-from balise.load import MKDOCS_FILE, load_repository
+from balise.load import MKDOCS_FILE, load_repository, statement_records
 from balise.model import Repository
 from balise.output import (
     clear_leftovers,
@@ -85,7 +85,7 @@ def check(
     check, which judges whether a date is in the future (NOW when not given). `renderings`:
     a build's memoized body renderings (without, each is computed as needed).
     """
-    raw = load_repository(root)
+    raw = load_repository(root, renderings.statement_records if renderings else statement_records)
     summary, removed = summarize, removed_markup
     if renderings is not None:
         renderings.prefetch(raw.statements)  # bodies no build has seen, on two cores

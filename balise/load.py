@@ -9,7 +9,7 @@ import os
 import re
 import stat
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +17,6 @@ from typing import Any
 
 import yaml
 
-from balise.cache import memoized, prefetch
 from balise.errors import Problem
 
 ESTABLISHMENTS_FILE = "establishments.yml"
@@ -399,16 +398,6 @@ _FRONT_MATTER_HINTS = {
 }
 
 
-def load_statement(file: Path, path: str, problems: list[Problem]) -> RawFile | None:
-    """One statement file, or None when it cannot be read (problems recorded)."""
-    text = _read_text(file, path, problems)
-    if text is None:
-        return None
-    found, met = _parse_statement(text, path)
-    problems.extend(met)
-    return found
-
-
 def _encode_node(node: RawNode | None) -> Any:
     if node is None:
         return None
@@ -438,8 +427,9 @@ def _encode_parsed(parsed: tuple[RawFile | None, list[Problem]]) -> Any:
     return [raw, [[p.path, p.line, p.message, p.hint, p.warning] for p in problems]]
 
 
-@memoized("statement")  # (the YAML parser is slow; a statement rarely changes once written)
-def _statement_record(text: str, path: str) -> Any:
+def statement_record(text: str, path: str) -> Any:
+    """The statement in `text` and the problems met reading it, as JSON values (what a build
+    may keep in its reader cache: the YAML parser is slow, and a statement rarely changes)."""
     problems: list[Problem] = []
     parts = split_front_matter(text)
     if isinstance(parts, str):
@@ -451,9 +441,17 @@ def _statement_record(text: str, path: str) -> Any:
     return _encode_parsed((found, problems))
 
 
-def _parse_statement(text: str, path: str) -> tuple[RawFile | None, list[Problem]]:
-    """The statement in `text` and the problems met reading it (cached as JSON values)."""
-    raw, problems = _statement_record(text, path)
+StatementRecords = Callable[[Sequence[tuple[str, str]]], Sequence[Any]]
+
+
+def statement_records(texts: Sequence[tuple[str, str]]) -> list[Any]:
+    """`statement_record` of each (text, path), one after the other: what a reading without
+    a build's reader cache does."""
+    return [statement_record(text, path) for text, path in texts]
+
+
+def _decode_statement(record: Any, path: str) -> tuple[RawFile | None, list[Problem]]:
+    raw, problems = record
     found = None
     if raw is not None:
         data, body, body_line = raw
@@ -599,8 +597,11 @@ def parse_git_log(output: str) -> dict[str, datetime]:
 # --- the repository ---------------------------------------------------------------------
 
 
-def load_repository(root: Path) -> RawRepository:
-    """Read a whole status repository; every problem met is recorded, none is raised."""
+def load_repository(root: Path, records: StatementRecords = statement_records) -> RawRepository:
+    """Read a whole status repository; every problem met is recorded, none is raised.
+
+    `records` reads the statements' texts (a build passes its reader cache's, which reads
+    those it has not seen on two cores)."""
     root = Path(root)
     problems: list[Problem] = []
     establishments = _read_yaml_file(
@@ -619,14 +620,14 @@ def load_repository(root: Path) -> RawRepository:
     for path, file in _statement_files(root, problems):
         unreadable: list[Problem] = []
         texts.append((path, _read_text(file, path, unreadable), unreadable))
-    # YAML is slow to read: front matters not read by an earlier build, on two cores at once.
-    prefetch([(_statement_record, (text, path))] for path, text, _ in texts if text is not None)
+    readable = [(text, path) for path, text, _ in texts if text is not None]
+    read = iter(records(readable))
     statements = []
     for path, text, unreadable in texts:
         problems.extend(unreadable)
         if text is None:
             continue
-        statement, met = _parse_statement(text, path)
+        statement, met = _decode_statement(next(read), path)
         problems.extend(met)
         if statement is not None:
             statements.append(statement)

@@ -6,11 +6,12 @@ cache and hands the memoized callables down; no module below imports the cache f
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from balise import cache
-from balise.load import RawFile, RawMap
+from balise.load import RawFile, RawMap, statement_record
 from balise.text import markdown
 from balise.text.markdown import BodyRenderer, Removed
 from balise.text.plain import plain_text
@@ -29,6 +30,7 @@ class Renderings:
     summary: cache.Memoized[str]
     feed_html: cache.Memoized[str]
     plain_text: cache.Memoized[str]
+    statement: cache.Memoized[Any]  # the reader cache: a statement file's text -> its record
 
     @classmethod
     def of(cls, store: cache.Cache) -> Renderings:
@@ -48,7 +50,14 @@ class Renderings:
                 "feed-body", lambda body, base: markdown.with_absolute_links(page(body), base)
             ),
             plain_text=store.memo("plain-text", lambda body: plain_text(page(body))),
+            statement=store.memo("statement", statement_record),
         )
+
+    def statement_records(self, texts: Sequence[tuple[str, str]]) -> list[Any]:
+        """The records of statement files, from the reader cache; those it has not seen are
+        read ahead on two cores (YAML is slow to read)."""
+        cache.prefetch([(self.statement, item)] for item in texts)
+        return [self.statement(*item) for item in texts]
 
     def bodies(self) -> BodyRenderer:
         """What the renderers take: the page, feed and JSON renderings, memoized."""
