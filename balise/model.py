@@ -245,6 +245,14 @@ def sort_key(statement: Statement) -> tuple[datetime, str]:
     return (statement.date, statement.path)
 
 
+class MaintenanceState(Enum):
+    """Where a maintenance window stands at NOW (CONTRACT §9)."""
+
+    UPCOMING = "upcoming"  # before `start`
+    ACTIVE = "active"  # from `start` to `end`
+    COMPLETED = "completed"  # from `end`
+
+
 class Phase(Enum):
     """Where an incident thread stands after one of its statements."""
 
