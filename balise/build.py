@@ -29,6 +29,7 @@ from balise.output import (
 from balise.render import merge
 from balise.render.api import render_api
 from balise.render.badges import render_badges
+from balise.render.calendar import render_calendar
 from balise.render.feeds import render_feeds, render_feeds_sitemaps
 from balise.render.headers import render_headers
 from balise.render.origins import foreign_loads
@@ -191,6 +192,7 @@ def _build(
         render_api(repository, snap),
         render_feeds(repository, snap),
         render_feeds_sitemaps(repository, snap),
+        render_calendar(repository, snap),
         render_badges(repository, snap),
     )
 
