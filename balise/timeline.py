@@ -272,13 +272,14 @@ def _events(
 ) -> list[tuple[datetime, int, str, Statement]]:
     """(instant, kind, path, statement) in the order they happen up to NOW: each statement
     takes effect at its date (a maintenance at its start) and a maintenance ends at its end;
-    an end comes before what takes effect at the same instant."""
+    what takes effect at an instant comes before the ends then: a statement issued as a
+    window ends takes the key from it, and a status it restates keeps its `since`."""
     events = []
     for statement in statements:
         if statement.effective <= now:
-            events.append((statement.effective, 1, statement.path, statement))
+            events.append((statement.effective, 0, statement.path, statement))
         if statement.is_maintenance and statement.end is not None and statement.end <= now:
-            events.append((statement.end, 0, statement.path, statement))
+            events.append((statement.end, 1, statement.path, statement))
     events.sort(key=lambda event: event[:3])
     return events
 
@@ -293,7 +294,7 @@ def _replay(statements: tuple[Statement, ...], now: datetime) -> _Replay:
     changes: dict[str, tuple[Change, ...]] = {}
     for moment, kind, _, statement in _events(statements, now):
         touched: list[str] = []
-        if kind == 1:
+        if kind == 0:
             changes[statement.id] = _changes_of(statement, states)
             saved = before_window.setdefault(statement.id, {}) if statement.is_maintenance else None
             for key, status in (*statement.status, *statement.service_status):

@@ -317,43 +317,53 @@ def raw_value(s: Statement, key: str) -> Status | None:
 
 
 def events(repo: Repository, now: datetime) -> list[tuple[datetime, int, str, Statement]]:
-    """Effects (at date, or start) and ends, up to NOW; ends first at one instant."""
+    """Effects (at date, or start) and ends, up to NOW; at one instant, effects first."""
     found = []
     for s in repo.statements:
         if s.date > now:
             continue
         effective = s.start if s.start is not None else s.date
         if effective <= now:
-            found.append((effective, 1, s.path, s))
+            found.append((effective, 0, s.path, s))
         if s.end is not None and s.end <= now:
-            found.append((s.end, 0, s.path, s))
+            found.append((s.end, 1, s.path, s))
     return sorted(found, key=lambda e: e[:3])
 
 
 def naive_status(prefix: list[tuple[datetime, int, str, Statement]], key: str) -> Status:
     """The latest effect naming the key wins, unless it is a window that has ended: then
     the state before it, found the same way."""
-    effects = [e[3] for e in prefix if e[1] == 1 and raw_value(e[3], key) is not None]
-    ended = {e[3].id for e in prefix if e[1] == 0}
+    effects = [e[3] for e in prefix if e[1] == 0 and raw_value(e[3], key) is not None]
+    ended = {e[3].id for e in prefix if e[1] == 1}
     while effects and effects[-1].id in ended:
         effects.pop()
     return raw_value(effects[-1], key) if effects else NORMAL
 
 
 def naive_since(repo: Repository, now: datetime, key: str) -> datetime:
+    """The run rule over the points where the key may change: each statement taking effect
+    that names it, and the ends of windows naming it, the ends of one instant counting as
+    one point (two windows ending at once never show what was between them)."""
     found = events(repo, now)
-    touching = [
-        i for i, e in enumerate(found) if raw_value(e[3], key) is not None
-    ]  # an effect naming it or the end of a window naming it
+    points: list[tuple[datetime, Status]] = []
+    last_end: datetime | None = None
+    for index, event in enumerate(found):
+        if raw_value(event[3], key) is None:
+            continue
+        status = naive_status(found[: index + 1], key)
+        if event[1] == 1 and last_end == event[0]:
+            points[-1] = (event[0], status)
+        else:
+            points.append((event[0], status))
+        last_end = event[0] if event[1] == 1 else None
     shown = sorted((s for s in repo.statements if s.date <= now), key=sort_key)
-    if not touching:
+    if not points:
         return shown[0].date if shown else now
-    statuses = [naive_status(found[: i + 1], key) for i in touching]
-    since = found[touching[-1]][0]
-    for i, status in zip(reversed(touching), reversed(statuses), strict=True):
-        if status is not statuses[-1]:
+    since = points[-1][0]
+    for instant, status in reversed(points):
+        if status is not points[-1][1]:
             break
-        since = found[i][0]
+        since = instant
     return since
 
 

@@ -590,7 +590,8 @@ def test_unknown_type_suggests_closest() -> None:
         'statements/a.md:4: unknown type "press release" (did you mean "press-release"?)'
     ]
     assert problems_of(f"title: T\ndate: {DATE}\ntype: communiqué\n") == [
-        'statements/a.md:4: unknown type "communiqué" (use "update", "press-release" or "maintenance")'
+        'statements/a.md:4: unknown type "communiqué" '
+        '(use "update", "press-release" or "maintenance")'
     ]
 
 
