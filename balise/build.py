@@ -29,6 +29,7 @@ from balise.prefetch import Renderings
 from balise.render import merge
 from balise.render.api import render_api
 from balise.render.badges import render_badges
+from balise.render.calendar import render_calendar
 from balise.render.feeds import render_feeds, render_feeds_sitemaps
 from balise.render.headers import render_headers
 from balise.render.origins import foreign_loads
@@ -211,6 +212,7 @@ def _build(
         render_api(repository, snap, bodies),
         render_feeds(repository, snap, bodies, cache),
         render_feeds_sitemaps(repository, snap),
+        render_calendar(repository, snap),
         render_badges(repository, snap),
     )
 

@@ -27,6 +27,7 @@ STATUS_LABELS: dict[Status, str] = {
 TYPE_LABELS: dict[StatementType, str] = {
     StatementType.UPDATE: "Point de situation",
     StatementType.PRESS_RELEASE: "Communiqué de presse",
+    StatementType.MAINTENANCE: "Maintenance programmée",
 }
 
 # What each status means for a patient, in one or two plain sentences.

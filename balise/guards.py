@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from balise.errors import Problem
 from balise.model import Repository, Statement
 from balise.text.markdown import Removed, removed_markup
-from balise.timeline import Snapshot
+from balise.timeline import Snapshot, severity_key
 
 REGISTRY_FILE = "establishments.yml"  # load.ESTABLISHMENTS_FILE: the core reads no files
 FUTURE_MARGIN = timedelta(days=1)  # a statement dated later than this is probably a typo
@@ -44,6 +44,8 @@ def guard_warnings(
         found.extend(_status_without_text(statement))
         found.extend(_removed_markup(statement, removed))
     found.extend(_stale_establishments(snap, tz))
+    found.extend(_milder_than_a_service(repository, snap))
+    found.extend(_next_update_passed(snap, tz))
     found.extend(_incident_near_misses(repository))
     found.extend(_region_near_misses(repository))
     return tuple(sorted(found))
@@ -158,6 +160,55 @@ def _stale_establishments(snap: Snapshot, tz: ZoneInfo) -> list[Problem]:
         )
         for last, (incident_id, ids) in silent.items()
     ]
+
+
+def _milder_than_a_service(repository: Repository, snap: Snapshot) -> list[Problem]:
+    """An establishment shown milder than one of its services (CONTRACT §9): its card, the
+    overview and the Statuspage components would understate what patients meet."""
+    found = []
+    for current in snap.current:
+        worst = current.worst_service
+        if worst is None or worst.statement is None:
+            continue
+        if severity_key(current.status) >= severity_key(worst.status):
+            continue
+        establishment_id = current.establishment.id
+        found.append(
+            _warning(
+                worst.statement,
+                "status",
+                f'"{establishment_id}" is {current.status.value} but its service '
+                f'"{worst.service.id}" is {worst.status.value}',
+                f"set the establishment's own status too ({establishment_id}: "
+                f"{worst.status.value}), or say why in the text",
+            )
+        )
+    return found
+
+
+def _next_update_passed(snap: Snapshot, tz: ZoneInfo) -> list[Problem]:
+    """A promised next update that has passed with nothing later in its incident (or, for a
+    statement outside any incident, nothing later at all)."""
+    found = []
+    for index, statement in enumerate(snap.published):
+        promised = statement.next_update
+        if promised is None or promised > snap.now:
+            continue
+        later = snap.published[index + 1 :]
+        if any(s.incident == statement.incident for s in later):
+            continue
+        where = f' of the incident "{statement.incident}"' if statement.incident else ""
+        found.append(
+            _warning(
+                statement,
+                "next_update",
+                f"the next update promised for {_local(promised, tz)} has passed with no later "
+                f"statement{where}",
+                "publish a point de situation, even to say that nothing has changed, or move "
+                '"next_update"',
+            )
+        )
+    return found
 
 
 # --- near misses: one incident or region written two ways ------------------------------

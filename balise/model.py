@@ -73,6 +73,7 @@ class StatementType(Enum):
 
     UPDATE = "update"
     PRESS_RELEASE = "press-release"
+    MAINTENANCE = "maintenance"  # a planned window: `start` and `end` (CONTRACT §9)
 
 
 @dataclass(frozen=True)
@@ -88,10 +89,19 @@ class Organisation:
     url: str | None = None
     timezone: str = DEFAULT_TIMEZONE
     press: PressContact | None = None
+    hotline: str | None = None  # the crisis line, shown while an incident is active
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class Service:
+    """A service the site reports on inside establishments (emergencies, surgery...)."""
+
+    id: str
+    name: str
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,7 @@ class Establishment:
     phone: str | None = None
     url: str | None = None
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
+    services: tuple[str, ...] = ()  # the ids of the services it has, registry order
 
     def line_of(self, key: str) -> int:
         """The line of one of its keys in establishments.yml (1 when unknown)."""
@@ -115,6 +126,19 @@ class Site:
 
     name: str
     url: str
+
+
+def service_key(establishment_id: str, service_id: str) -> str:
+    """The key of one service of one establishment, as a statement writes it: `ID/SERVICE`."""
+    return f"{establishment_id}/{service_id}"
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """Where patients go instead: another establishment of the registry, or a text."""
+
+    establishment: str | None  # an establishment id, or None for a text
+    text: str | None = None  # the text as written (name, address, phone); None for an id
 
 
 @dataclass(frozen=True)
@@ -138,6 +162,32 @@ class Statement:
     updated: datetime | None = None  # last change (git commit time) when known
     date_without_time: bool = False  # "date" was written as a day only: read as 00:00
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
+    # CONTRACT §9. Each service's status, resolved by specificity (ID/SERVICE, all/SERVICE,
+    # ID, all), keyed `ID/SERVICE`, registry order; only the services the statement sets.
+    service_status: tuple[tuple[str, Status], ...] = ()
+    concerns: tuple[str, ...] = ()  # establishment ids it is about without setting them
+    redirect: tuple[tuple[str, Redirect], ...] = ()  # `ID` or `ID/SERVICE` -> where to go
+    next_update: datetime | None = None  # when the next statement is promised
+    start: datetime | None = None  # a maintenance window: its status takes effect here
+    end: datetime | None = None  # ... and is undone here
+
+    @property
+    def is_maintenance(self) -> bool:
+        return self.type is StatementType.MAINTENANCE
+
+    @property
+    def effective(self) -> datetime:
+        """When its statuses take effect: the window's start for a maintenance, else the date."""
+        return self.start if self.is_maintenance and self.start is not None else self.date
+
+    def names(self, establishment_id: str) -> bool:
+        """Whether it sets the establishment, one of its services, or concerns it."""
+        prefix = establishment_id + "/"
+        return (
+            establishment_id in self.status_map
+            or establishment_id in self.concerns
+            or any(key.startswith(prefix) for key, _ in self.service_status)
+        )
 
     @property
     def status_map(self) -> dict[str, Status]:
@@ -175,6 +225,13 @@ class Repository:
     establishments: tuple[Establishment, ...]
     statements: tuple[Statement, ...]  # sorted by (date, path)
     site: Site
+    services: tuple[Service, ...] = ()  # registry order
+
+    def service(self, service_id: str) -> Service:
+        for service in self.services:
+            if service.id == service_id:
+                return service
+        raise KeyError(service_id)
 
     def establishment(self, establishment_id: str) -> Establishment:
         for establishment in self.establishments:
@@ -186,6 +243,14 @@ class Repository:
 def sort_key(statement: Statement) -> tuple[datetime, str]:
     """CONTRACT §4 order: by date, equal dates by file path (last wins)."""
     return (statement.date, statement.path)
+
+
+class MaintenanceState(Enum):
+    """Where a maintenance window stands at NOW (CONTRACT §9)."""
+
+    UPCOMING = "upcoming"  # before `start`
+    ACTIVE = "active"  # from `start` to `end`
+    COMPLETED = "completed"  # from `end`
 
 
 class Phase(Enum):

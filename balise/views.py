@@ -11,7 +11,15 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from balise import french
-from balise.model import Establishment, Incident, PressContact, Repository, Statement, Status
+from balise.model import (
+    Establishment,
+    Incident,
+    PressContact,
+    Redirect,
+    Repository,
+    Statement,
+    Status,
+)
 from balise.timeline import EstablishmentStatus, Snapshot, severity_key
 
 OVERVIEW = "index.html"
@@ -43,6 +51,14 @@ def tel_href(phone: str) -> str:
     return "tel:" + "+" * international + "".join(c for c in phone if c in "0123456789")
 
 
+def redirect_text(repository: Repository, redirect: Redirect) -> str:
+    """Where patients go, as people read it: the text, or the establishment's name and city."""
+    if redirect.establishment is None:
+        return redirect.text or ""
+    establishment = repository.establishment(redirect.establishment)
+    return f"{establishment.name}, {establishment.city}"
+
+
 def feed_path(name: str, kind: str) -> str:
     """`feeds/NAME.atom` or `feeds/NAME.rss`; NAME is `all`, `press` or an establishment id."""
     return f"feeds/{name}.{kind}"
@@ -59,6 +75,10 @@ STATUSPAGE_STATUS = "api/v2/status.json"
 STATUSPAGE_COMPONENTS = "api/v2/components.json"
 STATUSPAGE_INCIDENTS = "api/v2/incidents.json"
 STATUSPAGE_UNRESOLVED = "api/v2/incidents/unresolved.json"
+STATUSPAGE_MAINTENANCES = "api/v2/scheduled-maintenances.json"
+STATUSPAGE_UPCOMING = "api/v2/scheduled-maintenances/upcoming.json"
+STATUSPAGE_ACTIVE = "api/v2/scheduled-maintenances/active.json"
+MAINTENANCE_CALENDAR = "feeds/maintenance.ics"
 
 
 @dataclass(frozen=True)
@@ -157,7 +177,7 @@ def channels(repository: Repository, snap: Snapshot) -> tuple[Channel, ...]:
                 "y compris celles adressées à tous les établissements.",
                 establishment_path(establishment.id),
                 feeds_for(establishment.id, establishment.name),
-                tuple(reversed(snap.history.get(establishment.id, ()))),
+                tuple(reversed(snap.concerning.get(establishment.id, ()))),
             )
         )
     return tuple(found)
@@ -499,7 +519,7 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
             ),
             feeds=GLOBAL_FEEDS + feeds_for(card.establishment.id, card.establishment.name),
             card=card,
-            history=b.newest_first(snap.history.get(card.establishment.id, ())),
+            history=b.newest_first(snap.concerning.get(card.establishment.id, ())),
             badge_path=badge_path(card.establishment.id),
             poster=Poster(
                 organisation_name=org.name,

@@ -133,6 +133,8 @@ def test_status_json_matches_the_contract(site: Path) -> None:
         "label": "Activité interrompue",
         "since": "2024-10-05T08:00:00+02:00",
         "statement": "2024-10-05-alerte",
+        "services": [],  # CONTRACT §9: keys added, none removed
+        "redirect": None,
     }
     assert [s["id"] for s in data["statements"]] == [
         "2024-10-07-info",

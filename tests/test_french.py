@@ -30,6 +30,7 @@ def test_statement_type_labels() -> None:
     assert french.TYPE_LABELS == {
         StatementType.UPDATE: "Point de situation",
         StatementType.PRESS_RELEASE: "Communiqué de presse",
+        StatementType.MAINTENANCE: "Maintenance programmée",
     }
 
 

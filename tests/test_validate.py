@@ -309,6 +309,11 @@ def test_statement_keys_table_is_the_contract_list() -> None:
         "publish_at",
         "social",
         "id",
+        "concerns",
+        "redirect",
+        "next_update",
+        "start",
+        "end",
     ]
     assert [key.name for key in STATEMENT_KEYS if key.required] == ["title", "date"]
 
@@ -585,7 +590,8 @@ def test_unknown_type_suggests_closest() -> None:
         'statements/a.md:4: unknown type "press release" (did you mean "press-release"?)'
     ]
     assert problems_of(f"title: T\ndate: {DATE}\ntype: communiqué\n") == [
-        'statements/a.md:4: unknown type "communiqué" (use "update" or "press-release")'
+        'statements/a.md:4: unknown type "communiqué" '
+        '(use "update", "press-release" or "maintenance")'
     ]
 
 

@@ -15,10 +15,19 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from balise import french, views
-from balise.model import Establishment, Incident, Phase, Repository, Statement, Status
+from balise.model import (
+    Establishment,
+    Incident,
+    MaintenanceState,
+    Phase,
+    Redirect,
+    Repository,
+    Statement,
+    Status,
+)
 from balise.text import slugify
 from balise.text.markdown import PURE_RENDERER, BodyRenderer
-from balise.timeline import EstablishmentStatus, Snapshot, worst
+from balise.timeline import EstablishmentStatus, Maintenance, Snapshot, worst
 
 
 def dump(document: Any) -> bytes:
@@ -36,6 +45,57 @@ def _organisation(repository: Repository) -> dict[str, Any]:
         "press": {"name": press.name, "email": press.email, "phone": press.phone}
         if press
         else None,
+        "hotline": org.hotline,
+    }
+
+
+def _redirect(repository: Repository, redirect: Redirect | None) -> dict[str, Any] | None:
+    if redirect is None:
+        return None
+    return {
+        "establishment": redirect.establishment,
+        "text": views.redirect_text(repository, redirect),
+    }
+
+
+def _establishment(repository: Repository, current: EstablishmentStatus) -> dict[str, Any]:
+    tz = repository.organisation.tz
+    return {
+        "id": current.establishment.id,
+        "name": current.establishment.name,
+        "city": current.establishment.city,
+        "region": current.establishment.region,
+        "status": current.status.value,
+        "label": french.STATUS_LABELS[current.status],
+        "since": french.iso(current.since, tz),
+        "statement": current.statement.id if current.statement else None,
+        "services": [
+            {
+                "id": service.service.id,
+                "name": service.service.name,
+                "status": service.status.value,
+                "label": french.STATUS_LABELS[service.status],
+                "since": french.iso(service.since, tz),
+                "statement": service.statement.id if service.statement else None,
+                "redirect": _redirect(repository, service.redirect),
+            }
+            for service in current.services
+        ],
+        "redirect": _redirect(repository, current.redirect),
+    }
+
+
+def _maintenance(repository: Repository, maintenance: Maintenance) -> dict[str, Any]:
+    tz = repository.organisation.tz
+    statement = maintenance.statement
+    return {
+        "id": statement.id,
+        "title": statement.title,
+        "start": french.iso(maintenance.start, tz),
+        "end": french.iso(maintenance.end, tz),
+        "state": maintenance.state.value,
+        "establishments": list(maintenance.establishments),
+        "url": repository.site.url + views.statement_path(statement.id),
     }
 
 
@@ -50,6 +110,10 @@ def _statement(repository: Repository, statement: Statement) -> dict[str, Any]:
         "status": {eid: status.value for eid, status in statement.status},
         "url": repository.site.url + views.statement_path(statement.id),
         "summary": statement.summary,
+        "concerns": list(statement.concerns),
+        "next_update": french.iso(statement.next_update, tz) if statement.next_update else None,
+        "start": french.iso(statement.start, tz) if statement.start else None,
+        "end": french.iso(statement.end, tz) if statement.end else None,
     }
 
 
@@ -59,20 +123,9 @@ def status_document(repository: Repository, snap: Snapshot) -> dict[str, Any]:
     return {
         "generated_at": french.iso(snap.now, tz),
         "organisation": _organisation(repository),
-        "establishments": [
-            {
-                "id": current.establishment.id,
-                "name": current.establishment.name,
-                "city": current.establishment.city,
-                "region": current.establishment.region,
-                "status": current.status.value,
-                "label": french.STATUS_LABELS[current.status],
-                "since": french.iso(current.since, tz),
-                "statement": current.statement.id if current.statement else None,
-            }
-            for current in snap.current
-        ],
+        "establishments": [_establishment(repository, current) for current in snap.current],
         "statements": [_statement(repository, s) for s in reversed(snap.published)],
+        "maintenances": [_maintenance(repository, m) for m in snap.maintenances],
     }
 
 
@@ -108,6 +161,17 @@ IMPACT = {
     Status.DEGRADED: "minor",
     Status.DISRUPTED: "major",
     Status.DOWN: "critical",
+}
+# Scheduled maintenance status, from the window's state at NOW.
+MAINTENANCE_STATUS = {
+    MaintenanceState.UPCOMING: "scheduled",
+    MaintenanceState.ACTIVE: "in_progress",
+    MaintenanceState.COMPLETED: "completed",
+}
+# The bodies of the updates Statuspage writes itself when a window begins and ends.
+MAINTENANCE_BODIES = {
+    "in_progress": "La maintenance programmée est en cours.",
+    "completed": "La maintenance programmée est terminée.",
 }
 INDICATOR_DESCRIPTION = {
     Status.NORMAL: "Tous les établissements fonctionnent normalement",
@@ -280,6 +344,92 @@ class _Statuspage:
             "tweet_id": None,
         }
 
+    def maintenance(
+        self, maintenance: Maintenance, components: dict[str, dict[str, Any]]
+    ) -> dict[str, Any]:
+        """One scheduled maintenance; `components` are the establishment components by id."""
+        statement = maintenance.statement
+        state = maintenance.state
+        text = self.plain_text(statement.body)
+        announced = self.time(statement.date)
+        updates = [
+            self._maintenance_update(
+                maintenance,
+                statement.id,
+                "scheduled",
+                f"{statement.title}\n\n{text}" if text else statement.title,
+                statement.date,
+                statement.last_modified_at(self.snap.now),
+            )
+        ]
+        if state is not MaintenanceState.UPCOMING:
+            updates.append(
+                self._maintenance_update(
+                    maintenance,
+                    f"{statement.id}-in-progress",
+                    "in_progress",
+                    MAINTENANCE_BODIES["in_progress"],
+                    maintenance.start,
+                    maintenance.start,
+                )
+            )
+        if state is MaintenanceState.COMPLETED:
+            updates.append(
+                self._maintenance_update(
+                    maintenance,
+                    f"{statement.id}-completed",
+                    "completed",
+                    MAINTENANCE_BODIES["completed"],
+                    maintenance.end,
+                    maintenance.end,
+                )
+            )
+        changed = [statement.last_modified_at(self.snap.now)]
+        changed += [maintenance.start] if state is not MaintenanceState.UPCOMING else []
+        changed += [maintenance.end] if state is MaintenanceState.COMPLETED else []
+        return {
+            "id": statement.id,
+            "name": statement.title,
+            "status": MAINTENANCE_STATUS[state],
+            "created_at": announced,
+            "updated_at": self.time(max(changed)),
+            "monitoring_at": None,
+            "resolved_at": self.time(maintenance.end)
+            if state is MaintenanceState.COMPLETED
+            else None,
+            "impact": "maintenance",
+            "shortlink": self.repository.site.url + views.statement_path(statement.id),
+            "started_at": self.time(maintenance.start),
+            "page_id": self.page_id,
+            "incident_updates": updates[::-1],  # newest first
+            "components": [components[eid] for eid in maintenance.establishments],
+            "scheduled_for": self.time(maintenance.start),
+            "scheduled_until": self.time(maintenance.end),
+        }
+
+    def _maintenance_update(
+        self,
+        maintenance: Maintenance,
+        update_id: str,
+        status: str,
+        body: str,
+        shown: datetime,
+        updated: datetime,
+    ) -> dict[str, Any]:
+        return {
+            "id": update_id,
+            "status": status,
+            "body": body,
+            "incident_id": maintenance.statement.id,
+            "created_at": self.time(shown),
+            "updated_at": self.time(updated),
+            "display_at": self.time(shown),
+            "affected_components": None,
+            "deliver_notifications": True,
+            "custom_tweet": None,
+            "tweet_id": None,
+        }
+
 
 def _description(establishment: Establishment) -> str:
     return ", ".join(part for part in (establishment.city, establishment.region) if part)
@@ -300,18 +450,30 @@ def statuspage_documents(
     listed = snap.incidents[: max(INCIDENTS_LISTED, active)]
     incidents = [sp.incident(incident, by_id) for incident in listed]
     unresolved = incidents[:active]
+    # Maintenances: by start; the list of all, as Statuspage, the 50 most recent, newest first.
+    windows = {m.statement.id: sp.maintenance(m, by_id) for m in snap.maintenances}
+    upcoming = [
+        windows[m.statement.id] for m in snap.maintenances if m.state is MaintenanceState.UPCOMING
+    ]
+    in_progress = [
+        windows[m.statement.id] for m in snap.maintenances if m.state is MaintenanceState.ACTIVE
+    ]
+    recent = [windows[m.statement.id] for m in reversed(snap.maintenances)][:INCIDENTS_LISTED]
     return {
         views.STATUSPAGE_SUMMARY: {
             "page": page,
             "components": components,
             "incidents": unresolved,
-            "scheduled_maintenances": [],
+            "scheduled_maintenances": in_progress + upcoming,
             "status": status,
         },
         views.STATUSPAGE_STATUS: {"page": page, "status": status},
         views.STATUSPAGE_COMPONENTS: {"page": page, "components": components},
         views.STATUSPAGE_INCIDENTS: {"page": page, "incidents": incidents},
         views.STATUSPAGE_UNRESOLVED: {"page": page, "incidents": unresolved},
+        views.STATUSPAGE_MAINTENANCES: {"page": page, "scheduled_maintenances": recent},
+        views.STATUSPAGE_UPCOMING: {"page": page, "scheduled_maintenances": upcoming},
+        views.STATUSPAGE_ACTIVE: {"page": page, "scheduled_maintenances": in_progress},
     }
 
 

@@ -63,17 +63,41 @@ class _Entries:
                 "label": self.repository.establishment(establishment_id).name,
                 "scheme": site + "etablissements/",
             }
-            for establishment_id, _ in statement.status
+            for establishment_id in self._named(statement)
+        ]
+        services = [
+            {
+                "term": service_id,
+                "label": self.repository.service(service_id).name,
+                "scheme": site + "services/",
+            }
+            for service_id in dict.fromkeys(
+                key.split("/", 1)[1] for key, _ in statement.service_status
+            )
         ]
         statuses = dict.fromkeys(status for _, status in statement.status)
-        return named + [
-            {
-                "term": status.value,
-                "label": french.STATUS_LABELS[status],
-                "scheme": site + views.STATUS_SCHEMA,
-            }
-            for status in statuses
-        ]
+        return (
+            named
+            + services
+            + [
+                {
+                    "term": status.value,
+                    "label": french.STATUS_LABELS[status],
+                    "scheme": site + views.STATUS_SCHEMA,
+                }
+                for status in statuses
+            ]
+        )
+
+    def _named(self, statement: Statement) -> list[str]:
+        """The establishments it sets, then those it sets a service of or concerns."""
+        named = dict.fromkeys(establishment_id for establishment_id, _ in statement.status)
+        others = {key.split("/", 1)[0] for key, _ in statement.service_status}
+        others.update(statement.concerns)
+        for establishment in self.repository.establishments:
+            if establishment.id in others:
+                named.setdefault(establishment.id, None)
+        return list(named)
 
 
 def xml_text(text: str) -> str:

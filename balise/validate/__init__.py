@@ -20,6 +20,7 @@ from balise.validate.registry import (
     ORGANISATION_KEYS,
     PRESS_KEYS,
     REGISTRY_KEYS,
+    SERVICE_KEYS,
     registry,
 )
 from balise.validate.schema import Key, keys_table
@@ -55,7 +56,14 @@ def validate_repository(
     problems: list[Problem] = list(raw.problems)
     found = registry(raw.establishments, problems)
     built_site = site(raw.mkdocs, problems)
-    context = Context(found.zone, found.ids, raw.updated, summarize)
+    services = {e.id: e.services for e in found.establishments or ()}
+    # Services are judged only when the registry was read whole.
+    service_ids = (
+        tuple(service.id for service in found.services)
+        if found.establishments is not None
+        else None
+    )
+    context = Context(found.zone, found.ids, raw.updated, summarize, services, service_ids)
     checked = [(file.path, statement(file, context, problems)) for file in raw.statements]
     duplicate_ids(checked, problems)
     unique = tuple(sorted(set(problems)))
@@ -72,6 +80,7 @@ def validate_repository(
             establishments=found.establishments,
             statements=tuple(sorted(statements, key=sort_key)),
             site=built_site,
+            services=found.services,
         )
     return Validated(repository, unique)
 
@@ -86,6 +95,7 @@ __all__ = [
     "PLACEHOLDER_MESSAGE",
     "PRESS_KEYS",
     "REGISTRY_KEYS",
+    "SERVICE_KEYS",
     "SITE_KEYS",
     "STATEMENT_KEYS",
     "Key",

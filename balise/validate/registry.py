@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from balise.errors import Problem, did_you_mean
 from balise.load import ESTABLISHMENTS_FILE, RawFile, RawList, RawMap, RawNode, RawScalar
-from balise.model import DEFAULT_TIMEZONE, Establishment, Organisation, PressContact
+from balise.model import DEFAULT_TIMEZONE, Establishment, Organisation, PressContact, Service
 from balise.validate.nodes import (
     ID,
     Field,
@@ -40,6 +40,7 @@ class Registry:
     establishments: tuple[Establishment, ...] | None
     ids: tuple[str, ...] | None  # every id written, even in broken entries; None: unknown
     zone: str = DEFAULT_TIMEZONE
+    services: tuple[Service, ...] = ()  # CONTRACT §9, registry order
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,13 @@ ORGANISATION_KEYS: tuple[Key[None], ...] = (
         _press,
         "the press contact shown on every statement: name, email, phone",
     ),
+    Key(
+        "hotline",
+        str,
+        phone,
+        "the crisis line, shown while an incident is active",
+        unset=is_empty_untagged,
+    ),
 )
 
 
@@ -115,8 +123,36 @@ def _organisation(field: Field[Any], node: RawNode) -> _Organisation:
     if not organisation.complete:
         return _Organisation(None, zone)
     return _Organisation(
-        Organisation(values["name"], values.get("url"), zone, values.get("press")), zone
+        Organisation(
+            values["name"], values.get("url"), zone, values.get("press"), values.get("hotline")
+        ),
+        zone,
     )
+
+
+def _service_ids(field: Field[Any], node: RawNode) -> tuple[tuple[str, int], ...] | None:
+    """Each service id with its line: whether it exists is judged once all is read."""
+    if not check_tag(field, node):
+        return None
+    if not isinstance(node, RawList):
+        field.report(
+            node.line,
+            f'"services" must be a list of service ids, not {kind(node)}',
+            "write services: [urgences, chirurgie]",
+        )
+        return None
+    found: dict[str, int] = {}
+    for item in node.items:
+        written = slug(field, item)
+        if written is None:
+            return None
+        if written in found:
+            field.report(
+                item.line, f'service "{written}" is listed twice', f"also line {found[written]}"
+            )
+            return None
+        found[written] = item.line
+    return tuple(found.items())
 
 
 ESTABLISHMENT_KEYS: tuple[Key[None], ...] = (
@@ -132,6 +168,13 @@ ESTABLISHMENT_KEYS: tuple[Key[None], ...] = (
     ),
     Key("phone", str, phone, "its phone number", unset=is_empty_untagged),
     Key("url", str, web_address, "its web site", unset=is_empty_untagged),
+    Key(
+        "services",
+        tuple,
+        _service_ids,
+        "the ids of the services it has (see `services`); default: none",
+        default=(),
+    ),
 )
 
 
@@ -159,7 +202,11 @@ def _establishment(report: Report, node: RawNode, ids: list[str]) -> Establishme
         region=values.get("region"),
         phone=values.get("phone"),
         url=values.get("url"),
-        lines={name: line for name, (line, _) in found.written.items()},
+        lines={
+            **{name: line for name, (line, _) in found.written.items()},
+            **{f"services/{sid}": line for sid, line in values["services"]},
+        },
+        services=tuple(sid for sid, _ in values["services"]),
     )
 
 
@@ -202,6 +249,65 @@ def _duplicate_establishments(report: Report, listing: RawList) -> None:
             first[establishment_id] = node.line
 
 
+SERVICE_KEYS: tuple[Key[None], ...] = (
+    Key("id", str, slug, "a slug `[a-z0-9][a-z0-9-]*`, unique among services", required=True),
+    Key("name", str, required_text, "the service's name, as the site shows it", required=True),
+)
+
+
+def _services(field: Field[Any], node: RawNode) -> tuple[Service, ...] | None:
+    if not check_tag(field, node):
+        return None
+    if is_empty(node):
+        return ()
+    if not isinstance(node, RawList):
+        field.report(
+            node.line,
+            f'"services" must be a list (one "- id: ..." entry each), not {kind(node)}',
+        )
+        return None
+    report = field.report
+    before = len(report.problems)
+    services: list[Service] = []
+    first: dict[str, int] = {}
+    for item in node.items:
+        if not isinstance(item, RawMap):
+            report(item.line, f"each service must be a mapping with id and name, not {kind(item)}")
+            continue
+        found = read(report, item, SERVICE_KEYS, None)
+        if not found.complete:
+            continue
+        service = Service(found.values["id"], found.values["name"])
+        line = found.written["id"][0]
+        if service.id in first:
+            report(line, f'duplicate service id "{service.id}"', f"also line {first[service.id]}")
+            report(first[service.id], f'duplicate service id "{service.id}"', f"also line {line}")
+            continue
+        first[service.id] = line
+        services.append(service)
+    return tuple(services) if len(report.problems) == before else None
+
+
+def _unknown_services(
+    report: Report, establishments: tuple[Establishment, ...], services: tuple[Service, ...]
+) -> bool:
+    """Whether every service an establishment lists is a service of the registry."""
+    known = [service.id for service in services]
+    ok = True
+    for establishment in establishments:
+        for service_id in establishment.services:
+            if service_id not in known:
+                hint = did_you_mean(service_id, known) or (
+                    'add it to the top-level "services"'
+                    if known
+                    else 'list the services in a top-level "services" first'
+                )
+                line = establishment.line_of(f"services/{service_id}")
+                report(line, f'unknown service "{service_id}"', hint)
+                ok = False
+    return ok
+
+
 REGISTRY_KEYS: tuple[Key[None], ...] = (
     Key(
         "organisation",
@@ -216,6 +322,13 @@ REGISTRY_KEYS: tuple[Key[None], ...] = (
         _establishments,
         "the establishments, in display order",
         required=True,
+    ),
+    Key(
+        "services",
+        tuple,
+        _services,
+        "the services the site reports on inside establishments (id, name), in display order",
+        default=(),
     ),
 )
 
@@ -237,6 +350,16 @@ def registry(raw: RawFile | None, problems: list[Problem]) -> Registry:
     listing = values.get("establishments")
     if listing is None:
         return Registry(organisation.organisation, None, None, organisation.zone)
+    services = values.get("services")
+    establishments = listing.establishments
+    if establishments is not None and (
+        services is None or not _unknown_services(report, establishments, services)
+    ):
+        establishments = None
     return Registry(
-        organisation.organisation, listing.establishments, listing.ids, organisation.zone
+        organisation.organisation,
+        establishments,
+        listing.ids,
+        organisation.zone,
+        services or (),
     )

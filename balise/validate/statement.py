@@ -12,8 +12,8 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from balise.errors import Problem, did_you_mean
-from balise.load import BOOL_TAG, RawFile, RawMap, RawNode, RawScalar
-from balise.model import Statement, StatementType, Status
+from balise.load import BOOL_TAG, RawFile, RawList, RawMap, RawNode, RawScalar
+from balise.model import Redirect, Statement, StatementType, Status, service_key
 from balise.text import collapse, slugify
 from balise.validate.dates import instant, without_time
 from balise.validate.nodes import (
@@ -34,7 +34,7 @@ from balise.validate.nodes import (
     text,
 )
 from balise.validate.registry import ALL
-from balise.validate.schema import Key, read
+from balise.validate.schema import Key, Read, read
 from balise.validate.summary import MAX_SUMMARY, summarize
 
 MAX_TITLE = 200
@@ -48,6 +48,8 @@ class Context:
     ids: tuple[str, ...] | None  # None: the registry is broken, do not judge ids
     updated: Mapping[str, datetime] = field(default_factory=dict)
     summarize: Callable[[str], str] = summarize  # body -> default summary (the build's memo)
+    services: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # id -> its services
+    service_ids: tuple[str, ...] | None = ()  # every service of the registry; None: unknown
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class StatementFile:
     zone: str
     ids: tuple[str, ...] | None
     summarize: Callable[[str], str] = summarize
+    services: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    service_ids: tuple[str, ...] | None = ()
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,9 @@ def _publish_at(field: Field[StatementFile], node: RawNode) -> datetime | None:
     return instant(field, node, field.context.zone)
 
 
+_instant = _publish_at  # next_update, start, end: an instant read as `date` is
+
+
 _STATUS_CHOICES = "use one of: " + ", ".join(status.value for status in Status)
 
 
@@ -114,46 +121,180 @@ def _status_value(report: Report, where: str, node: RawNode) -> Status | None:
     return status
 
 
-def _statuses(
-    field: Field[StatementFile], node: RawNode
-) -> tuple[tuple[tuple[str, Status], ...], bool] | None:
-    """(each establishment's status, in registry order; whether `all` was written)."""
+def _target(
+    report: Report, file: StatementFile, key: RawNode, what: str, *, everyone: bool
+) -> tuple[str, str | None] | None:
+    """The (establishment id or `all`, service id or None) a key names: `ID`, `all`,
+    `ID/SERVICE` or `all/SERVICE` (`all` only where `everyone`); None once reported."""
+    forms = "an establishment id, ID/SERVICE" + (", all or all/SERVICE" if everyone else "")
+    if not isinstance(key, RawScalar) or is_empty(key):
+        report(key.line, f"each {what} needs {forms}, not {kind(key)}")
+        return None
+    name = key.text.strip()
+    parts = [part.strip() for part in name.split("/")]
+    if len(parts) > 2 or not all(parts):
+        report(key.line, f'"{name}" is not a key of {what}', f"write {forms}")
+        return None
+    establishment_id, service_id = parts[0], parts[1] if len(parts) == 2 else None
+    ids = file.ids
+    if establishment_id == ALL and not everyone:
+        report(key.line, f'{what} cannot name "{ALL}"', "name each establishment")
+        return None
+    if establishment_id != ALL and ids is not None and establishment_id not in ids:
+        choices = (*ids, ALL) if everyone else ids
+        hint = did_you_mean(establishment_id, choices) or "see the ids in establishments.yml"
+        report(key.line, f'unknown establishment "{establishment_id}"', hint)
+        return None
+    if service_id is None or ids is None or file.service_ids is None:
+        return establishment_id, service_id
+    if service_id not in file.service_ids:
+        hint = did_you_mean(service_id, file.service_ids) or (
+            "see the services in establishments.yml"
+            if file.service_ids
+            else 'establishments.yml lists no "services"'
+        )
+        report(key.line, f'unknown service "{service_id}"', hint)
+        return None
+    if establishment_id != ALL and service_id not in file.services.get(establishment_id, ()):
+        has = file.services.get(establishment_id, ())
+        hint = did_you_mean(service_id, has) or (
+            f"its services: {', '.join(has)}"
+            if has
+            else "add the service to its services in establishments.yml"
+        )
+        report(key.line, f'establishment "{establishment_id}" has no service "{service_id}"', hint)
+        return None
+    return establishment_id, service_id
+
+
+Statuses = tuple[tuple[tuple[str, Status], ...], bool, tuple[tuple[str, Status], ...]]
+
+
+def _statuses(field: Field[StatementFile], node: RawNode) -> Statuses | None:
+    """(each establishment's status, in registry order; whether `all` was written; each
+    service's status, `ID/SERVICE` in registry order, the most specific key winning)."""
     found = mapping(field, node, "of establishment ids to statuses")
     if found is None:
         return None
-    report, ids = field.report, field.context.ids
+    report, file = field.report, field.context
+    ids = file.ids
     explicit: dict[str, Status] = {}
     everyone: Status | None = None
+    per_service: dict[tuple[str, str], Status] = {}  # (establishment or all, service)
     sets_all = False
     ok = True
     for key, value in found.entries:
-        if not isinstance(key, RawScalar) or is_empty(key):
-            report(key.line, f"each status needs an establishment id or all, not {kind(key)}")
+        target = _target(report, file, key, "status", everyone=True)
+        where = key.text.strip() if isinstance(key, RawScalar) else ""
+        status = _status_value(report, where, value) if isinstance(key, RawScalar) else None
+        if target is None or status is None:
             ok = False
             continue
-        name = key.text.strip()
-        status = _status_value(report, name, value)
-        if name == ALL:
+        establishment_id, service_id = target
+        if service_id is not None:
+            per_service[(establishment_id, service_id)] = status
+        elif establishment_id == ALL:
             sets_all = True
             everyone = status
-        elif ids is not None and name not in ids:
-            hint = did_you_mean(name, (*ids, ALL)) or "see the ids in establishments.yml"
-            report(key.line, f'unknown establishment "{name}"', hint)
-            ok = False
-        elif status is not None:
-            explicit[name] = status
-        if status is None:
-            ok = False
+        else:
+            explicit[establishment_id] = status
     if not ok:
         return None
     if ids is None:
-        return (), sets_all  # the registry is broken and reported; nothing to resolve
+        return (), sets_all, ()  # the registry is broken and reported; nothing to resolve
     resolved = tuple(
         (establishment_id, explicit.get(establishment_id, everyone))
         for establishment_id in ids
         if establishment_id in explicit or everyone is not None
     )
-    return resolved, sets_all  # type: ignore[return-value]
+    services: list[tuple[str, Status]] = []
+    for establishment_id in ids:
+        for service_id in file.services.get(establishment_id, ()):
+            # CONTRACT §9: ID/SERVICE, then all/SERVICE, then ID, then all.
+            for chosen in (
+                per_service.get((establishment_id, service_id)),
+                per_service.get((ALL, service_id)),
+                explicit.get(establishment_id),
+                everyone,
+            ):
+                if chosen is not None:
+                    services.append((service_key(establishment_id, service_id), chosen))
+                    break
+    return resolved, sets_all, tuple(services)  # type: ignore[return-value]
+
+
+def _concerns(field: Field[StatementFile], node: RawNode) -> tuple[str, ...] | None:
+    if not check_tag(field, node):
+        return None
+    if not isinstance(node, RawList):
+        field.report(
+            node.line,
+            f'"concerns" must be a list of establishment ids, not {kind(node)}',
+            "write concerns: [la-sagesse, jules-verne]",
+        )
+        return None
+    ids = field.context.ids
+    found: list[str] = []
+    ok = True
+    for item in node.items:
+        written = slug(field, item)
+        if written is None:
+            ok = False
+        elif written == ALL:
+            field.report(item.line, '"concerns" cannot name "all"', "name each establishment")
+            ok = False
+        elif ids is not None and written not in ids:
+            hint = did_you_mean(written, ids) or "see the ids in establishments.yml"
+            field.report(item.line, f'unknown establishment "{written}"', hint)
+            ok = False
+        elif written not in found:
+            found.append(written)
+    return tuple(found) if ok else None
+
+
+# A redirect written as an id: lowercase letters, digits and hyphens, with a letter and no
+# space. Anything else (a name, an address, a phone number such as "15") is a text.
+_LOOKS_LIKE_ID = re.compile(r"(?=.*[a-z])[a-z0-9][a-z0-9-]*")
+
+
+def _redirects(
+    field: Field[StatementFile], node: RawNode
+) -> tuple[tuple[str, Redirect], ...] | None:
+    found = mapping(field, node, "from establishment ids (or ID/SERVICE) to where patients go")
+    if found is None:
+        return None
+    report, file = field.report, field.context
+    redirects: dict[str, Redirect] = {}
+    ok = True
+    for key, value in found.entries:
+        target = _target(report, file, key, "redirect", everyone=False)
+        written = text(Field(report, "redirect", None), value, required=True)
+        if target is None or written is None:
+            ok = False
+            continue
+        establishment_id, service_id = target
+        name = establishment_id if service_id is None else service_key(*target)
+        written = collapse(written)
+        if file.ids is not None and written in file.ids:
+            if written == establishment_id:
+                report(
+                    value.line,
+                    f'the redirect of "{name}" points to itself',
+                    "name another establishment, or write where patients go as a text",
+                )
+                ok = False
+                continue
+            redirects[name] = Redirect(written)
+        elif file.ids is not None and _LOOKS_LIKE_ID.fullmatch(written):
+            hint = did_you_mean(written, file.ids) or (
+                "write the id of an establishment of establishments.yml, or a text "
+                "(name, address, phone) with a space in it"
+            )
+            report(value.line, f'unknown establishment "{written}"', hint)
+            ok = False
+        else:
+            redirects[name] = Redirect(None, written)
+    return tuple(redirects.items()) if ok else None
 
 
 def _statement_type(field: Field[StatementFile], node: RawNode) -> StatementType | None:
@@ -164,7 +305,7 @@ def _statement_type(field: Field[StatementFile], node: RawNode) -> StatementType
         return StatementType(written)
     except ValueError:
         choices = [kind.value for kind in StatementType]
-        hint = did_you_mean(written, choices) or 'use "update" or "press-release"'
+        hint = did_you_mean(written, choices) or 'use "update", "press-release" or "maintenance"'
         field.report(node.line, f'unknown type "{written}"', hint)
         return None
 
@@ -252,16 +393,20 @@ STATEMENT_KEYS: tuple[Key[StatementFile], ...] = (
         tuple,
         _statuses,
         "a mapping from establishment id to a status; `all` sets every establishment, "
-        "explicit ids beside `all` win. Without `status` the statement changes nothing "
+        "explicit ids beside `all` win. A key may also be `ID/SERVICE` (one service of one "
+        "establishment, which must have it) or `all/SERVICE` (that service wherever an "
+        "establishment has it); for a service the most specific key wins: `ID/SERVICE`, then "
+        "`all/SERVICE`, then `ID`, then `all`. Without `status` the statement changes nothing "
         "(pure information)",
-        default=((), False),
+        default=((), False, ()),
     ),
     Key(
         "type",
         StatementType,
         _statement_type,
-        "`update` (default) or `press-release`; press releases also form the press page and "
-        "the press feeds",
+        "`update` (default), `press-release` or `maintenance`; press releases also form the "
+        "press page and the press feeds; a maintenance is a planned window with `start` and "
+        "`end`",
         default=StatementType.UPDATE,
         unset=is_empty_untagged,
     ),
@@ -305,7 +450,93 @@ STATEMENT_KEYS: tuple[Key[StatementFile], ...] = (
         derive=_id_from_file_name,
         unset=never,
     ),
+    Key(
+        "concerns",
+        tuple,
+        _concerns,
+        "a list of establishment ids the statement is about without changing their status: it "
+        "is listed on their pages and is in their feeds",
+        default=(),
+    ),
+    Key(
+        "redirect",
+        tuple,
+        _redirects,
+        "a mapping from `ID` or `ID/SERVICE` to where patients go instead: the id of another "
+        "establishment of the registry, or a text (name, address, phone). A value written as "
+        "an id (lowercase letters, digits and hyphens, at least one letter, no space) must be "
+        "one; anything else is a text. It holds until a later statement sets another for the "
+        "same key or the establishment (or service) is back to `normal`",
+        default=(),
+    ),
+    Key(
+        "next_update",
+        datetime,
+        _instant,
+        "when the next statement is promised, ISO 8601 like `date`, not before it",
+        unset=is_empty_untagged,
+    ),
+    Key(
+        "start",
+        datetime,
+        _instant,
+        "for `type: maintenance` (required there): when the window begins and its `status` "
+        "takes effect, ISO 8601 like `date`",
+        unset=is_empty_untagged,
+    ),
+    Key(
+        "end",
+        datetime,
+        _instant,
+        "for `type: maintenance` (required there): when the window ends, after `start`; each "
+        "establishment or service it still governs returns to the status it had before it",
+        unset=is_empty_untagged,
+    ),
 )
+
+
+def _windows(report: Report, found: Read) -> None:
+    """The checks between keys: a maintenance's window, a next update after the date."""
+    values, written = found.values, found.written
+    maintenance = values.get("type") is StatementType.MAINTENANCE
+    type_line = written["type"][0] if "type" in written else 1
+    for name in ("start", "end"):
+        if maintenance and name not in written:
+            report(
+                type_line,
+                f'"{name}" is required for type: maintenance',
+                "add start: and end:, such as start: 2024-11-05T22:00:00+01:00",
+            )
+        elif not maintenance and name in written and "type" not in _failed(found):
+            report(
+                written[name][0],
+                f'"{name}" is only for type: maintenance',
+                'add "type: maintenance", or remove it',
+            )
+    start, end = values.get("start"), values.get("end")
+    if maintenance and start is not None and end is not None and start >= end:
+        report(
+            written["end"][0],
+            f'"end" ({_written(found, "end")}) must be after "start" ({_written(found, "start")})',
+        )
+    date, next_update = values.get("date"), values.get("next_update")
+    if date is not None and next_update is not None and next_update < date:
+        report(
+            written["next_update"][0],
+            f'"next_update" ({_written(found, "next_update")}) is before "date" '
+            f"({_written(found, 'date')})",
+            "the next update is promised after this statement",
+        )
+
+
+def _failed(found: Read) -> set[str]:
+    """The keys written but not read (their problem is reported)."""
+    return {name for name in found.written if name not in found.values}
+
+
+def _written(found: Read, name: str) -> str:
+    node = found.node(name)
+    return node.text.strip() if isinstance(node, RawScalar) else ""
 
 
 # --- the body ---------------------------------------------------------------------------
@@ -362,8 +593,17 @@ def statement(raw: RawFile, context: Context, problems: list[Problem]) -> Checke
         report(data.line, f'the front matter must be "key: value" lines, not {kind(data)}')
         return Checked(None, 1, None)
     before = len(problems)
-    file = StatementFile(raw.path, raw.body, context.zone, context.ids, context.summarize)
+    file = StatementFile(
+        raw.path,
+        raw.body,
+        context.zone,
+        context.ids,
+        summarize=context.summarize,
+        services=context.services,
+        service_ids=context.service_ids,
+    )
     found = read(report, data, STATEMENT_KEYS, file)
+    _windows(report, found)
     values: Mapping[str, Any] = found.values
     id_node = found.node("id")
     id_line = id_node.line if id_node is not None else 1
@@ -393,6 +633,12 @@ def statement(raw: RawFile, context: Context, problems: list[Problem]) -> Checke
             post_text=values["social"] if isinstance(values["social"], str) else None,
             updated=context.updated.get(raw.path),
             date_without_time=without_time(found.node("date")),
+            service_status=values["status"][2],
+            concerns=values["concerns"],
+            redirect=values["redirect"],
+            next_update=values.get("next_update"),
+            start=values.get("start"),
+            end=values.get("end"),
             lines={
                 **{name: line for name, (line, _) in found.written.items()},
                 "body": raw.body_line,
