@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import jinja2
 from mkdocs.config.defaults import MkDocsConfig
@@ -26,11 +26,25 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils import meta as markdown_meta
 
-from balise import cache as build_cache
+from balise.digests import digest
 from balise.render.headers import ThemeScripts, script_sources
 from balise.render.sources import PageSources
 
-BuildCache = build_cache.Cache  # what the build hands the plugin (blobs, records)
+
+class BuildCache(Protocol):
+    """What the build hands the plugin: its cache (records, page blobs, memos)."""
+
+    folder: Path | None
+
+    def get(self, kind: str, key: str) -> Any | None: ...
+    def put(self, kind: str, key: str, value: Any, *, persist: bool = True) -> None: ...
+    def blob(self, kind: str, key: str) -> Path | None: ...
+    def blob_target(self, kind: str, key: str) -> Path | None: ...
+    def blobs_in_use(self, kind: str) -> None: ...
+    def failed(self, error: Exception, where: Path | None = None) -> None: ...
+    def memo(self, kind: str, function: Callable[..., Any]) -> Callable[..., Any]: ...
+
+
 RESTORED_TEMPLATE = "balise-restored.html"  # renders nothing: the output comes from the cache
 PAGES = "pages"  # blobs: whole output pages, by output key
 RECORDS = "page-records"  # what else a page left behind: anchors, warnings, its file's stat
@@ -86,7 +100,6 @@ def _well_nested(html: str) -> bool:
     return not stack
 
 
-@build_cache.memoized("copied-unchanged")
 def copied_unchanged(html: str) -> bool:
     """Whether Markdown, inside a raw HTML block, would copy `html` into the page as it is.
 
@@ -131,7 +144,7 @@ def _folder_digest(folder: str | None) -> str:
         for path in sorted(Path(folder).rglob("*")):
             if path.is_file():
                 parts += [path.relative_to(folder).as_posix(), path.read_bytes()]
-    return build_cache.digest(*parts)
+    return digest(*parts)
 
 
 class _Replay(logging.Handler):
@@ -164,13 +177,35 @@ def _line_start(text: str, position: int) -> bool:
     return position == 0 or text[position - 1] == "\n"
 
 
-def _items(inner: str) -> list[str] | None:
+@dataclass(frozen=True)
+class _Readings:
+    """How the plugin reads parts of pages: the pure functions, or the build's memos of them."""
+
+    copied_unchanged: Callable[[str], bool]
+    item_read_alike: Callable[[str], bool]
+    search_text: Callable[[str], list[str]]
+
+    @classmethod
+    def of(cls, cache: BuildCache | None) -> _Readings:
+        if cache is None:
+            return cls(
+                copied_unchanged, lambda i: _item_read_alike(i, copied_unchanged), _search_text
+            )
+        copied = cache.memo("copied-unchanged", copied_unchanged)
+        return cls(
+            copied,
+            cache.memo("item-read-alike", lambda item: _item_read_alike(item, copied)),
+            cache.memo("search-text", _search_text),
+        )
+
+
+def _items(inner: str, readings: _Readings) -> list[str] | None:
     """A list's items, each with its line end, when all are read alike wherever they are."""
     starts = [m.start() for m in _ITEM_START.finditer(inner) if _line_start(inner, m.start())]
     if not starts or starts[0] != 0:
         return None
     items = [inner[a:b] for a, b in zip(starts, [*starts[1:], len(inner)], strict=True)]
-    return items if all(_item_read_alike(item) for item in items) else None
+    return items if all(readings.item_read_alike(item) for item in items) else None
 
 
 def _offsets(items: list[str]) -> list[int]:
@@ -185,19 +220,17 @@ def _items_at(inner: str, starts: list[int]) -> list[str]:
     return [inner[a:b] for a, b in zip(starts, [*starts[1:], len(inner)], strict=True)]
 
 
-@build_cache.memoized("item-read-alike")
-def _item_read_alike(item: str) -> bool:
+def _item_read_alike(item: str, copied: Callable[[str], bool]) -> bool:
     """An item that Markdown copies unchanged, and that the search index reads the same
     wherever it is: no heading, no empty element, nothing excluded from search."""
     return (
         item.endswith("</li>\n")
-        and copied_unchanged(item)
+        and copied(item)
         and _EMPTY.search(item) is None
         and re.search(r"<(?:h[1-6]|pre)\b|data-search|linenodiv|headerlink", item, re.I) is None
     )
 
 
-@build_cache.memoized("search-text")
 def _search_text(item: str) -> list[str]:
     """What Material's search parser adds to a section's text for one item of a list.
 
@@ -216,7 +249,9 @@ def _search_text(item: str) -> list[str]:
     return parser.section.text[1:]
 
 
-def _search_sections(content: str, lists: list[tuple[str, list[str]]]) -> Any:
+def _search_sections(
+    content: str, lists: list[tuple[str, list[str]]], search_text: Callable[[str], list[str]]
+) -> Any:
     """Material's search parser over the content; the lists' items from _search_text."""
     from material.plugins.search.plugin import Parser
 
@@ -239,7 +274,7 @@ def _search_sections(content: str, lists: list[tuple[str, list[str]]]) -> Any:
         )
         if ready:
             for item in items:
-                section.text.extend(_search_text(_ATTRIBUTES.sub(r"<\1>", item)))
+                section.text.extend(search_text(_ATTRIBUTES.sub(r"<\1>", item)))
         else:
             parser.feed(inner)
         position = start + len(inner)
@@ -272,7 +307,8 @@ class _CachedSearchIndex:
         search = page.meta.get("search") or {}
         if lists and not search.get("exclude"):
             # As SearchIndex.add_entry_from_context, with the lists read item by item.
-            for section in _search_sections(page.content or "", lists):
+            readings = self._plugin.readings
+            for section in _search_sections(page.content or "", lists, readings.search_text):
                 if not section.is_excluded():
                     self._index.create_entry_for_section(section, page.toc, page.url, page)
         else:
@@ -297,12 +333,13 @@ class BalisePlugin(BasePlugin):
     def __init__(
         self,
         sources: Mapping[str, bytes],
-        cache: build_cache.Cache | None,
+        cache: BuildCache | None,
         theme: ThemeScripts | None = None,
     ) -> None:
         super().__init__()
         self.sources = sources
         self.cache = cache
+        self.readings = _Readings.of(cache)
         self.theme = theme or ThemeScripts()  # the inline scripts the CSP may allow
         self.caching = (
             cache is not None and cache.folder is not None and isinstance(sources, PageSources)
@@ -370,7 +407,7 @@ class BalisePlugin(BasePlugin):
                 for name, p in config.plugins.items()
                 if p is not self
             ]
-            self.settings = build_cache.digest(
+            self.settings = digest(
                 json.dumps(_as_json_data(settings), sort_keys=True, default=repr),
                 json.dumps(plugins, sort_keys=True, default=repr),
                 _folder_digest(config.theme.custom_dir),
@@ -399,12 +436,12 @@ class BalisePlugin(BasePlugin):
             if not f.inclusion.is_not_in_nav():
                 meta = markdown_meta.get_data(str(facts[f.src_uri][2]))[1]
                 shown.append([f.src_uri, {k: v for k, v in meta.items() if k not in _OWN_META}])
-        context = build_cache.digest(self.settings, json.dumps(shown, default=repr))
-        listing = build_cache.digest(*(f.src_uri for f in everything))
+        context = digest(self.settings, json.dumps(shown, default=repr))
+        listing = digest(*(f.src_uri for f in everything))
         self.cache.blobs_in_use(PAGES)
         for f in pages:
             source, links, front = facts[f.src_uri]
-            key = build_cache.digest(context, f.src_uri, str(source), listing if links else "")
+            key = digest(context, f.src_uri, str(source), listing if links else "")
             self.keys[f.src_uri] = key
             record = self.cache.get(RECORDS, key)
             blob = self.cache.blob(PAGES, key)
@@ -510,8 +547,8 @@ class BalisePlugin(BasePlugin):
             inner = markdown[begin:end]
             if opening in inner:
                 continue  # nested: the end found is not this element's
-            items = _items(inner) if opening == "<ol" else None
-            if items is None and not copied_unchanged(inner):
+            items = _items(inner, self.readings) if opening == "<ol" else None
+            if items is None and not self.readings.copied_unchanged(inner):
                 continue
             placeholder = f"<!--balise-aside-{len(self._lists.get(path, ()))}-->"
             self._lists.setdefault(path, []).append((placeholder, inner, items))
