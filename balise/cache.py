@@ -19,7 +19,6 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -290,25 +289,14 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-_active: ContextVar[Cache | None] = ContextVar("balise_cache", default=None)
-
-
 @contextmanager
 def session(folder: Path | None) -> Iterator[Cache]:
-    """A cache for the steps run inside the block (memory-only when folder is None)."""
+    """One build's cache, open for the block (memory-only when folder is None); the build
+    hands it to the steps that keep results."""
     cache = Cache(folder)
     cache.load()
-    token = _active.set(cache)
-    try:
-        yield cache
-    finally:
-        _active.reset(token)
-    cache.close()
-
-
-def active() -> Cache | None:
-    """The cache of the running build, if any."""
-    return _active.get()
+    yield cache
+    cache.close()  # not after a failure: what it holds may be half-made
 
 
 class Memoized(Generic[R]):
@@ -361,57 +349,22 @@ class Memoized(Generic[R]):
         return self.encode(self(*args))
 
 
-def memoized(
-    kind: str,
-    *,
-    persist: bool = True,
-    encode: Callable[[Any], Any] = _same,
-    decode: Callable[[Any], Any] = _same,
-) -> Callable[[Callable[..., R]], Callable[..., R]]:
-    """Cache a pure function of texts in the running build's cache (the session's), if any.
-
-    For the steps not yet handed their memo by the build (the reader, MkDocs' plugin); new
-    code takes a `Memoized` from the build instead (`Cache.memo`).
-    """
-
-    def decorate(function: Callable[..., R]) -> Callable[..., R]:
-        def bound(store: Cache) -> Memoized[R]:
-            return Memoized(store, kind, function, persist=persist, encode=encode, decode=decode)
-
-        @functools.wraps(function)
-        def wrapper(*args: Any, **kwargs: Any) -> R:
-            store = _active.get()
-            if store is None or kwargs:
-                return function(*args, **kwargs)
-            return bound(store)(*args)
-
-        wrapper.bound = bound  # type: ignore[attr-defined]
-        return wrapper
-
-    return decorate
-
-
-# a memoized function (a Memoized, or a function decorated with `memoized`), its arguments
-Call = tuple[Callable[..., Any], tuple[str | bytes, ...]]
+# a memoized function and its arguments
+Call = tuple["Memoized[Any]", tuple[str | bytes, ...]]
 
 
 def prefetch(groups: Iterable[Iterable[Call]]) -> None:
     """Compute memoized functions for many arguments ahead, on two cores: what a build
-    then asks for is found in the cache. A no-op without enough work (or, for a decorated
-    function, without a running build).
+    then asks for is found in the cache. A no-op without enough work.
 
     The calls of one group run in the same process: group calls that share intermediate
     results (the renderings of one body share its markdown), or each is computed twice.
     """
-    active = _active.get()
     seen: set[tuple[int, str, tuple[str | bytes, ...]]] = set()
     todo: list[list[tuple[Memoized[Any], tuple[str | bytes, ...]]]] = []
     for group in groups:
         calls = []
-        for f, args in group:
-            memo = f if isinstance(f, Memoized) else f.bound(active) if active else None  # type: ignore[attr-defined]
-            if memo is None:
-                continue
+        for memo, args in group:
             if (id(memo.store), memo.kind, args) not in seen and memo.missing(*args):
                 seen.add((id(memo.store), memo.kind, args))
                 calls.append((memo, args))
