@@ -11,7 +11,7 @@ from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
 from balise.errors import Problem
-from balise.load import MAP_TAG, SEQ_TAG, YAML_TAG, RawMap, RawNode, RawScalar
+from balise.load import MAP_TAG, SEQ_TAG, YAML_TAG, RawList, RawMap, RawNode, RawScalar
 from balise.model import ID_PATTERN
 from balise.text import slugify
 
@@ -172,6 +172,22 @@ def slug(field: Field[C], node: RawNode | None) -> str | None:
         field.report(node.line, f'{field.name} "{written}" is not a valid slug', slug_hint(written))
         return None
     return written
+
+
+def list_items(
+    field: Field[C], node: RawNode, what: str, example: str
+) -> tuple[RawNode, ...] | None:
+    """The items of a list (`what`: of what, for the message), or None when it is not one."""
+    if not check_tag(field, node):
+        return None
+    if not isinstance(node, RawList):
+        field.report(
+            node.line,
+            f'"{field.name}" must be a list of {what}, not {kind(node)}',
+            f"write {field.name}: {example}",
+        )
+        return None
+    return node.items
 
 
 def web_address(field: Field[C], node: RawNode | None) -> str | None:

@@ -20,6 +20,7 @@ from balise.validate.nodes import (
     is_empty,
     is_empty_untagged,
     kind,
+    list_items,
     mapping,
     phone,
     required_text,
@@ -132,17 +133,11 @@ def _organisation(field: Field[Any], node: RawNode) -> _Organisation:
 
 def _service_ids(field: Field[Any], node: RawNode) -> tuple[tuple[str, int], ...] | None:
     """Each service id with its line: whether it exists is judged once all is read."""
-    if not check_tag(field, node):
-        return None
-    if not isinstance(node, RawList):
-        field.report(
-            node.line,
-            f'"services" must be a list of service ids, not {kind(node)}',
-            "write services: [urgences, chirurgie]",
-        )
+    items = list_items(field, node, "service ids", "[urgences, chirurgie]")
+    if items is None:
         return None
     found: dict[str, int] = {}
-    for item in node.items:
+    for item in items:
         written = slug(field, item)
         if written is None:
             return None

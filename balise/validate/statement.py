@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from balise.errors import Problem, did_you_mean
-from balise.load import BOOL_TAG, RawFile, RawList, RawMap, RawNode, RawScalar
+from balise.load import BOOL_TAG, RawFile, RawMap, RawNode, RawScalar
 from balise.model import Redirect, Statement, StatementType, Status, service_key
 from balise.text import collapse, slugify
 from balise.validate.dates import instant, without_time
@@ -27,6 +27,7 @@ from balise.validate.nodes import (
     is_empty_untagged,
     is_null,
     kind,
+    list_items,
     mapping,
     never,
     required_text,
@@ -224,19 +225,13 @@ def _statuses(field: Field[StatementFile], node: RawNode) -> Statuses | None:
 
 
 def _concerns(field: Field[StatementFile], node: RawNode) -> tuple[str, ...] | None:
-    if not check_tag(field, node):
-        return None
-    if not isinstance(node, RawList):
-        field.report(
-            node.line,
-            f'"concerns" must be a list of establishment ids, not {kind(node)}',
-            "write concerns: [la-sagesse, jules-verne]",
-        )
+    items = list_items(field, node, "establishment ids", "[la-sagesse, jules-verne]")
+    if items is None:
         return None
     ids = field.context.ids
     found: list[str] = []
     ok = True
-    for item in node.items:
+    for item in items:
         written = slug(field, item)
         if written is None:
             ok = False
