@@ -64,6 +64,15 @@ def feed_path(name: str, kind: str) -> str:
     return f"feeds/{name}.{kind}"
 
 
+# Entries in one feed document: the head holds the newest, archives the older (RFC 5005).
+FEED_PAGE_SIZE = 50
+
+
+def feed_archive_path(name: str, kind: str, page: int) -> str:
+    """`feeds/archives/NAME-PAGE.atom|rss`: page 1 holds the channel's oldest statements."""
+    return f"feeds/archives/{name}-{page}.{kind}"
+
+
 def badge_path(establishment_id: str) -> str:
     return f"badges/{establishment_id}.svg"
 

@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 import xml.etree.ElementTree as etree
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -25,6 +25,7 @@ from balise.model import (
     Repository,
     Site,
     Statement,
+    StatementType,
     Status,
 )
 from balise.render.feeds import html_safe_text, render_feeds
@@ -593,3 +594,139 @@ def test_any_title_and_summary_reach_a_reader_unchanged(title: str, summary: str
         assert root.findtext(title_path) == title
         shown = BeautifulSoup(root.findtext(summary_path) or "", "html.parser").get_text()
         assert shown == summary
+
+
+# --- paging and archiving (RFC 5005) -------------------------------------------------------
+
+HISTORY = "{http://purl.org/syndication/history/1.0}archive"
+PAGED_SITE = "https://s.example.org/"
+
+
+def paged_feeds(count: int) -> dict[str, bytes]:
+    """Feeds of `count` statements an hour apart (the same dates whatever the count), all
+    naming alpha, every other a press release."""
+    statements = tuple(
+        Statement(
+            id=f"s{number:03}",
+            path=f"statements/s{number:03}.md",
+            title=f"Point {number}",
+            date=TINY_NOW - timedelta(hours=1000 - number),
+            body=f"Texte {number}.",
+            summary=f"Texte {number}.",
+            status=(("alpha", Status.DEGRADED),),
+            type=StatementType.PRESS_RELEASE if number % 2 else StatementType.UPDATE,
+        )
+        for number in range(count)
+    )
+    repository = Repository(
+        organisation=Organisation(name="Groupe"),
+        establishments=(Establishment(id="alpha", name="Clinique Alpha", city="Nantes"),),
+        statements=statements,
+        site=Site(name="Groupe", url=PAGED_SITE),
+    )
+    return render_feeds(repository, snapshot(repository, TINY_NOW))
+
+
+def links(xml: bytes) -> dict[str, str]:
+    """rel -> path of a feed document's links (Atom <link>; RSS <atom:link>, and its <link>
+    as the alternate)."""
+    root = etree.fromstring(xml)
+    holder = root if root.tag == ATOM_NS + "feed" else root.find("channel")
+    found = {link.get("rel"): link.get("href") for link in holder.findall(ATOM_NS + "link")}
+    if holder.tag == "channel":
+        found["alternate"] = holder.findtext("link")
+    return {rel: href.removeprefix(PAGED_SITE) for rel, href in found.items()}
+
+
+def is_archive(xml: bytes) -> bool:
+    root = etree.fromstring(xml)
+    holder = root if root.tag == ATOM_NS + "feed" else root.find("channel")
+    return holder.find(HISTORY) is not None
+
+
+def entry_ids(xml: bytes) -> list[str]:
+    parsed = feedparser.parse(xml)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    permalinks = [e.id.removeprefix(PAGED_SITE + "communiques/") for e in parsed.entries]
+    return [permalink.removesuffix(".html") for permalink in permalinks]
+
+
+def walk(feeds: dict[str, bytes], head: str) -> list[str]:
+    """What a reader of RFC 5005 does: the head, then prev-archive until there is none; it
+    checks each archive's links on the way."""
+    seen = entry_ids(feeds[head])
+    assert len(seen) <= 50
+    assert not is_archive(feeds[head])
+    newer, path = head, links(feeds[head]).get("prev-archive")
+    while path is not None:
+        xml = feeds[path]
+        assert is_archive(xml), path
+        found = links(xml)
+        assert found["self"] == path
+        assert found["current"] == head
+        assert found.get("next-archive", head) == newer  # the newest archive has none
+        assert found["alternate"].endswith(".html")
+        seen += entry_ids(xml)
+        newer, path = path, found.get("prev-archive")
+    return seen
+
+
+@pytest.mark.parametrize("kind", ["atom", "rss"])
+@pytest.mark.parametrize(("name", "size"), [("all", 130), ("press", 65), ("alpha", 130)])
+def test_a_feed_holds_the_newest_50_and_its_archives_every_other_once(
+    name: str, size: int, kind: str
+) -> None:
+    feeds = paged_feeds(130)
+    head = feeds[f"feeds/{name}.{kind}"]
+    assert len(entry_ids(head)) == 50
+    assert links(head)["prev-archive"].startswith(f"feeds/archives/{name}-")
+    everything = walk(feeds, f"feeds/{name}.{kind}")
+    numbers = [int(sid.removeprefix("s")) for sid in everything]
+    assert len(numbers) == size == len(set(numbers))
+    assert numbers == sorted(numbers, reverse=True)  # newest first across the documents
+
+
+@pytest.mark.parametrize("kind", ["atom", "rss"])
+def test_archive_pages_are_cut_from_the_oldest_statement(kind: str) -> None:
+    feeds = paged_feeds(130)
+    assert entry_ids(feeds[f"feeds/archives/all-1.{kind}"]) == [
+        f"s{number:03}" for number in range(49, -1, -1)
+    ]
+    assert len(entry_ids(feeds[f"feeds/archives/all-2.{kind}"])) == 30
+    assert f"feeds/archives/all-3.{kind}" not in feeds
+    assert links(feeds[f"feeds/all.{kind}"])["prev-archive"] == f"feeds/archives/all-2.{kind}"
+
+
+def test_full_archives_keep_their_bytes_as_statements_arrive() -> None:
+    # 150: archives 1 and 2 full, 3 empty (so 2 has a next-archive already); 151: 3 grows.
+    before, after = paged_feeds(150), paged_feeds(151)
+    for kind in ("atom", "rss"):
+        assert entry_ids(before[f"feeds/archives/all-3.{kind}"]) == []
+        assert entry_ids(after[f"feeds/archives/all-3.{kind}"]) == ["s100"]
+        for page in (1, 2):
+            path = f"feeds/archives/all-{page}.{kind}"
+            assert before[path] == after[path], path
+        assert before[f"feeds/all.{kind}"] != after[f"feeds/all.{kind}"]
+        assert f"feeds/archives/all-4.{kind}" not in after
+        assert walk(after, f"feeds/all.{kind}") == [f"s{n:03}" for n in range(150, -1, -1)]
+
+
+def test_a_feed_of_50_statements_is_one_document() -> None:
+    feeds = paged_feeds(50)
+    assert not any(path.startswith("feeds/archives/") for path in feeds)
+    for kind in ("atom", "rss"):
+        assert len(entry_ids(feeds[f"feeds/all.{kind}"])) == 50
+        assert "prev-archive" not in links(feeds[f"feeds/all.{kind}"])
+
+
+@pytest.mark.parametrize("kind", ["atom", "rss"])
+def test_archives_parse_cleanly_and_keep_the_channel_link_to_the_page(kind: str) -> None:
+    feeds = paged_feeds(130)
+    for path, xml in feeds.items():
+        if path.endswith(f".{kind}"):
+            parsed = feedparser.parse(xml)
+            assert not parsed.bozo, (path, parsed.get("bozo_exception"))
+            assert parsed.version == ("atom10" if kind == "atom" else "rss20")
+    if kind == "rss":
+        channel = etree.fromstring(feeds["feeds/archives/alpha-1.rss"]).find("channel")
+        assert channel.findtext("link") == PAGED_SITE + "etablissements/alpha.html"

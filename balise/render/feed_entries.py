@@ -2,8 +2,8 @@
 
 An entry's XML does not depend on the feed around it (feedgen indents by depth only), so each
 statement's entry is serialised once per format, kept in the store the build hands over (its
-cache) under the digest of its inputs, and every feed is its own head, the entries it holds,
-and its tail.
+cache) under the digest of its inputs, and every feed document (a head or an archive,
+feed_pages) is its own head, the entries it holds, and its tail.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from balise import views
 from balise.digests import Store, digest
 from balise.model import Statement
+from balise.render.feed_pages import Document
 
 _KIND = "feed-entry"
 _TAGS = {views.ATOM: b"entry", views.RSS: b"item"}
 
-# (channel, feed, only these entries) -> the serialised feed
-Serialize = Callable[[views.Channel, views.Feed, Sequence[Statement] | None], bytes]
+# (feed document, only these entries) -> the serialised document
+Serialize = Callable[[Document, Sequence[Statement] | None], bytes]
 
 
 def split(xml: bytes, tag: bytes) -> tuple[bytes, list[bytes], bytes]:
@@ -49,8 +50,8 @@ def _key(inputs: tuple[object, ...]) -> str | None:
 
 
 def _entries(
-    channels: Sequence[views.Channel],
-    feed_of: dict[str, tuple[views.Channel, views.Feed]],
+    documents: Sequence[Document],
+    feed_of: dict[str, Document],
     serialize: Serialize,
     inputs: Callable[[Statement], tuple[object, ...]],
     store: Store | None,
@@ -58,11 +59,11 @@ def _entries(
     """(media type, statement id) -> that statement's entry, from the store or serialised now."""
     found: dict[tuple[str, str], bytes] = {}
     inputs_keys: dict[str, str | None] = {}
-    for media_type, (channel, feed) in feed_of.items():
+    for media_type, document in feed_of.items():
         wanted: dict[str, Statement] = {}
-        for c in channels:
-            if any(f.media_type == media_type for f in c.feeds):
-                for statement in c.statements:
+        for d in documents:
+            if d.feed.media_type == media_type:
+                for statement in d.statements:
                     wanted.setdefault(statement.id, statement)
         for sid, statement in wanted.items():
             if sid not in inputs_keys:
@@ -80,7 +81,7 @@ def _entries(
             else:
                 found[(media_type, sid)] = cached.encode("utf-8")
         if missing:
-            _, chunks, _ = split(serialize(channel, feed, missing), _TAGS[media_type])
+            _, chunks, _ = split(serialize(document, missing), _TAGS[media_type])
             if len(chunks) != len(missing):
                 raise ValueError("a serialised feed does not hold one entry per statement")
             for statement, chunk in zip(missing, chunks, strict=True):
@@ -92,34 +93,34 @@ def _entries(
 
 
 def assemble(
-    channels: Iterable[views.Channel],
+    documents: Iterable[Document],
     serialize: Serialize,
     inputs: Callable[[Statement], tuple[object, ...]],
     store: Store | None = None,
 ) -> FeedFiles:
-    """`{feed path: bytes}` for every feed of the channels, equal to serialising each whole.
+    """`{feed path: bytes}` for every document, equal to serialising each whole.
 
-    `serialize` builds one feed (with only some entries when asked); `inputs` gives everything
+    `serialize` builds one document (with only some entries when asked); `inputs` gives everything
     an entry is made of (feeds.entry_inputs), the key of its XML kept in `store`.
     """
-    return FeedFiles(tuple(channels), serialize, inputs, store)
+    return FeedFiles(tuple(documents), serialize, inputs, store)
 
 
 class FeedFiles(Mapping[str, bytes]):
-    """The feeds, each put together when read: one feed in memory at a time, not all."""
+    """The feed documents, each put together when read: one in memory at a time, not all."""
 
     def __init__(
         self,
-        channels: tuple[views.Channel, ...],
+        documents: tuple[Document, ...],
         serialize: Serialize,
         inputs: Callable[[Statement], tuple[object, ...]],
         store: Store | None = None,
     ) -> None:
-        self._channels = channels
+        self._documents = documents
         self._serialize = serialize
         self._inputs = inputs
         self._store = store
-        self._feeds = {feed.path: (channel, feed) for channel in channels for feed in channel.feeds}
+        self._feeds = {document.path: document for document in documents}
         self._entries: dict[tuple[str, str], bytes] | None = None
 
     def __iter__(self) -> Iterator[str]:
@@ -129,20 +130,20 @@ class FeedFiles(Mapping[str, bytes]):
         return len(self._feeds)
 
     def __getitem__(self, path: str) -> bytes:
-        channel, feed = self._feeds[path]
+        document = self._feeds[path]
         serialize = self._serialize
-        if not channel.statements:
-            return serialize(channel, feed, None)
+        statements = document.statements
+        if not statements:
+            return serialize(document, None)
         if self._entries is None:
-            feed_of: dict[str, tuple[views.Channel, views.Feed]] = {}
-            for c, f in self._feeds.values():
-                feed_of.setdefault(f.media_type, (c, f))
-            self._entries = _entries(self._channels, feed_of, serialize, self._inputs, self._store)
+            feed_of: dict[str, Document] = {}
+            for d in self._documents:
+                feed_of.setdefault(d.feed.media_type, d)
+            self._entries = _entries(self._documents, feed_of, serialize, self._inputs, self._store)
         entries = self._entries
-        # The feed's own fields with one entry; the entries themselves from `entries`.
-        head, first, tail = split(
-            serialize(channel, feed, channel.statements[:1]), _TAGS[feed.media_type]
-        )
-        if len(first) != 1 or first[0] != entries[(feed.media_type, channel.statements[0].id)]:
-            return serialize(channel, feed, None)  # never seen; but never wrong
-        return head + b"".join(entries[(feed.media_type, s.id)] for s in channel.statements) + tail
+        media_type = document.feed.media_type
+        # The document's own fields with one entry; the entries themselves from `entries`.
+        head, first, tail = split(serialize(document, statements[:1]), _TAGS[media_type])
+        if len(first) != 1 or first[0] != entries[(media_type, statements[0].id)]:
+            return serialize(document, None)  # never seen; but never wrong
+        return head + b"".join(entries[(media_type, s.id)] for s in statements) + tail

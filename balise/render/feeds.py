@@ -1,6 +1,7 @@
 """Atom and RSS 2.0 feeds with feedgen: every statement, press releases, one per establishment.
 
-Statements come from views.channels; every date comes from the data, never the clock.
+Statements come from views.channels, paged by feed_pages (RFC 5005); every date comes from
+the data, never the clock.
 """
 
 from __future__ import annotations
@@ -10,15 +11,20 @@ import posixpath
 from collections.abc import Sequence
 from datetime import datetime
 
+from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
 from balise import french, views
 from balise.digests import Store
 from balise.model import Repository, Statement
+from balise.render.feed_pages import Document, documents
 from balise.text.markdown import PURE_RENDERER, BodyRenderer
 from balise.timeline import Snapshot
 
 GENERATOR = "Balise"
+HISTORY = "http://purl.org/syndication/history/1.0"  # RFC 5005's namespace
+ATOM = "http://www.w3.org/2005/Atom"
 
 
 class _Entries:
@@ -132,18 +138,55 @@ def _without_none(fields: dict[str, str | None]) -> dict[str, str]:
     return {key: value for key, value in fields.items() if value}
 
 
+class _History(BaseExtension):
+    """RFC 5005 in a feedgen feed: `fh:archive` in an archive document, and in RSS the paging
+    links as `atom:link` (feedgen writes only the self link there; Atom gets them all)."""
+
+    def __init__(self) -> None:
+        self.archive = False
+        self.links: list[tuple[str, str, str]] = []  # (rel, href, type)
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"fh": HISTORY} if self.archive else {}
+
+    def extend_atom(self, feed: etree._Element) -> etree._Element:
+        if self.archive:
+            etree.SubElement(feed, f"{{{HISTORY}}}archive")
+        return feed
+
+    def extend_rss(self, feed: etree._Element) -> etree._Element:
+        channel = feed[0]
+        for rel, href, media_type in self.links:
+            etree.SubElement(channel, f"{{{ATOM}}}link", href=href, rel=rel, type=media_type)
+        if self.archive:
+            etree.SubElement(channel, f"{{{HISTORY}}}archive")
+        return feed
+
+
+def _paging_links(document: Document, site: str) -> list[tuple[str, str, str]]:
+    """The head links its newest archive; an archive links the head and its neighbours."""
+    rels = [("current", document.feed.path)] if document.is_archive else []
+    rels += [("prev-archive", document.prev_archive), ("next-archive", document.next_archive)]
+    return [(rel, site + path, document.feed.media_type) for rel, path in rels if path]
+
+
 def _feed(
     entries: _Entries,
-    channel: views.Channel,
-    feed: views.Feed,
+    document: Document,
     only: Sequence[Statement] | None = None,
 ) -> FeedGenerator:
-    """The channel's feed; with `only`, just those entries (the feed's own fields unchanged)."""
+    """The document's feed; with `only`, just those entries (its own fields unchanged)."""
+    channel, feed = document.channel, document.feed
     repository = entries.repository
     org = repository.organisation
     site = repository.site.url
     fg = FeedGenerator()
-    fg.id(site + feed.path)
+    paging = _paging_links(document, site)
+    if paging:
+        fg.register_extension("history", _History, None)
+        fg.history.archive = document.is_archive
+        fg.history.links = paging
+    fg.id(site + document.path)
     title = f"{org.name} : {channel.title}"
     if feed.media_type == views.RSS:
         # RSS never says whether a channel's texts are HTML: readers take <description> as
@@ -154,13 +197,18 @@ def _feed(
         fg.title(title)  # Atom text constructs are plain text (type="text")
         fg.subtitle(channel.explanation)
     fg.author(_without_none({"name": org.name, "uri": org.url}))
-    fg.link(href=site + feed.path, rel="self", type=feed.media_type)
+    fg.link(href=site + document.path, rel="self", type=feed.media_type)
+    for rel, href, media_type in paging:
+        fg.link(href=href, rel=rel, type=media_type)
     # RSS keeps the last link added as the channel link: the page the feed mirrors.
     fg.link(href=site + channel.page_path, rel="alternate", type="text/html")
     fg.language("fr")
     fg.generator(GENERATOR)
-    statements = channel.statements  # newest first
-    fg.updated(max((entries.updated(s) for s in statements), default=entries.now))
+    statements = document.statements  # newest first
+    # Its own entries' dates: an archive's bytes do not change as newer statements arrive.
+    # The empty last archive (after full ones) is dated by the archive as a whole.
+    dated = statements or channel.statements[views.FEED_PAGE_SIZE :]
+    fg.updated(max((entries.updated(s) for s in dated), default=entries.now))
     if statements:
         fg.pubDate(entries.published(statements[0]))
     for statement in statements if only is None else only:
@@ -206,7 +254,8 @@ def render_feeds(
     bodies: BodyRenderer = PURE_RENDERER,
     store: Store | None = None,
 ) -> dict[str, bytes]:
-    """`{feeds/NAME.atom|rss: bytes}` for every channel of views.channels.
+    """`{feeds/NAME.atom|rss: bytes}` for every channel of views.channels, and its archives
+    (`feeds/archives/NAME-PAGE.atom|rss`, feed_pages).
 
     Each entry is serialised once and shared by the feeds that hold it (feed_entries), and
     kept in `store` (the build's cache) for the next build.
@@ -215,8 +264,8 @@ def render_feeds(
 
     entries = _Entries(repository, snap, bodies)
     return assemble(
-        views.channels(repository, snap),
-        lambda channel, feed, only: serialize(_feed(entries, channel, feed, only), feed),
+        _documents(repository, snap),
+        lambda document, only: serialize(_feed(entries, document, only), document.feed),
         lambda statement: entry_inputs(entries, statement),
         store,
     )
@@ -228,10 +277,13 @@ def render_feeds_plainly(
     """The same feeds, each built whole by feedgen: the reference render_feeds must equal."""
     entries = _Entries(repository, snap, bodies)
     return {
-        feed.path: serialize(_feed(entries, channel, feed), feed)
-        for channel in views.channels(repository, snap)
-        for feed in channel.feeds
+        document.path: serialize(_feed(entries, document), document.feed)
+        for document in _documents(repository, snap)
     }
+
+
+def _documents(repository: Repository, snap: Snapshot) -> tuple[Document, ...]:
+    return tuple(d for channel in views.channels(repository, snap) for d in documents(channel))
 
 
 # Material's script takes every `<link rel="alternate">` of a page for another version of the
