@@ -103,15 +103,19 @@ def check(
     return BuildResult(problems, validated.repository, strict=strict)
 
 
-def _foreign_loads(site_dir: Path, repository: Repository) -> list[Problem]:
+def _foreign_loads(
+    site_dir: Path, repository: Repository, scan: Callable[[str, str, str], list[str]]
+) -> list[Problem]:
     """What the built pages and stylesheets would load from another host (a theme.custom_dir
-    override, a plugin...): refused, since hosts that cannot send the CSP would let it load."""
+    override, a plugin...): refused, since hosts that cannot send the CSP would let it load.
+    `scan(text, own host, "html" or "css")` is the build's memo of origins.foreign_loads: a
+    warm build scans only the files that changed."""
     own = urlsplit(repository.site.url).hostname or ""
     found: dict[str, str] = {}  # URL -> the first file loading it
-    for pattern, css in (("*.html", False), ("*.css", True)):
-        for path in sorted(site_dir.rglob(pattern)):
+    for kind in ("html", "css"):
+        for path in sorted(site_dir.rglob(f"*.{kind}")):
             text = path.read_text("utf-8", errors="replace")
-            for url in foreign_loads(text, own, css=css):
+            for url in scan(text, own, kind):
                 found.setdefault(url, path.relative_to(site_dir).as_posix())
     return [
         Problem(
@@ -181,6 +185,9 @@ def _build(
     """The build, its cache open: the cache is handed to each step that keeps results (the
     body renderings' memos, page sources, feed entries, MkDocs' pages); none imports it."""
     renderings = Renderings.of(cache)
+    scan = cache.memo(
+        "foreign-loads", lambda text, own, kind: foreign_loads(text, own, css=kind == "css")
+    )
     out = out.absolute()  # MkDocs reads relative folders from mkdocs.yml's folder, not ours
     checked = check(root, now, strict=strict, wall_clock=wall_clock, renderings=renderings)
     if not checked.ok or checked.repository is None:
@@ -236,7 +243,7 @@ def _build(
                     refused = tuple(Problem("mkdocs.yml", 1, message) for message in error.messages)
                     return BuildResult((*checked.problems, *refused), repository)
                 write_tree(site_dir, outputs)
-                foreign = _foreign_loads(site_dir, repository)
+                foreign = _foreign_loads(site_dir, repository, scan)
                 if foreign:
                     return BuildResult((*checked.problems, *foreign), repository)
                 # The CSP allows the theme's inline scripts by hash: those of the built pages
