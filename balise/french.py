@@ -88,3 +88,26 @@ def short_datetime(moment: datetime, tz: ZoneInfo) -> str:
 def iso(moment: datetime, tz: ZoneInfo) -> str:
     """ISO 8601 with the local offset, seconds precision: 2024-10-05T08:00:00+02:00."""
     return moment.astimezone(tz).isoformat(timespec="seconds")
+
+
+# CONTRACT §9: what every page says while an incident is active.
+EMERGENCY = "En cas d'urgence vitale, appelez le 15."
+HOTLINE = "Ligne d'information"
+NO_CALL = (
+    "Merci de ne pas appeler l'établissement : son standard doit rester libre pour les patients "
+    "pris en charge. Les patients concernés sont contactés par téléphone ou SMS."
+)
+MAINTENANCE_STATES: dict[str, str] = {
+    "upcoming": "Maintenance prévue",
+    "active": "Maintenance en cours",
+    "completed": "Maintenance terminée",
+}
+
+
+def around(moment: datetime, tz: ZoneInfo) -> str:
+    """« mardi 8 octobre vers 10 h » (« vers 10 h 30 »): a promised time, not an exact one."""
+    local = moment.astimezone(tz)
+    weekday = format_datetime(moment, "EEEE", tzinfo=tz, locale=LOCALE)
+    month = format_datetime(moment, "MMMM", tzinfo=tz, locale=LOCALE)
+    hour = f"{local.hour} h" + (f" {local.minute:02d}" if local.minute else "")
+    return f"{weekday} {_day(moment, tz)} {month} vers {hour}"

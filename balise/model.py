@@ -168,6 +168,7 @@ class Statement:
     concerns: tuple[str, ...] = ()  # establishment ids it is about without setting them
     redirect: tuple[tuple[str, Redirect], ...] = ()  # `ID` or `ID/SERVICE` -> where to go
     next_update: datetime | None = None  # when the next statement is promised
+    no_call: bool = False  # asks people not to call the establishments' switchboards
     start: datetime | None = None  # a maintenance window: its status takes effect here
     end: datetime | None = None  # ... and is undone here
 

@@ -14,13 +14,14 @@ from balise import french
 from balise.model import (
     Establishment,
     Incident,
+    MaintenanceState,
     PressContact,
     Redirect,
     Repository,
     Statement,
     Status,
 )
-from balise.timeline import EstablishmentStatus, Snapshot, severity_key
+from balise.timeline import EstablishmentStatus, Maintenance, ServiceStatus, Snapshot, severity_key
 
 OVERVIEW = "index.html"
 PRESS = "presse.html"
@@ -235,6 +236,51 @@ class IncidentLink:
 
 
 @dataclass(frozen=True)
+class RedirectLink:
+    """Where patients go instead: a text, or another establishment (its page and phone)."""
+
+    text: str
+    path: str | None  # the other establishment's page, None for a text
+    phone: str | None
+    phone_href: str | None
+
+
+@dataclass(frozen=True)
+class ServiceLine:
+    """One service of an establishment: its status, since when, where to go instead."""
+
+    name: str
+    status_label: StatusLabel
+    since: When
+    redirect: RedirectLink | None
+
+    @property
+    def normal(self) -> bool:
+        return self.status_label.status is Status.NORMAL
+
+
+@dataclass(frozen=True)
+class MaintenanceLink:
+    """A maintenance window that is upcoming or active, as its pages show it."""
+
+    title: str
+    path: str
+    state: str  # upcoming, active
+    state_label: str
+    start: When
+    end: When
+
+
+@dataclass(frozen=True)
+class Hotline:
+    """The crisis line and the emergency rule, shown while an incident is active."""
+
+    phone: str | None
+    phone_href: str | None
+    emergency: str
+
+
+@dataclass(frozen=True)
 class EstablishmentCard:
     establishment: Establishment
     path: str
@@ -242,6 +288,16 @@ class EstablishmentCard:
     since: When
     statement: StatementLink | None
     phone_href: str | None
+    services: tuple[ServiceLine, ...] = ()  # every service it has, registry order
+    redirect: RedirectLink | None = None
+    latest: StatementLink | None = None  # the newest statement that concerns it
+    next_update: str | None = None  # « mardi 8 octobre vers 10 h », while promised
+    no_call: str | None = None  # the request not to call its switchboard, when made
+    maintenances: tuple[MaintenanceLink, ...] = ()  # upcoming and active, by start
+
+    @property
+    def not_normal(self) -> tuple[ServiceLine, ...]:
+        return tuple(line for line in self.services if not line.normal)
 
 
 @dataclass(frozen=True)
@@ -299,6 +355,9 @@ class OverviewPage(Page):
     recent: tuple[StatementLink, ...]
     press: PressContact | None
     legend: tuple[StatusLabel, ...]
+    hotline: Hotline | None = None  # while an incident is active
+    next_update: str | None = None  # the active incidents' next promised point
+    maintenances: tuple[MaintenanceLink, ...] = ()  # upcoming and active, by start
 
 
 @dataclass(frozen=True)
@@ -308,6 +367,8 @@ class EstablishmentPage(Page):
     badge_path: str
     poster: Poster
     own_feeds: tuple[Feed, ...]  # this establishment's feeds (`feeds` adds the global ones)
+    hotline: Hotline | None = None  # while an incident concerning it is active
+    latest_body: str = ""  # the markdown of its latest statement: the poster prints it whole
 
 
 @dataclass(frozen=True)
@@ -460,9 +521,56 @@ class _Builder:
             worst=status_label(incident.worst),
         )
 
+    def redirect_link(self, redirect: Redirect | None) -> RedirectLink | None:
+        if redirect is None:
+            return None
+        text = redirect_text(self.repository, redirect)
+        if redirect.establishment is None:
+            return RedirectLink(text, None, None, None)
+        other = self.by_id[redirect.establishment]
+        return RedirectLink(
+            text,
+            establishment_path(other.id),
+            other.phone,
+            tel_href(other.phone) if other.phone else None,
+        )
+
+    def service_line(self, current: ServiceStatus) -> ServiceLine:
+        return ServiceLine(
+            current.service.name,
+            status_label(current.status),
+            when(current.since, self.tz),
+            self.redirect_link(current.redirect),
+        )
+
+    def maintenance_link(self, maintenance: Maintenance) -> MaintenanceLink:
+        state = maintenance.state.value
+        return MaintenanceLink(
+            maintenance.statement.title,
+            statement_path(maintenance.statement.id),
+            state,
+            french.MAINTENANCE_STATES[state],
+            when(maintenance.start, self.tz),
+            when(maintenance.end, self.tz),
+        )
+
+    def next_update(self, statement: Statement | None) -> str | None:
+        """The next point the newest statement of an active incident promises, while ahead."""
+        if statement is None or statement.incident is None:
+            return None
+        incident = next((i for i in self.snap.incidents if i.id == statement.incident), None)
+        if incident is None or not incident.active:
+            return None
+        promised = incident.statements[-1].next_update
+        if promised is None or promised < self.snap.now:
+            return None
+        return french.around(promised, self.tz)
+
     def card(self, current: EstablishmentStatus) -> EstablishmentCard:
         establishment = current.establishment
         phone = establishment.phone
+        concerning = self.snap.concerning.get(establishment.id, ())
+        latest = concerning[-1] if concerning else None
         return EstablishmentCard(
             establishment=establishment,
             path=establishment_path(establishment.id),
@@ -470,10 +578,37 @@ class _Builder:
             since=when(current.since, self.tz),
             statement=self.statement_link(current.statement) if current.statement else None,
             phone_href=tel_href(phone) if phone else None,
+            services=tuple(self.service_line(s) for s in current.services),
+            redirect=self.redirect_link(current.redirect),
+            latest=self.statement_link(latest) if latest else None,
+            next_update=self.next_update(latest),
+            no_call=(
+                french.NO_CALL
+                if latest is not None and latest.no_call and not _all_normal(current)
+                else None
+            ),
+            maintenances=tuple(
+                self.maintenance_link(m)
+                for m in self.snap.maintenances
+                if m.state is not MaintenanceState.COMPLETED
+                and establishment.id in m.establishments
+            ),
         )
+
+    def hotline(self, active: bool) -> Hotline | None:
+        if not active:
+            return None
+        phone = self.repository.organisation.hotline
+        return Hotline(phone, tel_href(phone) if phone else None, french.EMERGENCY)
 
     def newest_first(self, statements: Iterable[Statement]) -> tuple[StatementLink, ...]:
         return tuple(self.statement_link(s) for s in reversed(tuple(statements)))
+
+
+def _all_normal(current: EstablishmentStatus) -> bool:
+    return current.status is Status.NORMAL and all(
+        s.status is Status.NORMAL for s in current.services
+    )
 
 
 def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
@@ -507,6 +642,21 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
         recent=b.newest_first(snap.published[-5:]),
         press=org.press,
         legend=LEGEND,
+        hotline=b.hotline(bool(snap.active_incidents)),
+        next_update=next(
+            (
+                french.around(i.statements[-1].next_update, b.tz)
+                for i in snap.active_incidents
+                if i.statements[-1].next_update is not None
+                and i.statements[-1].next_update >= snap.now
+            ),
+            None,
+        ),
+        maintenances=tuple(
+            b.maintenance_link(m)
+            for m in snap.maintenances
+            if m.state is not MaintenanceState.COMPLETED
+        ),
     )
 
     establishments = tuple(
@@ -528,8 +678,13 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
                 timezone=org.timezone,
             ),
             own_feeds=feeds_for(card.establishment.id, card.establishment.name),
+            hotline=b.hotline(
+                any(card.establishment.id in i.establishments for i in snap.active_incidents)
+            ),
+            latest_body=latest[-1].body if latest else "",
         )
         for card in cards.values()
+        for latest in (snap.concerning.get(card.establishment.id, ()),)
     )
 
     statements = tuple(
