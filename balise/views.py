@@ -27,6 +27,8 @@ OVERVIEW = "index.html"
 PRESS = "presse.html"
 HISTORY = "historique.html"
 FOLLOW = "suivre.html"
+LEGAL = "mentions-legales.html"
+ACCESSIBILITY = "accessibilite.html"
 ATOM = "application/atom+xml"
 RSS = "application/rss+xml"
 
@@ -454,6 +456,73 @@ MACHINE_LINKS: tuple[MachineLink, ...] = (
 
 
 @dataclass(frozen=True)
+class Fact:
+    """One line of a legal page: what it is, its value, or None when the repository lacks it."""
+
+    label: str
+    value: str | None
+    href: str | None = None  # mailto: or a web address, for a contact
+
+
+@dataclass(frozen=True)
+class LegalPage(Page):
+    """« Mentions légales » or « Déclaration d'accessibilité »: facts from establishments.yml."""
+
+    kind: str  # "legal" or "accessibility"
+    organisation_name: str
+    facts: tuple[Fact, ...]
+    missing: tuple[str, ...]  # the labels of the facts not given, for the warning shown
+    recourse: str  # the Défenseur des droits (accessibility only; "" otherwise)
+
+
+def _contact_href(contact: str | None) -> str | None:
+    if not contact:
+        return None
+    if "@" in contact and "://" not in contact:
+        return "mailto:" + contact
+    return contact if contact.startswith(("https://", "http://")) else None
+
+
+def legal_pages(repository: Repository) -> tuple[LegalPage, LegalPage]:
+    """The two pages every French public-service site has, and what each lacks."""
+    org = repository.organisation
+    legal = tuple(Fact(label, getattr(org.legal, key)) for key, label in french.LEGAL_FACTS.items())
+    access = tuple(
+        Fact(
+            label,
+            (french.long_day(value) if key == "audit_date" and value else value),
+            _contact_href(value) if key == "contact" else None,
+        )
+        for key, label in french.ACCESSIBILITY_FACTS.items()
+        for value in (getattr(org.accessibility, key),)
+    )
+    return (
+        LegalPage(
+            path=LEGAL,
+            title=french.LEGAL_TITLE,
+            description=f"Mentions légales du site d'information de {org.name}.",
+            feeds=GLOBAL_FEEDS,
+            kind="legal",
+            organisation_name=org.name,
+            facts=legal,
+            missing=tuple(f.label for f in legal if f.value is None),
+            recourse="",
+        ),
+        LegalPage(
+            path=ACCESSIBILITY,
+            title=french.ACCESSIBILITY_TITLE,
+            description=f"Déclaration d'accessibilité (RGAA) du site d'information de {org.name}.",
+            feeds=GLOBAL_FEEDS,
+            kind="accessibility",
+            organisation_name=org.name,
+            facts=access,
+            missing=tuple(f.label for f in access if f.value is None),
+            recourse=french.DEFENSEUR,
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class SitePages:
     overview: OverviewPage
     establishments: tuple[EstablishmentPage, ...]
@@ -462,6 +531,8 @@ class SitePages:
     press: ListPage
     history: ListPage
     follow: FollowPage
+    legal: LegalPage | None = None
+    accessibility: LegalPage | None = None
 
     def all(self) -> Iterable[Page]:
         yield self.overview
@@ -471,6 +542,10 @@ class SitePages:
         yield self.press
         yield self.history
         yield self.follow
+        if self.legal is not None:
+            yield self.legal
+        if self.accessibility is not None:
+            yield self.accessibility
 
 
 class _Builder:
@@ -753,4 +828,13 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
             for e in repository.establishments
         ),
     )
-    return SitePages(overview, establishments, statements, incident_pages, press, history, follow)
+    return SitePages(
+        overview,
+        establishments,
+        statements,
+        incident_pages,
+        press,
+        history,
+        follow,
+        *legal_pages(repository),
+    )

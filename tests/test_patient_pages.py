@@ -318,3 +318,48 @@ def test_demo_shows_next_update_no_call_and_the_surgery_redirect(tmp_path: Path)
     overview = soup(after / "index.html")
     assert overview.select_one(".balise-hotline") is None  # no incident is active
     assert "Maintenance prévue" in overview.select_one(".balise-maintenances").get_text()
+
+
+def test_every_page_footer_links_the_legal_pages(patients_site: Path) -> None:
+    for path in ("index.html", "etablissements/alpha.html", "communiques/01-attaque.html"):
+        links = soup(patients_site / path).select(".balise-footer-links a")
+        assert [a.get_text() for a in links] == ["Mentions légales", "Déclaration d'accessibilité"]
+
+
+def test_accessibility_statement_gives_status_audit_rgaa_contact_and_recourse(
+    patients_site: Path,
+) -> None:
+    page = soup(patients_site / "accessibilite.html")
+    facts = dict(
+        zip(
+            [dt.get_text() for dt in page.select(".balise-facts dt")],
+            [dd.get_text() for dd in page.select(".balise-facts dd")],
+            strict=True,
+        )
+    )
+    assert facts == {
+        "État de conformité": "partiellement conforme",
+        "Date de l'audit": "1er septembre 2024",
+        "Version du RGAA": "4.1",
+        "Contact": "accessibilite@example.org",
+    }
+    assert "Défenseur des droits" in page.get_text()
+    assert page.select_one(".balise-legal-missing") is None
+
+
+def test_missing_legal_facts_are_a_warning_and_said_on_the_page(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(DATA / "patients", root)
+    registry = root / "establishments.yml"
+    text = registry.read_text(encoding="utf-8")
+    registry.write_text(text.replace("    director: Camille Essai\n", ""), encoding="utf-8")
+    outcome = build(root, tmp_path / "site", PATIENTS_NOW)
+    assert outcome.ok
+    assert [str(p) for p in outcome.problems if "Mentions" in str(p)] == [
+        "establishments.yml:1: warning: the page « Mentions légales » lacks director; it says "
+        'so to its readers (add them under "organisation: legal:" (see the README))'
+    ]
+    page = soup(tmp_path / "site" / "mentions-legales.html")
+    assert "Directeur ou directrice de la publication" in (
+        page.select_one(".balise-legal-missing").get_text()
+    )

@@ -19,6 +19,7 @@ from balise.views import (
     EstablishmentPage,
     FollowPage,
     IncidentPage,
+    LegalPage,
     ListPage,
     OverviewPage,
     Page,
@@ -37,6 +38,7 @@ _TEMPLATES: dict[type, tuple[str, list[str]]] = {
     IncidentPage: ("pages/incident.md", ["toc"]),
     ListPage: ("pages/list.md", ["toc"]),
     FollowPage: ("pages/follow.md", []),
+    LegalPage: ("pages/legal.md", ["navigation", "toc"]),
 }
 
 
