@@ -275,7 +275,7 @@ def test_establishment_page_lists_every_service_with_status_and_since(
     ]
     for row in rows:
         assert row.select_one(".balise-status .balise-icon").get_text()
-        assert FRENCH_SHORT.match(row.select_one(".balise-since time").get_text())
+        assert FRENCH_SHORT.match(row.select_one(".balise-service-since time").get_text())
 
 
 def test_upcoming_maintenance_on_the_overview_and_the_establishment_page(
