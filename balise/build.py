@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from balise import cache as build_cache
 from balise.errors import Problem
-from balise.guards import guard_warnings
+from balise.guards import guard_warnings, legal_warnings
 from balise.load import MKDOCS_FILE, load_repository, statement_records
 from balise.model import Repository
 from balise.output import (
@@ -98,7 +98,11 @@ def check(
     if validated.repository is not None and now is not None:
         repository = validated.repository
         snap = snapshot(repository, now)
-        problems = (*problems, *guard_warnings(repository, snap, wall_clock, removed=removed))
+        problems = (
+            *problems,
+            *guard_warnings(repository, snap, wall_clock, removed=removed),
+            *legal_warnings(repository),
+        )
         problems = (*problems, *page_template_problems(root, lambda: site_pages(repository, snap)))
     return BuildResult(problems, validated.repository, strict=strict)
 

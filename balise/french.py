@@ -6,10 +6,10 @@ Pure functions of values; babel does the calendar work. No HTML, no files.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 
 from balise.model import StatementType, Status
 
@@ -79,6 +79,13 @@ def long_date(moment: datetime, tz: ZoneInfo) -> str:
     return f"{weekday} {_day(moment, tz)} {rest}"
 
 
+def long_day(day: str) -> str:
+    """« 30 septembre 2024 » (« 1er octobre 2024 ») for an ISO day."""
+    moment = date.fromisoformat(day)
+    rest = format_date(moment, "MMMM y", locale=LOCALE)
+    return f"{'1er' if moment.day == 1 else moment.day} {rest}"
+
+
 def short_datetime(moment: datetime, tz: ZoneInfo) -> str:
     """« 5 oct. 2024, 08:00 », for lists."""
     rest = format_datetime(moment, "MMM y, HH:mm", tzinfo=tz, locale=LOCALE)
@@ -88,3 +95,52 @@ def short_datetime(moment: datetime, tz: ZoneInfo) -> str:
 def iso(moment: datetime, tz: ZoneInfo) -> str:
     """ISO 8601 with the local offset, seconds precision: 2024-10-05T08:00:00+02:00."""
     return moment.astimezone(tz).isoformat(timespec="seconds")
+
+
+# CONTRACT §9: what every page says while an incident is active.
+EMERGENCY = "En cas d'urgence vitale, appelez le 15."
+HOTLINE = "Ligne d'information"
+NO_CALL = (
+    "Merci de ne pas appeler l'établissement : son standard doit rester libre pour les patients "
+    "pris en charge. Les patients concernés sont contactés par téléphone ou SMS."
+)
+MAINTENANCE_STATES: dict[str, str] = {
+    "upcoming": "Maintenance prévue",
+    "active": "Maintenance en cours",
+    "completed": "Maintenance terminée",
+}
+
+
+def around(moment: datetime, tz: ZoneInfo) -> str:
+    """« mardi 8 octobre vers 10 h » (« vers 10 h 30 »): a promised time, not an exact one."""
+    local = moment.astimezone(tz)
+    weekday = format_datetime(moment, "EEEE", tzinfo=tz, locale=LOCALE)
+    month = format_datetime(moment, "MMMM", tzinfo=tz, locale=LOCALE)
+    hour = f"{local.hour} h" + (f" {local.minute:02d}" if local.minute else "")
+    return f"{weekday} {_day(moment, tz)} {month} vers {hour}"
+
+
+# The pages a French public-service site must have, and the facts each needs.
+LEGAL_TITLE = "Mentions légales"
+ACCESSIBILITY_TITLE = "Déclaration d'accessibilité"
+LEGAL_FACTS: dict[str, str] = {
+    "publisher": "Éditeur",
+    "publisher_address": "Adresse de l'éditeur",
+    "director": "Directeur ou directrice de la publication",
+    "host": "Hébergeur",
+    "host_address": "Adresse de l'hébergeur",
+}
+ACCESSIBILITY_FACTS: dict[str, str] = {
+    "compliance": "État de conformité",
+    "audit_date": "Date de l'audit",
+    "rgaa_version": "Version du RGAA",
+    "contact": "Contact",
+}
+MISSING = "à compléter"
+DEFENSEUR = (
+    "Si vous signalez un défaut d'accessibilité et n'obtenez pas de réponse satisfaisante, "
+    "vous pouvez saisir le Défenseur des droits : par le formulaire en ligne "
+    "(https://formulaire.defenseurdesdroits.fr/), par téléphone au 09 69 39 00 00, "
+    "auprès de l'un de ses délégués, ou par courrier gratuit, sans affranchissement : "
+    "Défenseur des droits, Libre réponse 71120, 75342 Paris CEDEX 07."
+)

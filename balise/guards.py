@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from balise import french
 from balise.errors import Problem
 from balise.model import Repository, Statement
 from balise.text.markdown import Removed, removed_markup
@@ -49,6 +50,35 @@ def guard_warnings(
     found.extend(_incident_near_misses(repository))
     found.extend(_region_near_misses(repository))
     return tuple(sorted(found))
+
+
+def legal_warnings(repository: Repository) -> tuple[Problem, ...]:
+    """The mandatory pages of a French public-service site lack facts: say which, once each.
+
+    Apart from guard_warnings: it judges the registry alone, whatever NOW and the statements."""
+    org = repository.organisation
+    found = []
+    for key, title, facts, given in (
+        ("legal", french.LEGAL_TITLE, french.LEGAL_FACTS, org.legal),
+        (
+            "accessibility",
+            french.ACCESSIBILITY_TITLE,
+            french.ACCESSIBILITY_FACTS,
+            org.accessibility,
+        ),
+    ):
+        missing = [name for name in facts if getattr(given, name) is None]
+        if missing:
+            found.append(
+                Problem(
+                    REGISTRY_FILE,
+                    1,
+                    f"the page « {title} » lacks {', '.join(missing)}; it says so to its readers",
+                    f'add them under "organisation: {key}:" (see the README)',
+                    warning=True,
+                )
+            )
+    return tuple(found)
 
 
 def _warning(statement: Statement, key: str, message: str, hint: str = "") -> Problem:

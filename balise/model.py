@@ -84,12 +84,35 @@ class PressContact:
 
 
 @dataclass(frozen=True)
+class LegalNotice:
+    """The facts of the « Mentions légales » page (French law, LCEN art. 6); None: not given."""
+
+    publisher: str | None = None  # the publisher's name
+    publisher_address: str | None = None
+    director: str | None = None  # the publication director
+    host: str | None = None  # the host's name
+    host_address: str | None = None
+
+
+@dataclass(frozen=True)
+class Accessibility:
+    """The facts of the « Déclaration d'accessibilité » (RGAA); None: not given."""
+
+    compliance: str | None = None  # « totalement », « partiellement » or « non conforme »
+    audit_date: str | None = None  # ISO 8601 day of the audit
+    rgaa_version: str | None = None  # such as « 4.1 »
+    contact: str | None = None  # an email address or a web address
+
+
+@dataclass(frozen=True)
 class Organisation:
     name: str
     url: str | None = None
     timezone: str = DEFAULT_TIMEZONE
     press: PressContact | None = None
     hotline: str | None = None  # the crisis line, shown while an incident is active
+    legal: LegalNotice = LegalNotice()
+    accessibility: Accessibility = Accessibility()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -168,6 +191,7 @@ class Statement:
     concerns: tuple[str, ...] = ()  # establishment ids it is about without setting them
     redirect: tuple[tuple[str, Redirect], ...] = ()  # `ID` or `ID/SERVICE` -> where to go
     next_update: datetime | None = None  # when the next statement is promised
+    no_call: bool = False  # asks people not to call the establishments' switchboards
     start: datetime | None = None  # a maintenance window: its status takes effect here
     end: datetime | None = None  # ... and is undone here
 

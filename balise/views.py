@@ -14,18 +14,21 @@ from balise import french
 from balise.model import (
     Establishment,
     Incident,
+    MaintenanceState,
     PressContact,
     Redirect,
     Repository,
     Statement,
     Status,
 )
-from balise.timeline import EstablishmentStatus, Snapshot, severity_key
+from balise.timeline import EstablishmentStatus, Maintenance, ServiceStatus, Snapshot, severity_key
 
 OVERVIEW = "index.html"
 PRESS = "presse.html"
 HISTORY = "historique.html"
 FOLLOW = "suivre.html"
+LEGAL = "mentions-legales.html"
+ACCESSIBILITY = "accessibilite.html"
 ATOM = "application/atom+xml"
 RSS = "application/rss+xml"
 
@@ -244,6 +247,51 @@ class IncidentLink:
 
 
 @dataclass(frozen=True)
+class RedirectLink:
+    """Where patients go instead: a text, or another establishment (its page and phone)."""
+
+    text: str
+    path: str | None  # the other establishment's page, None for a text
+    phone: str | None
+    phone_href: str | None
+
+
+@dataclass(frozen=True)
+class ServiceLine:
+    """One service of an establishment: its status, since when, where to go instead."""
+
+    name: str
+    status_label: StatusLabel
+    since: When
+    redirect: RedirectLink | None
+
+    @property
+    def normal(self) -> bool:
+        return self.status_label.status is Status.NORMAL
+
+
+@dataclass(frozen=True)
+class MaintenanceLink:
+    """A maintenance window that is upcoming or active, as its pages show it."""
+
+    title: str
+    path: str
+    state: str  # upcoming, active
+    state_label: str
+    start: When
+    end: When
+
+
+@dataclass(frozen=True)
+class Hotline:
+    """The crisis line and the emergency rule, shown while an incident is active."""
+
+    phone: str | None
+    phone_href: str | None
+    emergency: str
+
+
+@dataclass(frozen=True)
 class EstablishmentCard:
     establishment: Establishment
     path: str
@@ -251,6 +299,16 @@ class EstablishmentCard:
     since: When
     statement: StatementLink | None
     phone_href: str | None
+    services: tuple[ServiceLine, ...] = ()  # every service it has, registry order
+    redirect: RedirectLink | None = None
+    latest: StatementLink | None = None  # the newest statement that concerns it
+    next_update: str | None = None  # « mardi 8 octobre vers 10 h », while promised
+    no_call: str | None = None  # the request not to call its switchboard, when made
+    maintenances: tuple[MaintenanceLink, ...] = ()  # upcoming and active, by start
+
+    @property
+    def not_normal(self) -> tuple[ServiceLine, ...]:
+        return tuple(line for line in self.services if not line.normal)
 
 
 @dataclass(frozen=True)
@@ -308,6 +366,9 @@ class OverviewPage(Page):
     recent: tuple[StatementLink, ...]
     press: PressContact | None
     legend: tuple[StatusLabel, ...]
+    hotline: Hotline | None = None  # while an incident is active
+    next_update: str | None = None  # the active incidents' next promised point
+    maintenances: tuple[MaintenanceLink, ...] = ()  # upcoming and active, by start
 
 
 @dataclass(frozen=True)
@@ -317,6 +378,8 @@ class EstablishmentPage(Page):
     badge_path: str
     poster: Poster
     own_feeds: tuple[Feed, ...]  # this establishment's feeds (`feeds` adds the global ones)
+    hotline: Hotline | None = None  # while an incident concerning it is active
+    latest_body: str = ""  # the markdown of its latest statement: the poster prints it whole
 
 
 @dataclass(frozen=True)
@@ -402,6 +465,73 @@ MACHINE_LINKS: tuple[MachineLink, ...] = (
 
 
 @dataclass(frozen=True)
+class Fact:
+    """One line of a legal page: what it is, its value, or None when the repository lacks it."""
+
+    label: str
+    value: str | None
+    href: str | None = None  # mailto: or a web address, for a contact
+
+
+@dataclass(frozen=True)
+class LegalPage(Page):
+    """« Mentions légales » or « Déclaration d'accessibilité »: facts from establishments.yml."""
+
+    kind: str  # "legal" or "accessibility"
+    organisation_name: str
+    facts: tuple[Fact, ...]
+    missing: tuple[str, ...]  # the labels of the facts not given, for the warning shown
+    recourse: str  # the Défenseur des droits (accessibility only; "" otherwise)
+
+
+def _contact_href(contact: str | None) -> str | None:
+    if not contact:
+        return None
+    if "@" in contact and "://" not in contact:
+        return "mailto:" + contact
+    return contact if contact.startswith(("https://", "http://")) else None
+
+
+def legal_pages(repository: Repository) -> tuple[LegalPage, LegalPage]:
+    """The two pages every French public-service site has, and what each lacks."""
+    org = repository.organisation
+    legal = tuple(Fact(label, getattr(org.legal, key)) for key, label in french.LEGAL_FACTS.items())
+    access = tuple(
+        Fact(
+            label,
+            (french.long_day(value) if key == "audit_date" and value else value),
+            _contact_href(value) if key == "contact" else None,
+        )
+        for key, label in french.ACCESSIBILITY_FACTS.items()
+        for value in (getattr(org.accessibility, key),)
+    )
+    return (
+        LegalPage(
+            path=LEGAL,
+            title=french.LEGAL_TITLE,
+            description=f"Mentions légales du site d'information de {org.name}.",
+            feeds=GLOBAL_FEEDS,
+            kind="legal",
+            organisation_name=org.name,
+            facts=legal,
+            missing=tuple(f.label for f in legal if f.value is None),
+            recourse="",
+        ),
+        LegalPage(
+            path=ACCESSIBILITY,
+            title=french.ACCESSIBILITY_TITLE,
+            description=f"Déclaration d'accessibilité (RGAA) du site d'information de {org.name}.",
+            feeds=GLOBAL_FEEDS,
+            kind="accessibility",
+            organisation_name=org.name,
+            facts=access,
+            missing=tuple(f.label for f in access if f.value is None),
+            recourse=french.DEFENSEUR,
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class SitePages:
     overview: OverviewPage
     establishments: tuple[EstablishmentPage, ...]
@@ -410,6 +540,8 @@ class SitePages:
     press: ListPage
     history: ListPage
     follow: FollowPage
+    legal: LegalPage | None = None
+    accessibility: LegalPage | None = None
 
     def all(self) -> Iterable[Page]:
         yield self.overview
@@ -419,6 +551,10 @@ class SitePages:
         yield self.press
         yield self.history
         yield self.follow
+        if self.legal is not None:
+            yield self.legal
+        if self.accessibility is not None:
+            yield self.accessibility
 
 
 class _Builder:
@@ -469,9 +605,56 @@ class _Builder:
             worst=status_label(incident.worst),
         )
 
+    def redirect_link(self, redirect: Redirect | None) -> RedirectLink | None:
+        if redirect is None:
+            return None
+        text = redirect_text(self.repository, redirect)
+        if redirect.establishment is None:
+            return RedirectLink(text, None, None, None)
+        other = self.by_id[redirect.establishment]
+        return RedirectLink(
+            text,
+            establishment_path(other.id),
+            other.phone,
+            tel_href(other.phone) if other.phone else None,
+        )
+
+    def service_line(self, current: ServiceStatus) -> ServiceLine:
+        return ServiceLine(
+            current.service.name,
+            status_label(current.status),
+            when(current.since, self.tz),
+            self.redirect_link(current.redirect),
+        )
+
+    def maintenance_link(self, maintenance: Maintenance) -> MaintenanceLink:
+        state = maintenance.state.value
+        return MaintenanceLink(
+            maintenance.statement.title,
+            statement_path(maintenance.statement.id),
+            state,
+            french.MAINTENANCE_STATES[state],
+            when(maintenance.start, self.tz),
+            when(maintenance.end, self.tz),
+        )
+
+    def next_update(self, statement: Statement | None) -> str | None:
+        """The next point the newest statement of an active incident promises, while ahead."""
+        if statement is None or statement.incident is None:
+            return None
+        incident = next((i for i in self.snap.incidents if i.id == statement.incident), None)
+        if incident is None or not incident.active:
+            return None
+        promised = incident.statements[-1].next_update
+        if promised is None or promised < self.snap.now:
+            return None
+        return french.around(promised, self.tz)
+
     def card(self, current: EstablishmentStatus) -> EstablishmentCard:
         establishment = current.establishment
         phone = establishment.phone
+        concerning = self.snap.concerning.get(establishment.id, ())
+        latest = concerning[-1] if concerning else None
         return EstablishmentCard(
             establishment=establishment,
             path=establishment_path(establishment.id),
@@ -479,10 +662,37 @@ class _Builder:
             since=when(current.since, self.tz),
             statement=self.statement_link(current.statement) if current.statement else None,
             phone_href=tel_href(phone) if phone else None,
+            services=tuple(self.service_line(s) for s in current.services),
+            redirect=self.redirect_link(current.redirect),
+            latest=self.statement_link(latest) if latest else None,
+            next_update=self.next_update(latest),
+            no_call=(
+                french.NO_CALL
+                if latest is not None and latest.no_call and not _all_normal(current)
+                else None
+            ),
+            maintenances=tuple(
+                self.maintenance_link(m)
+                for m in self.snap.maintenances
+                if m.state is not MaintenanceState.COMPLETED
+                and establishment.id in m.establishments
+            ),
         )
+
+    def hotline(self, active: bool) -> Hotline | None:
+        if not active:
+            return None
+        phone = self.repository.organisation.hotline
+        return Hotline(phone, tel_href(phone) if phone else None, french.EMERGENCY)
 
     def newest_first(self, statements: Iterable[Statement]) -> tuple[StatementLink, ...]:
         return tuple(self.statement_link(s) for s in reversed(tuple(statements)))
+
+
+def _all_normal(current: EstablishmentStatus) -> bool:
+    return current.status is Status.NORMAL and all(
+        s.status is Status.NORMAL for s in current.services
+    )
 
 
 def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
@@ -516,6 +726,21 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
         recent=b.newest_first(snap.published[-5:]),
         press=org.press,
         legend=LEGEND,
+        hotline=b.hotline(bool(snap.active_incidents)),
+        next_update=next(
+            (
+                french.around(i.statements[-1].next_update, b.tz)
+                for i in snap.active_incidents
+                if i.statements[-1].next_update is not None
+                and i.statements[-1].next_update >= snap.now
+            ),
+            None,
+        ),
+        maintenances=tuple(
+            b.maintenance_link(m)
+            for m in snap.maintenances
+            if m.state is not MaintenanceState.COMPLETED
+        ),
     )
 
     establishments = tuple(
@@ -537,8 +762,13 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
                 timezone=org.timezone,
             ),
             own_feeds=feeds_for(card.establishment.id, card.establishment.name),
+            hotline=b.hotline(
+                any(card.establishment.id in i.establishments for i in snap.active_incidents)
+            ),
+            latest_body=latest[-1].body if latest else "",
         )
         for card in cards.values()
+        for latest in (snap.concerning.get(card.establishment.id, ()),)
     )
 
     statements = tuple(
@@ -607,4 +837,13 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
             for e in repository.establishments
         ),
     )
-    return SitePages(overview, establishments, statements, incident_pages, press, history, follow)
+    return SitePages(
+        overview,
+        establishments,
+        statements,
+        incident_pages,
+        press,
+        history,
+        follow,
+        *legal_pages(repository),
+    )

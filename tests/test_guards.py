@@ -226,7 +226,7 @@ def test_a_region_one_edit_from_another_is_a_warning_at_its_line(tiny: Path) -> 
     text = registry.read_text().replace("Bretagne", "Occitanie")
     registry.write_text(text.replace("Pays de la Loire", "Occitannie"))
     assert [w for w in warning_texts(tiny) if w.startswith("establishments.yml")] == [
-        'establishments.yml:17: warning: region "Occitannie" is almost the same as "Occitanie" '
+        'establishments.yml:28: warning: region "Occitannie" is almost the same as "Occitanie" '
         '(2 establishments): the site shows two regions (did you mean "Occitanie"?)'
     ]
 

@@ -217,3 +217,149 @@ def test_an_establishment_history_shows_what_each_statement_said_of_it(
     # A statement's own page still lists every establishment it set.
     statement = soup(out / "communiques/2024-10-05-communique-cyberattaque.html")
     assert len(statement.select(".balise-changes li")) == 9
+
+
+# --- CONTRACT §9: services, where to go, next update, crisis line, maintenance -------------
+
+PATIENTS_NOW = datetime.fromisoformat("2024-10-08T13:00:00+02:00")
+
+
+@pytest.fixture(scope="module")
+def patients_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("patients") / "site"
+    outcome = build(DATA / "patients", out, PATIENTS_NOW)
+    assert outcome.ok, outcome.problems
+    return out
+
+
+def _card(page: BeautifulSoup, name: str) -> BeautifulSoup:
+    return next(c for c in page.select(".balise-card") if name in c.h3.get_text())
+
+
+def test_overview_card_lists_services_not_normal_with_symbol_and_label(
+    patients_site: Path,
+) -> None:
+    alpha = _card(soup(patients_site / "index.html"), "Clinique Alpha")
+    services = [li.get_text(" ", strip=True) for li in alpha.select(".balise-services li")]
+    assert services[0].startswith("Urgences : ◐ Activité perturbée")
+    assert "Allez à : CHU de Rennes" in services[0]
+    assert services[1] == "Chirurgie programmée : ✕ Activité interrompue"
+
+
+def test_overview_card_links_the_redirect_establishment_and_the_latest_statement(
+    patients_site: Path,
+) -> None:
+    alpha = _card(soup(patients_site / "index.html"), "Clinique Alpha")
+    redirect = alpha.select_one("p.balise-redirect")
+    assert redirect.a["href"] == "etablissements/beta.html"
+    assert "Clinique Beta, Nantes" in redirect.get_text()
+    assert alpha.select_one(".balise-latest a")["href"] == "communiques/02-chirurgie.html"
+
+
+def test_crisis_line_and_emergency_rule_while_an_incident_is_active(patients_site: Path) -> None:
+    hotline = soup(patients_site / "index.html").select_one(".balise-incident .balise-hotline")
+    assert "En cas d'urgence vitale, appelez le 15." in hotline.get_text()
+    assert hotline.a["href"] == "tel:+33200000099"
+    page = soup(patients_site / "etablissements/alpha.html")
+    assert page.select_one(".balise-current .balise-hotline") is not None
+
+
+def test_establishment_page_lists_every_service_with_status_and_since(
+    patients_site: Path,
+) -> None:
+    page = soup(patients_site / "etablissements/alpha.html")
+    rows = page.select(".balise-current ul.balise-services--all > li")
+    assert [r.select_one(".balise-service-name").get_text() for r in rows] == [
+        "Urgences",
+        "Chirurgie programmée",
+    ]
+    for row in rows:
+        assert row.select_one(".balise-status .balise-icon").get_text()
+        assert FRENCH_SHORT.match(row.select_one(".balise-service-since time").get_text())
+
+
+def test_upcoming_maintenance_on_the_overview_and_the_establishment_page(
+    patients_site: Path,
+) -> None:
+    overview = soup(patients_site / "index.html").select_one(".balise-maintenances")
+    assert [li.a.get_text() for li in overview.select("li")] == ["Maintenance du réseau à Gamma"]
+    assert "Maintenance prévue" in overview.get_text()
+    gamma = soup(patients_site / "etablissements/gamma.html")
+    assert "Maintenance prévue" in gamma.select_one(".balise-maintenance").get_text()
+
+
+def test_next_update_reads_as_a_french_approximate_time() -> None:
+    from zoneinfo import ZoneInfo
+
+    from balise.french import around
+
+    paris = ZoneInfo("Europe/Paris")
+    moment = datetime.fromisoformat("2024-10-08T10:00:00+02:00")
+    assert around(moment, paris) == "mardi 8 octobre vers 10 h"
+    assert around(moment.replace(minute=30), paris) == "mardi 8 octobre vers 10 h 30"
+    assert around(datetime.fromisoformat("2024-11-01T09:05:00+01:00"), paris) == (
+        "vendredi 1er novembre vers 9 h 05"
+    )
+
+
+def test_demo_shows_next_update_no_call_and_the_surgery_redirect(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    assert build(ROOT, out, datetime.fromisoformat("2024-10-10T12:00:00+02:00")).ok
+    overview = soup(out / "index.html")
+    assert "Prochain point : vendredi 11 octobre vers 16 h" in overview.get_text()
+    sagesse = soup(out / "etablissements/la-sagesse.html").select_one(".balise-current")
+    assert "CHU de Rennes" in sagesse.select_one(".balise-redirect").get_text()
+    early = tmp_path / "early"
+    assert build(ROOT, early, DEMO_NOW).ok
+    page = soup(early / "etablissements/la-sagesse.html")
+    assert "ne pas appeler" in page.select_one(".balise-no-call").get_text()
+    after = tmp_path / "after"
+    assert build(ROOT, after, datetime.fromisoformat("2024-12-01T12:00:00+01:00")).ok
+    overview = soup(after / "index.html")
+    assert overview.select_one(".balise-hotline") is None  # no incident is active
+    assert "Maintenance prévue" in overview.select_one(".balise-maintenances").get_text()
+
+
+def test_every_page_footer_links_the_legal_pages(patients_site: Path) -> None:
+    for path in ("index.html", "etablissements/alpha.html", "communiques/01-attaque.html"):
+        links = soup(patients_site / path).select(".balise-footer-links a")
+        assert [a.get_text() for a in links] == ["Mentions légales", "Déclaration d'accessibilité"]
+
+
+def test_accessibility_statement_gives_status_audit_rgaa_contact_and_recourse(
+    patients_site: Path,
+) -> None:
+    page = soup(patients_site / "accessibilite.html")
+    facts = dict(
+        zip(
+            [dt.get_text() for dt in page.select(".balise-facts dt")],
+            [dd.get_text() for dd in page.select(".balise-facts dd")],
+            strict=True,
+        )
+    )
+    assert facts == {
+        "État de conformité": "partiellement conforme",
+        "Date de l'audit": "1er septembre 2024",
+        "Version du RGAA": "4.1",
+        "Contact": "accessibilite@example.org",
+    }
+    assert "Défenseur des droits" in page.get_text()
+    assert page.select_one(".balise-legal-missing") is None
+
+
+def test_missing_legal_facts_are_a_warning_and_said_on_the_page(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(DATA / "patients", root)
+    registry = root / "establishments.yml"
+    text = registry.read_text(encoding="utf-8")
+    registry.write_text(text.replace("    director: Camille Essai\n", ""), encoding="utf-8")
+    outcome = build(root, tmp_path / "site", PATIENTS_NOW)
+    assert outcome.ok
+    assert [str(p) for p in outcome.problems if "Mentions" in str(p)] == [
+        "establishments.yml:1: warning: the page « Mentions légales » lacks director; it says "
+        'so to its readers (add them under "organisation: legal:" (see the README))'
+    ]
+    page = soup(tmp_path / "site" / "mentions-legales.html")
+    assert "Directeur ou directrice de la publication" in (
+        page.select_one(".balise-legal-missing").get_text()
+    )

@@ -414,3 +414,44 @@ def test_any_title_gives_a_post_that_fits_every_network(empty_repository, title:
         assert post.fits, (network, post.length, post.text)
         assert post.text.endswith(post.link)
         assert post.length <= LIMITS[network].maximum
+
+
+# --- services in the status line (CONTRACT §9) --------------------------------------------
+
+PATIENTS = Path(__file__).parent / "data" / "patients"
+DEMO = Path(__file__).parent.parent
+
+
+def _statement(repository: Repository, statement_id: str) -> Statement:
+    return next(s for s in repository.statements if s.id == statement_id)
+
+
+def test_status_line_names_a_service_set_apart_from_its_establishment() -> None:
+    repository = load(PATIENTS)
+    line = status_line(_statement(repository, "01-attaque"), repository)
+    assert line == "Alpha : activité interrompue · Urgences (Alpha) : activité perturbée"
+
+
+def test_status_line_of_services_alone() -> None:
+    repository = load(PATIENTS)
+    line = status_line(_statement(repository, "02-chirurgie"), repository)
+    assert line == "Chirurgie programmée (Alpha) : activité interrompue"
+
+
+def test_status_line_groups_services_of_one_establishment_and_counts_them_when_compact() -> None:
+    repository = load(DEMO)
+    reprise = _statement(repository, "2024-10-08-la-sagesse-reprise-partielle")
+    assert status_line(reprise, repository) == (
+        "La Sagesse : activité perturbée · "
+        "Soins non programmés, Maternité (La Sagesse) : mode dégradé"
+    )
+    assert status_line(reprise, repository, counted=True) == (
+        "1 établissement : activité perturbée · 2 services : mode dégradé"
+    )
+
+
+@pytest.mark.parametrize("network", NETWORKS)
+def test_posts_with_services_fit_every_network(network: str) -> None:
+    repository = load(DEMO)
+    for found in repository.statements:
+        assert compose(found, repository, network, env(DEMO)).fits

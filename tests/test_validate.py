@@ -314,6 +314,7 @@ def test_statement_keys_table_is_the_contract_list() -> None:
         "next_update",
         "start",
         "end",
+        "no_call",
     ]
     assert [key.name for key in STATEMENT_KEYS if key.required] == ["title", "date"]
 

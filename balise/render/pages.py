@@ -19,6 +19,7 @@ from balise.views import (
     EstablishmentPage,
     FollowPage,
     IncidentPage,
+    LegalPage,
     ListPage,
     OverviewPage,
     Page,
@@ -37,6 +38,7 @@ _TEMPLATES: dict[type, tuple[str, list[str]]] = {
     IncidentPage: ("pages/incident.md", ["toc"]),
     ListPage: ("pages/list.md", ["toc"]),
     FollowPage: ("pages/follow.md", []),
+    LegalPage: ("pages/legal.md", ["navigation", "toc"]),
 }
 
 
@@ -74,7 +76,11 @@ def render_page(page: Page, env: jinja2.Environment, bodies: BodyRenderer = PURE
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=10_000)
     # A statement's body is rendered and sanitized here (text/markdown.py), not by MkDocs:
     # the template inserts it as an HTML block that MkDocs passes through untouched.
-    body_markup = Markup(bodies.page_html(page.body)) if isinstance(page, StatementPage) else None
+    body_markup = None
+    if isinstance(page, StatementPage):
+        body_markup = Markup(bodies.page_html(page.body))
+    elif isinstance(page, EstablishmentPage) and page.latest_body:
+        body_markup = Markup(bodies.page_html(page.latest_body))  # the poster prints it whole
     body = env.get_template(template_name).render(
         page=page, rel=lambda target: relative(page.path, target), body_html=body_markup
     )

@@ -237,7 +237,7 @@ def status_line(statement: Statement, repository: Repository, *, counted: bool =
     more than MAX_LISTED establishments would be named) each group is a count, not names.
     `all` reads « Tous les établissements » (or « autres établissements » beside exceptions).
     """
-    if not statement.status:
+    if not statement.status and not statement.service_status:
         return ""
     names = {e.id: short_name(e.name) for e in repository.establishments}
     groups: dict[Status, list[str]] = {}
@@ -263,7 +263,38 @@ def status_line(statement: Statement, repository: Repository, *, counted: bool =
         else:
             who = "Autres établissements"
         parts.append(f"{who} : {status_phrase(common)}")
+    parts.extend(_service_parts(statement, repository, names, counted=counted))
     return " · ".join(parts)
+
+
+def _service_parts(
+    statement: Statement, repository: Repository, names: dict[str, str], *, counted: bool
+) -> list[str]:
+    """The services a statement sets apart from their establishment (CONTRACT §9), grouped by
+    status, worst first: « Maternité, Consultations (La Sagesse) : mode dégradé »."""
+    own = statement.status_map
+    service_names = {service.id: service.name for service in repository.services}
+    groups: dict[Status, dict[str, list[str]]] = {}
+    for key, status in statement.service_status:
+        establishment_id, service_id = key.split("/", 1)
+        if own.get(establishment_id) is status:
+            continue  # told by its establishment's part already
+        where = groups.setdefault(status, {}).setdefault(establishment_id, [])
+        where.append(service_names.get(service_id, service_id))
+    ordered = sorted(groups.items(), key=lambda group: severity_key(group[0]), reverse=True)
+    listed = sum(len(found) for _, by in ordered for found in by.values())
+    parts = []
+    for status, by_establishment in ordered:
+        if counted or listed > MAX_LISTED:
+            n = sum(len(found) for found in by_establishment.values())
+            who = f"{n} service" + ("s" if n > 1 else "")
+        else:
+            who = ", ".join(
+                f"{', '.join(found)} ({names.get(eid, eid)})"
+                for eid, found in by_establishment.items()
+            )
+        parts.append(f"{who} : {status_phrase(status)}")
+    return parts
 
 
 # --- composing and fitting ------------------------------------------------------------

@@ -5,12 +5,21 @@ establishments, each key declared once. Pure: it judges the raw nodes load.py re
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from balise.errors import Problem, did_you_mean
 from balise.load import ESTABLISHMENTS_FILE, RawFile, RawList, RawMap, RawNode, RawScalar
-from balise.model import DEFAULT_TIMEZONE, Establishment, Organisation, PressContact, Service
+from balise.model import (
+    DEFAULT_TIMEZONE,
+    Accessibility,
+    Establishment,
+    LegalNotice,
+    Organisation,
+    PressContact,
+    Service,
+)
 from balise.validate.nodes import (
     ID,
     Field,
@@ -87,6 +96,87 @@ def _press(field: Field[Any], node: RawNode) -> PressContact | None:
     return PressContact(values["name"], values.get("email"), values.get("phone"))
 
 
+LEGAL_KEYS: tuple[Key[None], ...] = (
+    Key("publisher", str, required_text, "the publisher's name (éditeur)", unset=is_empty_untagged),
+    Key("publisher_address", str, required_text, "its postal address", unset=is_empty_untagged),
+    Key(
+        "director",
+        str,
+        required_text,
+        "the publication director (directeur de la publication)",
+        unset=is_empty_untagged,
+    ),
+    Key("host", str, required_text, "the host's name (hébergeur)", unset=is_empty_untagged),
+    Key("host_address", str, required_text, "the host's postal address", unset=is_empty_untagged),
+)
+
+COMPLIANCE = ("totalement conforme", "partiellement conforme", "non conforme")
+
+
+def _compliance(field: Field[Any], node: RawNode) -> str | None:
+    written = text(field, node)
+    if written is None:
+        return None
+    if written not in COMPLIANCE:
+        shown = ", ".join(f'"{c}"' for c in COMPLIANCE)
+        field.report(node.line, f'"compliance" must be one of {shown}, not "{written}"')
+        return None
+    return written
+
+
+def _day(field: Field[Any], node: RawNode) -> str | None:
+    written = text(field, node)
+    if written is None:
+        return None
+    try:
+        return date.fromisoformat(written).isoformat()
+    except ValueError:
+        field.report(node.line, f'"{written}" is not a day (write it 2024-09-30)')
+        return None
+
+
+ACCESSIBILITY_KEYS: tuple[Key[None], ...] = (
+    Key(
+        "compliance",
+        str,
+        _compliance,
+        "`totalement conforme`, `partiellement conforme` or `non conforme` (RGAA)",
+        unset=is_empty_untagged,
+    ),
+    Key(
+        "audit_date", str, _day, "the day of the audit, such as 2024-09-30", unset=is_empty_untagged
+    ),
+    Key(
+        "rgaa_version",
+        str,
+        required_text,
+        "the RGAA version audited, such as 4.1",
+        unset=is_empty_untagged,
+    ),
+    Key(
+        "contact",
+        str,
+        required_text,
+        "where to report an accessibility problem: an email or web address",
+        unset=is_empty_untagged,
+    ),
+)
+
+
+def _legal(field: Field[Any], node: RawNode) -> LegalNotice | None:
+    found = mapping(field, node, "with publisher, publisher_address, director, host, host_address")
+    if found is None:
+        return None
+    return LegalNotice(**read(field.report, found, LEGAL_KEYS, None).values)
+
+
+def _accessibility(field: Field[Any], node: RawNode) -> Accessibility | None:
+    found = mapping(field, node, "with compliance, audit_date, rgaa_version and contact")
+    if found is None:
+        return None
+    return Accessibility(**read(field.report, found, ACCESSIBILITY_KEYS, None).values)
+
+
 ORGANISATION_KEYS: tuple[Key[None], ...] = (
     Key("name", str, required_text, "the organisation's name", required=True),
     Key("url", str, web_address, "its web site", unset=is_empty_untagged),
@@ -111,6 +201,20 @@ ORGANISATION_KEYS: tuple[Key[None], ...] = (
         "the crisis line, shown while an incident is active",
         unset=is_empty_untagged,
     ),
+    Key(
+        "legal",
+        LegalNotice,
+        _legal,
+        "the « Mentions légales » page: publisher, publisher_address, director, host, "
+        "host_address (a warning names what is missing)",
+    ),
+    Key(
+        "accessibility",
+        Accessibility,
+        _accessibility,
+        "the « Déclaration d'accessibilité » page (RGAA): compliance, audit_date, rgaa_version, "
+        "contact (a warning names what is missing)",
+    ),
 )
 
 
@@ -125,7 +229,13 @@ def _organisation(field: Field[Any], node: RawNode) -> _Organisation:
         return _Organisation(None, zone)
     return _Organisation(
         Organisation(
-            values["name"], values.get("url"), zone, values.get("press"), values.get("hotline")
+            values["name"],
+            values.get("url"),
+            zone,
+            values.get("press"),
+            values.get("hotline"),
+            values.get("legal") or LegalNotice(),
+            values.get("accessibility") or Accessibility(),
         ),
         zone,
     )

@@ -322,14 +322,20 @@ def _body_summary(field: Field[StatementFile]) -> str:
     return field.context.summarize(field.context.body)
 
 
-def _draft(field: Field[StatementFile], node: RawNode) -> bool | None:
-    if not check_tag(field, node):
-        return None
-    value = boolean_text(node) if isinstance(node, RawScalar) else None
-    if value is None:
-        shown = f'"{node.text.strip()}"' if isinstance(node, RawScalar) else kind(node)
-        field.report(node.line, f'"draft" must be true or false, not {shown}')
-    return value
+def _boolean(name: str) -> Callable[[Field[StatementFile], RawNode], bool | None]:
+    def parse(field: Field[StatementFile], node: RawNode) -> bool | None:
+        if not check_tag(field, node):
+            return None
+        value = boolean_text(node) if isinstance(node, RawScalar) else None
+        if value is None:
+            shown = f'"{node.text.strip()}"' if isinstance(node, RawScalar) else kind(node)
+            field.report(node.line, f'"{name}" must be true or false, not {shown}')
+        return value
+
+    return parse
+
+
+_draft = _boolean("draft")
 
 
 def _social(field: Field[StatementFile], node: RawNode) -> bool | str | None:
@@ -487,6 +493,15 @@ STATEMENT_KEYS: tuple[Key[StatementFile], ...] = (
         "establishment or service it still governs returns to the status it had before it",
         unset=is_empty_untagged,
     ),
+    Key(
+        "no_call",
+        bool,
+        _boolean("no_call"),
+        "`true`: the pages of the establishments it sets or concerns ask people not to call "
+        "their switchboard (the number stays shown, with the crisis line), as long as it is "
+        "their latest statement and they are not back to `normal`",
+        default=False,
+    ),
 )
 
 
@@ -632,6 +647,7 @@ def statement(raw: RawFile, context: Context, problems: list[Problem]) -> Checke
             concerns=values["concerns"],
             redirect=values["redirect"],
             next_update=values.get("next_update"),
+            no_call=values["no_call"],
             start=values.get("start"),
             end=values.get("end"),
             lines={

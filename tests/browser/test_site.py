@@ -53,8 +53,9 @@ def test_each_establishment_status_is_visible_on_the_overview(visit, demo_site) 
     page = visit().open("index.html")
     for e in establishments(demo_site):
         one = card(page, e["name"])
-        expect(one.locator(".balise-status")).to_be_visible()
-        expect(one.locator(".balise-status")).to_contain_text(e["label"])
+        # The card's own status (its services' statuses are inside, in a list).
+        expect(one.locator(":scope > .balise-status")).to_be_visible()
+        expect(one.locator(":scope > .balise-status")).to_contain_text(e["label"])
         expect(one.locator(".balise-explanation")).to_be_visible()
         expect(one.locator("a[href^='tel:']")).to_be_visible()
         group = page.locator(".balise-glance-group").filter(
@@ -71,10 +72,12 @@ def test_the_first_phone_screen_shows_the_incident_and_who_works_how(
     page.screenshot(path=artifacts / "overview-phone-full.png", full_page=True)
     banner = page.locator(".balise-incident")
     expect(banner).to_be_visible()
+    # Every status in use and the establishments of the most severe one; since the services
+    # and where to go (CONTRACT §9) are there too, the milder groups' names may run below.
     on_first_screen = [
         banner,
         *page.locator(".balise-glance-status").all(),
-        *page.locator(".balise-glance-names a").all(),
+        *page.locator(".balise-glance-group").first.locator(".balise-glance-names > li > a").all(),
     ]
     assert len(on_first_screen) > 1
     for element in on_first_screen:
@@ -164,14 +167,14 @@ def test_the_site_works_without_javascript(visit, demo_site, artifacts) -> None:
     page.screenshot(path=artifacts / "overview-phone-nojs.png")
     everyone = establishments(demo_site)
     for e in everyone:
-        expect(card(page, e["name"]).locator(".balise-status")).to_contain_text(e["label"])
+        expect(card(page, e["name"]).locator(":scope > .balise-status")).to_contain_text(e["label"])
         expect(card(page, e["name"]).locator("a[href^='tel:']")).to_be_visible()
     expect(page.locator(".balise-incident a").first).to_be_visible()
     # Links are plain links: follow one to the establishment page.
     target = everyone[0]
     card(page, target["name"]).get_by_role("link", name=target["name"], exact=True).click()
     page.wait_for_url(f"**/etablissements/{target['id']}.html")
-    expect(page.locator(".balise-current .balise-status")).to_contain_text(target["label"])
+    expect(page.locator(".balise-current > .balise-status")).to_contain_text(target["label"])
     # Without a script, « Imprimer l'affiche » says how to print.
     help_text = page.locator("#balise-print-help")
     expect(help_text).to_be_hidden()
@@ -241,8 +244,8 @@ def test_each_establishment_page_prints_as_a_one_sheet_a4_poster(
     current = page.locator(".balise-current")
     for shown in (
         page.get_by_role("heading", level=1, name=worst["name"]),
-        current.locator(".balise-status"),
-        current.locator(".balise-since"),
+        current.locator(":scope > .balise-status"),
+        current.locator(":scope > .balise-since"),
         current.locator(".balise-explanation"),
         current.locator(".balise-phone"),
         current.locator(".balise-last"),
@@ -251,7 +254,7 @@ def test_each_establishment_page_prints_as_a_one_sheet_a4_poster(
         page.locator(".balise-printed"),
     ):
         expect(shown).to_be_visible()
-    expect(current.locator(".balise-status")).to_contain_text(worst["label"])
+    expect(current.locator(":scope > .balise-status")).to_contain_text(worst["label"])
     expect(page.locator(".balise-poster-url")).to_have_text(
         re.compile(rf"^https?://.+/etablissements/{worst['id']}\.html$")
     )
