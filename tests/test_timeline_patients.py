@@ -427,3 +427,40 @@ def test_without_windows_services_are_the_latest_statement_naming_them(
         expected = raw_value(naming[-1], key) if naming else NORMAL
         assert current(s, key).status is expected
         assert current(s, key).statement == (naming[-1] if naming else None)
+
+
+REDIRECTS = (Redirect("b"), Redirect("c"), Redirect(None, "CHU de Rennes, 02 99 00 00 00"))
+
+
+@st.composite
+def redirecting_repositories(draw: st.DrawFn) -> tuple[Repository, datetime]:
+    """Statements without windows that set statuses and redirects."""
+    statements = []
+    for n in range(draw(st.integers(0, 7))):
+        raw = draw(st.dictionaries(st.sampled_from(KEYS), st.sampled_from(STATUSES), max_size=4))
+        redirect = draw(
+            st.dictionaries(st.sampled_from(NAMED_KEYS), st.sampled_from(REDIRECTS), max_size=2)
+        )
+        statements.append(statement(f"s{n}", draw(st.integers(0, 12)), raw, redirect=redirect))
+    return repository(*statements), at(draw(st.integers(0, 14)))
+
+
+def naive_redirect(repo: Repository, now: datetime, key: str) -> Redirect | None:
+    """CONTRACT §9: a redirect holds from the statement that sets it until a later one sets
+    another for the same key, or the key is back to normal (never named counts as normal)."""
+    found = events(repo, now)
+    redirect = None
+    for index, (_, _, _, s) in enumerate(found):
+        redirect = dict(s.redirect).get(key, redirect)
+        if naive_status(found[: index + 1], key) is NORMAL:
+            redirect = None
+    return redirect
+
+
+@settings(deadline=None, max_examples=300)
+@given(redirecting_repositories())
+def test_redirects_match_a_brute_force_replay(case: tuple[Repository, datetime]) -> None:
+    repo, now = case
+    s = snapshot(repo, now)
+    for key in NAMED_KEYS:
+        assert current(s, key).redirect == naive_redirect(repo, now, key), key
