@@ -239,6 +239,19 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also refuse a site whose NOW is more than a day from the clock (built with --now)",
     )
+    deploy.add_argument(
+        "--rollback",
+        action="store_true",
+        help="serve again the release deployed before the one each target serves "
+        "(again: one further back); the sources are not touched",
+    )
+    deploy.add_argument(
+        "--keep",
+        type=int,
+        metavar="N",
+        help="complete releases a folder target keeps to roll back through "
+        "(default: extra.balise.keep in mkdocs.yml, else 5)",
+    )
     deploy.set_defaults(run=cmd_deploy)
 
     social = commands.add_parser(

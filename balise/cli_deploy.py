@@ -8,12 +8,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from balise.cli_exit import EXIT_INVALID, EXIT_NETWORK, EXIT_OK, EXIT_USAGE
 from balise.deploy import (
     TARGET_FORMS,
+    DeploySettings,
+    Target,
     changes,
     commit_message,
     describe,
@@ -21,9 +24,23 @@ from balise.deploy import (
     parse_target,
     refusals,
     release_name,
+    rollback_message,
+    served,
+    valid_keep,
 )
 from balise.stamp import read_stamp, source_state, tree_digest
-from balise.targets import DeployFailed, TargetRefused, open_target, targets_from_config
+from balise.targets import (
+    DeployFailed,
+    TargetRefused,
+    open_target,
+    settings_from_config,
+    targets_from_config,
+)
+
+NEXT_AFTER_ROLLBACK = (
+    "The sources are unchanged: fix or withdraw the statement, commit, build, then deploy "
+    "(until then, a deploy of the current site publishes it again)."
+)
 
 
 def _say(text: str) -> None:
@@ -35,15 +52,7 @@ def wall_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def deploy(args: argparse.Namespace) -> int:
-    """Deploy the built site; ValueError (a bad target) is a usage error for the caller."""
-    root: Path = args.repo
-    site: Path = args.site if args.site is not None else root / "site"
-    try:
-        new = json.loads((site / "status.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        _say(f"{site} is not a built Balise site (no readable status.json): run build first.")
-        return EXIT_INVALID
+def _targets(args: argparse.Namespace, root: Path) -> list[Target]:
     chosen = [parse_target(t, Path.cwd()) for t in args.to] if args.to else None
     if chosen is None:
         chosen = targets_from_config(root)
@@ -52,6 +61,26 @@ def deploy(args: argparse.Namespace) -> int:
             f"no deploy target: pass --to {TARGET_FORMS}, "
             "or set extra: balise: deploy: in mkdocs.yml"
         )
+    return chosen
+
+
+def deploy(args: argparse.Namespace) -> int:
+    """Deploy the built site; ValueError (a bad target) is a usage error for the caller."""
+    root: Path = args.repo
+    settings = settings_from_config(root)
+    if args.keep is not None:
+        if not valid_keep(args.keep):
+            raise ValueError("--keep must be 2 or more (the live release and one before it)")
+        settings = replace(settings, keep=args.keep)
+    if args.rollback:
+        return roll_back(args, _targets(args, root), settings)
+    site: Path = args.site if args.site is not None else root / "site"
+    try:
+        new = json.loads((site / "status.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        _say(f"{site} is not a built Balise site (no readable status.json): run build first.")
+        return EXIT_INVALID
+    chosen = _targets(args, root)
 
     stamp = read_stamp(site)
     digest = tree_digest(site)
@@ -76,7 +105,9 @@ def deploy(args: argparse.Namespace) -> int:
     for target in chosen:
         waiting = f"Waiting for another deploy to {target} to finish…"
         try:
-            with open_target(target, lambda text=waiting: _say(text), repo=root) as opened:
+            with open_target(
+                target, lambda text=waiting: _say(text), repo=root, settings=settings
+            ) as opened:
                 found = changes(opened.deployed_status(), new)
                 _say(f"{'Would deploy' if args.dry_run else 'Deploying'} {site} to {target}:")
                 for line in describe(found):
@@ -93,4 +124,44 @@ def deploy(args: argparse.Namespace) -> int:
             _say(f"deploy to {target} FAILED: {error}")
             _say(f"{target} still serves the site it served before.")
             code = EXIT_NETWORK
+    return code
+
+
+def roll_back(args: argparse.Namespace, chosen: list[Target], settings: DeploySettings) -> int:
+    """Serve the release deployed before the one each target serves; the sources stay."""
+    code = EXIT_OK
+    for target in chosen:
+        waiting = f"Waiting for another deploy to {target} to finish…"
+        try:
+            with open_target(
+                target,
+                lambda text=waiting: _say(text),
+                repo=args.repo,
+                settings=settings,
+                history=True,
+            ) as opened:
+                release = opened.previous()
+                if release is None:
+                    raise TargetRefused(
+                        "it keeps no complete release deployed before the one it serves: "
+                        "nothing to roll back to"
+                    )
+                found = changes(opened.deployed_status(), release.status or {})
+                verb = "Would roll back" if args.dry_run else "Rolling back"
+                _say(f"{verb} {target} to {served(release)}:")
+                for line in describe(found):
+                    _say(line)
+                if args.dry_run:
+                    continue
+                where = opened.roll_back(release, rollback_message(release, found))
+                _say(f"Rolled back: {where} now serves {served(release)}")
+        except TargetRefused as error:
+            _say(f"rollback of {target} refused: {error}")
+            code = max(code, EXIT_USAGE)
+        except DeployFailed as error:
+            _say(f"rollback of {target} FAILED: {error}")
+            _say(f"{target} still serves the site it served before.")
+            code = EXIT_NETWORK
+    if code == EXIT_OK and not args.dry_run:
+        _say(NEXT_AFTER_ROLLBACK)
     return code

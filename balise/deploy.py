@@ -278,3 +278,96 @@ def release_name(stamp: Mapping[str, Any] | None, digest: str) -> str:
     built = str((stamp or {}).get("built_at") or "unstamped")
     compact = "".join(c for c in built if c.isalnum())[:15]
     return f"{compact}-{digest.removeprefix('sha256:')[:12]}"
+
+
+# --- settings and rolling back ----------------------------------------------------------
+
+DEFAULT_KEEP = 5  # complete releases a folder target keeps: rollbacks walk back through them
+ROLLBACK_TRAILER = "Restores: "  # in a rollback commit: the deploy commit whose tree it serves
+
+
+@dataclass(frozen=True)
+class DeploySettings:
+    """`extra: balise:` keys beside `deploy`: how many releases a folder keeps (`keep`), the
+    custom domain a git branch serves (`cname`, else the branch's own `CNAME` is kept)."""
+
+    keep: int = DEFAULT_KEEP
+    cname: str | None = None
+
+
+def configured_settings(mkdocs: Any) -> DeploySettings:
+    extra = mkdocs.get("extra") if isinstance(mkdocs, Mapping) else None
+    balise = extra.get("balise") if isinstance(extra, Mapping) else None
+    balise = balise if isinstance(balise, Mapping) else {}
+    keep = balise.get("keep", DEFAULT_KEEP)
+    if not valid_keep(keep):
+        raise TargetError(f"mkdocs.yml: extra.balise.keep must be 2 or more, not {keep!r}")
+    cname = balise.get("cname")
+    if cname is not None and (not isinstance(cname, str) or not _is_domain(cname)):
+        raise TargetError(f"mkdocs.yml: extra.balise.cname must be a domain name, not {cname!r}")
+    return DeploySettings(keep, cname.strip() if cname else None)
+
+
+def valid_keep(keep: object) -> bool:
+    """At least the live release and one to roll back to (and to survive a killed prune)."""
+    return isinstance(keep, int) and not isinstance(keep, bool) and keep >= 2
+
+
+def _is_domain(text: str) -> bool:
+    name = text.strip()
+    return bool(name) and all(c.isalnum() or c in "-." for c in name) and "." in name
+
+
+@dataclass(frozen=True)
+class Release:
+    """One complete release a target kept: its id (a folder's name, a commit) and what it serves."""
+
+    id: str
+    status: Mapping[str, Any] | None
+    stamp: Mapping[str, Any] | None
+
+
+def served(release: Release) -> str:
+    """Which release a target serves, in words: its newest statement and its build time."""
+    newest = newest_statement(release.status or {})
+    statement = f'newest statement {newest.id} "{newest.title}"' if newest else "no statement"
+    built = (release.stamp or {}).get("built_at") or "an unknown time"
+    return f"release {release.id}: {statement}, built at {built}"
+
+
+def restored_commit(message: str) -> str | None:
+    """The deploy commit a rollback commit restores (its trailer), None for a deploy commit."""
+    for line in reversed(message.strip().splitlines()):
+        if line.startswith(ROLLBACK_TRAILER):
+            return line.removeprefix(ROLLBACK_TRAILER).strip() or None
+    return None
+
+
+def walk_back(history: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
+    """A branch's first-parent history (commit, message), newest first -> (the deploy commit
+    it serves now, the one deployed before it), or None when there is none before it.
+
+    A rollback commit serves the deploy commit it names; rollback commits themselves are
+    never gone back to, so a second rollback goes one deploy further back."""
+    if not history:
+        return None
+    deploys = [commit for commit, message in history if restored_commit(message) is None]
+    now = restored_commit(history[0][1]) or history[0][0]
+    if now not in deploys:
+        return None  # it names a commit outside this history (rewritten by hand)
+    index = deploys.index(now)
+    return (now, deploys[index + 1]) if index + 1 < len(deploys) else None
+
+
+def rollback_message(release: Release, found: Changes) -> str:
+    """The commit of a git rollback: it names the release it serves again, and the trailer
+    that lets the next rollback go one further back."""
+    newest = newest_statement(release.status or {})
+    about = f': "{newest.title}" ({newest.id})' if newest else ""
+    body = [line.strip() for line in describe(found)]
+    body.append(f"Serves again {served(release)}.")
+    return (
+        f"Roll back to {release.id[:12]}{about}\n\n"
+        + "\n".join(body)
+        + (f"\n\n{ROLLBACK_TRAILER}{release.id}\n")
+    )

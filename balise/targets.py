@@ -17,14 +17,25 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Protocol
 
-from balise.deploy import FolderTarget, GitTarget, Target, TargetError, configured_targets
+from balise.deploy import (
+    DeploySettings,
+    FolderTarget,
+    GitTarget,
+    Release,
+    Target,
+    TargetError,
+    configured_settings,
+    configured_targets,
+    walk_back,
+)
 from balise.load import MKDOCS_FILE, as_data, parse_yaml
 from balise.output import locked
-from balise.stamp import git, read_stamp, tree_digest
+from balise.stamp import STAMP_FILE, git, read_stamp, tree_digest
 
 RELEASES_SUFFIX = ".releases"
 COMPLETE_SUFFIX = ".complete"  # beside a release folder: its copy is complete
 NETWORK_TIMEOUT = 300  # seconds for one fetch or push; a hung remote must not hang the crisis
+CNAME_FILE = "CNAME"  # GitHub Pages' custom domain, kept from deploy to deploy
 
 
 class DeployFailed(Exception):
@@ -35,17 +46,26 @@ class TargetRefused(Exception):
     """The target is not something Balise may deploy to as it is (a usage error, exit 2)."""
 
 
-def targets_from_config(root: Path) -> list[Target]:
-    """The targets named in the repository's mkdocs.yml (`extra: balise: deploy:`)."""
+def _mkdocs(root: Path) -> Any:
     try:
         text = (root / MKDOCS_FILE).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        return []
+        return None
     problems: list = []
     data = as_data(parse_yaml(text, MKDOCS_FILE, 1, problems))
     if problems:
         raise TargetError(f"{MKDOCS_FILE} cannot be read: {problems[0]}")
-    return configured_targets(data, root)
+    return data
+
+
+def targets_from_config(root: Path) -> list[Target]:
+    """The targets named in the repository's mkdocs.yml (`extra: balise: deploy:`)."""
+    return configured_targets(_mkdocs(root), root)
+
+
+def settings_from_config(root: Path) -> DeploySettings:
+    """`extra: balise: keep:` and `cname:` in the repository's mkdocs.yml."""
+    return configured_settings(_mkdocs(root))
 
 
 class Opened(Protocol):
@@ -53,22 +73,34 @@ class Opened(Protocol):
 
     def publish(self, site: Path, message: str, release: str) -> str: ...
 
+    def previous(self) -> Release | None:
+        """The complete release deployed before the one served now, if one was kept."""
+
+    def roll_back(self, release: Release, message: str) -> str: ...
+
 
 @contextmanager
 def open_target(
-    target: Target, on_wait: Callable[[], None] | None = None, *, repo: Path | None = None
+    target: Target,
+    on_wait: Callable[[], None] | None = None,
+    *,
+    repo: Path | None = None,
+    settings: DeploySettings | None = None,
+    history: bool = False,
 ) -> Iterator[Opened]:
-    """A target ready to be read (what it serves now) and published to; a git target's
-    commits carry the identity configured in the status repository `repo`."""
+    """A target ready to be read (what it serves now) and published to or rolled back; a git
+    target's commits carry the identity configured in the status repository `repo`, and
+    its whole history is fetched only to roll back (`history`)."""
+    settings = settings or DeploySettings()
     if isinstance(target, FolderTarget):
-        folder = Folder(target.path)
+        folder = Folder(target.path, settings.keep)
         folder.refuse_a_real_folder()
         with locked(target.path, on_wait):
             yield folder
     else:
         with tempfile.TemporaryDirectory(prefix="balise-deploy-") as scratch:
-            remote = GitRemote(target, Path(scratch), source_identity(repo))
-            remote.fetch()
+            remote = GitRemote(target, Path(scratch), source_identity(repo), settings.cname)
+            remote.fetch(history=history)
             yield remote
 
 
@@ -93,10 +125,14 @@ class Folder:
     after its copy (it holds the order in which releases were made) and removed first when
     it is pruned. A kill in the middle of a copy or of a removal leaves an unmarked folder,
     which the next deploy removes and never counts as a release to keep.
+
+    A rollback switches the link, the same way, to the newest complete release made before
+    the live one (by the order in the marks), so a second rollback goes one further back.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, keep: int = 5) -> None:
         self.path = path
+        self.keep = keep
         self.releases = path.with_name(path.name + RELEASES_SUFFIX)
 
     def refuse_a_real_folder(self) -> None:
@@ -132,6 +168,32 @@ class Folder:
         self._switch(final)
         self._prune(final, previous)
         return str(final)
+
+    def previous(self) -> Release | None:
+        live = self.current()
+        if live is None or not self.releases.is_dir():
+            return None
+        now = self._order(live, live)
+        if now is None:
+            return None
+        older = []
+        for entry in self.releases.iterdir():
+            order = self._order(entry, live) if entry.name != live.name else None
+            if order is not None and (order, entry.name) < (now, live.name):
+                older.append((order, entry.name))
+        if not older:
+            return None
+        release = self.releases / max(older)[1]
+        try:
+            status = _json_object((release / "status.json").read_bytes())
+        except OSError:
+            status = None
+        return Release(release.name, status, read_stamp(release))
+
+    def roll_back(self, release: Release, message: str) -> str:
+        del message  # a folder keeps no log
+        self._switch(self.releases / release.id)  # one rename: nothing to prune, nothing lost
+        return str(self.path)
 
     def _marker(self, release: Path) -> Path:
         return release.with_name(release.name + COMPLETE_SUFFIX)
@@ -188,8 +250,9 @@ class Folder:
             raise DeployFailed(f"could not switch {self.path} to {final}: {error}") from error
 
     def _prune(self, current: Path, previous: Path | None) -> None:
-        """Keep the live release, the newest complete one before it and the one live before
-        this deploy (to roll back); remove incomplete folders first, then the rest."""
+        """Keep the live release, the `keep` newest complete ones (rollbacks walk back
+        through them) and the one live before this deploy; remove incomplete folders first,
+        then the rest."""
         entries = list(self.releases.iterdir())
         orders = {r.name: self._order(r, current) for r in entries if r.is_dir()}
         complete = {name: order for name, order in orders.items() if order is not None}
@@ -197,10 +260,8 @@ class Folder:
         for entry in entries:  # half-copied or half-removed folders, stray marks
             if entry.name not in complete and entry.name not in markers:
                 self._remove(entry)
-        others = [name for name in complete if name != current.name]
-        keep = {current.name}
-        if others:
-            keep.add(max(others, key=lambda name: (complete[name], name)))
+        newest = sorted(complete, key=lambda name: (complete[name], name), reverse=True)
+        keep = {current.name, *newest[: self.keep]}
         if previous is not None and previous.name in complete:
             keep.add(previous.name)
         for name in complete:
@@ -262,14 +323,21 @@ def _reason(stderr: bytes) -> str:
 class GitRemote:
     """Commits the built site as the whole tree of one branch, on top of it, and pushes it.
 
-    Like `mkdocs gh-deploy`: the branch holds only the site (plus `.nojekyll`); a push that
-    fails leaves the branch, and so the pages, as they were.
+    Like `mkdocs gh-deploy`: the branch holds only the site (plus `.nojekyll`, and the
+    `CNAME` of its custom domain); a push that fails leaves the branch, and so the pages,
+    as they were. A rollback is a new commit whose tree is an earlier deploy's: history is
+    never rewritten.
     """
 
     def __init__(
-        self, target: GitTarget, scratch: Path, identity: Mapping[str, str] | None = None
+        self,
+        target: GitTarget,
+        scratch: Path,
+        identity: Mapping[str, str] | None = None,
+        cname: str | None = None,
     ) -> None:
         self.target = target
+        self.cname = cname
         self.git_dir = scratch / "deploy.git"
         self.index = scratch / "index"
         self.parent: str | None = None
@@ -299,7 +367,7 @@ class GitRemote:
             raise DeployFailed(f"git {args[0]} failed: {_reason(result.stderr)}")
         return result.stdout
 
-    def fetch(self) -> None:
+    def fetch(self, *, history: bool = False) -> None:
         self.git("init", "--quiet", "--bare")
         try:
             self.git("var", "GIT_COMMITTER_IDENT")
@@ -311,19 +379,60 @@ class GitRemote:
         try:
             heads = self.git("ls-remote", "--heads", self.target.url, ref)
             if heads.strip():
-                self.git("fetch", "--quiet", "--no-tags", "--depth=1", self.target.url, ref)
+                depth = [] if history else ["--depth=1"]
+                self.git("fetch", "--quiet", "--no-tags", *depth, self.target.url, ref)
         except DeployFailed as error:
             raise DeployFailed(f"cannot reach {self.target.url}: {error}") from error
         if heads.strip():
             self.parent = self.git("rev-parse", "FETCH_HEAD^{commit}").decode().strip()
 
     def deployed_status(self) -> Mapping[str, Any] | None:
-        if self.parent is None:
-            return None
+        return None if self.parent is None else self._json(self.parent, "status.json")
+
+    def _json(self, commit: str, name: str) -> Mapping[str, Any] | None:
         try:
-            return _json_object(self.git("cat-file", "blob", f"{self.parent}:status.json"))
+            return _json_object(self.git("cat-file", "blob", f"{commit}:{name}"))
         except DeployFailed:
             return None
+
+    def _keep_cname(self, site: Path | None) -> None:
+        """The configured domain, else the site's own CNAME, else the branch's: a custom
+        domain set once on GitHub Pages is not lost at the next deploy."""
+        if self.cname:
+            blob = self.git("hash-object", "-w", "--stdin", data=f"{self.cname}\n".encode())
+        elif site is not None and (site / CNAME_FILE).is_file():
+            return  # added with the site
+        elif self.parent is not None:
+            try:
+                blob = self.git("rev-parse", f"{self.parent}:{CNAME_FILE}")
+            except DeployFailed:
+                return  # the branch has none
+        else:
+            return
+        entry = f"100644,{blob.decode().strip()},{CNAME_FILE}"
+        self.git("update-index", "--add", "--cacheinfo", entry)
+
+    def previous(self) -> Release | None:
+        if self.parent is None:
+            return None
+        log = self.git("log", "--first-parent", "--format=%H%x00%B%x01", self.parent).decode()
+        history = []
+        for record in log.split("\x01"):
+            commit, nul, message = record.strip("\n").partition("\x00")
+            if nul:
+                history.append((commit.strip(), message))
+        found = walk_back(history)
+        if found is None:
+            return None
+        commit = found[1]
+        return Release(commit, self._json(commit, "status.json"), self._json(commit, STAMP_FILE))
+
+    def roll_back(self, release: Release, message: str) -> str:
+        assert self.parent is not None  # `previous` found a release on the branch
+        self.git("read-tree", f"{release.id}^{{tree}}")
+        self._keep_cname(None)
+        tree = self.git("write-tree").decode().strip()
+        return self._commit_and_push(tree, message)
 
     def publish(self, site: Path, message: str, release: str) -> str:
         del release  # the commit is the release
@@ -331,12 +440,16 @@ class GitRemote:
         empty = self.git("hash-object", "-w", "--stdin", data=b"").decode().strip()
         # GitHub Pages would run Jekyll, which hides files starting with "_" (`_headers`).
         self.git("update-index", "--add", "--cacheinfo", f"100644,{empty},.nojekyll")
+        self._keep_cname(site)
         tree = self.git("write-tree").decode().strip()
         if (
             self.parent
             and self.git("rev-parse", f"{self.parent}^{{tree}}").decode().strip() == tree
         ):
             return f"{self.target}: already up to date at {self.parent[:12]}, nothing pushed"
+        return self._commit_and_push(tree, message)
+
+    def _commit_and_push(self, tree: str, message: str) -> str:
         parents = ["-p", self.parent] if self.parent else []
         commit = self.git("commit-tree", tree, *parents, data=message.encode()).decode().strip()
         refspec = f"{commit}:refs/heads/{self.target.branch}"

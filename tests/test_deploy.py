@@ -262,7 +262,7 @@ def test_deploy_to_a_folder_switches_a_link_and_keeps_the_previous_release(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     public = tmp_path / "public"
-    code, err = deploy(capsys, repo, "--to", f"folder:{public}")
+    code, err = deploy(capsys, repo, "--to", f"folder:{public}", "--keep", "2")
     assert code == 0, err
     assert public.is_symlink()
     first = public.resolve()
@@ -270,7 +270,7 @@ def test_deploy_to_a_folder_switches_a_link_and_keeps_the_previous_release(
     assert "first deploy to this target: 3 statements" in err
 
     add_statement(repo)
-    code, err = deploy(capsys, repo, "--to", f"folder:{public}")
+    code, err = deploy(capsys, repo, "--to", f"folder:{public}", "--keep", "2")
     assert code == 0, err
     assert '  + statement 2024-10-10-gamma: "Reprise à Gamma"' in err
     assert "  gamma (Centre Gamma): degraded -> normal" in err
@@ -284,11 +284,13 @@ def test_deploy_to_a_folder_switches_a_link_and_keeps_the_previous_release(
     (repo / "statements/2024/2024-10-10-gamma.md").write_text(NEW_STATEMENT + "Suite.\n")
     git("commit", "--quiet", "-am", "Suite", cwd=repo)
     assert build(repo, repo / "site", TINY_NOW + timedelta(hours=2)).ok
-    assert deploy(capsys, repo, "--to", f"folder:{public}")[0] == 0
+    assert deploy(capsys, repo, "--to", f"folder:{public}", "--keep", "2")[0] == 0
     releases = sorted([second.name, public.resolve().name])  # older ones pruned
     assert release_folders(tmp_path / "public.releases") == releases
     assert not first.exists()
-    code, err = deploy(capsys, repo, "--to", f"folder:{public}")  # the same site again
+    code, err = deploy(
+        capsys, repo, "--to", f"folder:{public}", "--keep", "2"
+    )  # the same site again
     assert code == 0 and "no change in statements or statuses" in err
     assert release_folders(tmp_path / "public.releases") == releases
 
@@ -297,7 +299,7 @@ def test_a_failure_in_the_middle_of_a_folder_deploy_leaves_the_previous_site(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     public = tmp_path / "public"
-    assert deploy(capsys, repo, "--to", f"folder:{public}")[0] == 0
+    assert deploy(capsys, repo, "--to", f"folder:{public}", "--keep", "2")[0] == 0
     served = tree_bytes(public)
     link = os.readlink(public)
     add_statement(repo)
@@ -317,7 +319,7 @@ def test_a_failure_in_the_middle_of_a_folder_deploy_leaves_the_previous_site(
         return real_copytree(source, destination, copy_function=copy, **kwargs)
 
     monkeypatch.setattr(balise.targets.shutil, "copytree", copy_then_fail)
-    code, err = deploy(capsys, repo, "--to", f"folder:{public}")
+    code, err = deploy(capsys, repo, "--to", f"folder:{public}", "--keep", "2")
     assert code == 3
     assert "No space left on device" in err
     assert f"folder:{public} still serves the site it served before." in err
@@ -332,7 +334,7 @@ def test_a_failure_at_the_switch_leaves_the_previous_site(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     public = tmp_path / "public"
-    assert deploy(capsys, repo, "--to", f"folder:{public}")[0] == 0
+    assert deploy(capsys, repo, "--to", f"folder:{public}", "--keep", "2")[0] == 0
     served, link = tree_bytes(public), os.readlink(public)
     add_statement(repo)
 
@@ -340,7 +342,7 @@ def test_a_failure_at_the_switch_leaves_the_previous_site(
         raise OSError(30, "Read-only file system")
 
     monkeypatch.setattr(balise.targets.os, "replace", no_rename)
-    code, err = deploy(capsys, repo, "--to", f"folder:{public}")
+    code, err = deploy(capsys, repo, "--to", f"folder:{public}", "--keep", "2")
     assert code == 3, err
     assert os.readlink(public) == link and tree_bytes(public) == served
     assert not any(p.name.startswith(".public.link") for p in tmp_path.iterdir())
@@ -352,10 +354,10 @@ class Killed(BaseException):
 
 def three_releases(repo: Path, public: Path, capsys: pytest.CaptureFixture[str]) -> list[Path]:
     """Deploy two sites, then build a third: the releases so far, oldest first."""
-    assert deploy(capsys, repo, "--to", f"folder:{public}")[0] == 0
+    assert deploy(capsys, repo, "--to", f"folder:{public}", "--keep", "2")[0] == 0
     first = public.resolve()
     add_statement(repo)
-    assert deploy(capsys, repo, "--to", f"folder:{public}")[0] == 0
+    assert deploy(capsys, repo, "--to", f"folder:{public}", "--keep", "2")[0] == 0
     second = public.resolve()
     (repo / "statements/2024/2024-10-10-gamma.md").write_text(NEW_STATEMENT + "Suite.\n")
     git("commit", "--quiet", "-am", "Suite", cwd=repo)
@@ -365,7 +367,7 @@ def three_releases(repo: Path, public: Path, capsys: pytest.CaptureFixture[str])
 
 def killed_deploy(repo: Path, public: Path) -> None:
     with pytest.raises(Killed):
-        main(["deploy", "--repo", str(repo), "--to", f"folder:{public}"])
+        main(["deploy", "--repo", str(repo), "--to", f"folder:{public}", "--keep", "2"])
 
 
 @pytest.mark.parametrize("when", ["before removing a file", "half-way through"])
@@ -396,7 +398,9 @@ def test_a_deploy_killed_while_pruning_then_run_again_keeps_the_newest_complete_
     assert third not in (first, second) and tree_bytes(public) == tree_bytes(repo / "site")
     capsys.readouterr()
 
-    code, err = deploy(capsys, repo, "--to", f"folder:{public}")  # run again: the same site
+    code, err = deploy(
+        capsys, repo, "--to", f"folder:{public}", "--keep", "2"
+    )  # run again: the same site
     assert code == 0, err
     assert public.resolve() == third
     assert release_folders(tmp_path / "public.releases") == sorted([second.name, third.name])
@@ -427,7 +431,7 @@ def test_a_release_killed_before_it_is_marked_complete_is_copied_again(
     assert not (releases / f"{unmarked.name}.complete").exists()
     unmarked.joinpath("index.html").unlink()  # a kill in the copy could leave it short
 
-    code, err = deploy(capsys, repo, "--to", f"folder:{public}")
+    code, err = deploy(capsys, repo, "--to", f"folder:{public}", "--keep", "2")
     assert code == 0, err
     assert tree_bytes(public) == tree_bytes(repo / "site")
     assert release_folders(releases) == sorted([second.name, unmarked.name])
@@ -443,7 +447,7 @@ def test_releases_deployed_before_the_marks_count_when_their_files_match_their_s
         mark.unlink()  # as an older Balise left them
     kept = tree_bytes(first)
     second.joinpath("index.html").unlink()  # the newer one lost a file: not complete
-    assert deploy(capsys, repo, "--to", f"folder:{public}")[0] == 0
+    assert deploy(capsys, repo, "--to", f"folder:{public}", "--keep", "2")[0] == 0
     releases = release_folders(tmp_path / "public.releases")
     assert releases == sorted([first.name, public.resolve().name])
     assert tree_bytes(first) == kept
