@@ -22,19 +22,25 @@ from balise.build import build
 from balise.cli import main
 from balise.deploy import (
     Changes,
+    DeploySettings,
     FolderTarget,
     GitTarget,
+    Release,
     StatementRef,
     StatusChange,
     TargetError,
     changes,
     commit_message,
+    configured_settings,
     configured_targets,
     describe,
     far_from_clock,
     parse_target,
     refusals,
     release_name,
+    restored_commit,
+    rollback_message,
+    walk_back,
 )
 from balise.stamp import STAMP_FILE, read_stamp, tree_digest
 
@@ -705,3 +711,216 @@ def test_refusals_name_the_uncommitted_files() -> None:
         "the site was built from uncommitted changes (1 source file, committed since): "
         "build again, then deploy"
     ]
+
+
+# --- rolling back ------------------------------------------------------------------------------
+
+
+def test_walk_back_goes_one_deploy_further_back_skipping_rollback_commits() -> None:
+    history = [("c3", "Publish 3"), ("c2", "Publish 2"), ("c1", "Publish 1")]
+    assert walk_back(history) == ("c3", "c2")
+    rolled = [("r1", "Roll back to c2\n\nRestores: c2\n"), *history]
+    assert walk_back(rolled) == ("c2", "c1")
+    assert walk_back([("r2", "Roll back\n\nRestores: c1\n"), *rolled]) is None
+    assert walk_back([("c1", "Publish 1")]) is None and walk_back([]) is None
+    assert restored_commit(rollback_message(Release("c2", None, None), changes(None, {}))) == "c2"
+
+
+def test_keep_and_cname_are_settings_beside_the_targets() -> None:
+    assert configured_settings({}) == DeploySettings(5, None)
+    config = {"extra": {"balise": {"keep": 3, "cname": "statut.hgo.example"}}}
+    assert configured_settings(config) == DeploySettings(3, "statut.hgo.example")
+    for wrong in ({"keep": 1}, {"keep": "5"}, {"cname": "not a domain"}):
+        with pytest.raises(TargetError, match=r"extra\.balise"):
+            configured_settings({"extra": {"balise": wrong}})
+
+
+def rollback(capsys: pytest.CaptureFixture[str], repo: Path, *args: str) -> tuple[int, str]:
+    return deploy(capsys, repo, "--rollback", *args)
+
+
+def test_a_folder_rolls_back_one_release_then_one_further_back(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    public = tmp_path / "public"
+    first, second = three_releases(repo, public, capsys)
+    assert deploy(capsys, repo, "--to", f"folder:{public}")[0] == 0
+    third = public.resolve()
+    sources = tree_bytes(repo)
+
+    code, err = rollback(capsys, repo, "--to", f"folder:{public}", "--dry-run")
+    assert code == 0 and public.resolve() == third
+    assert f"Would roll back folder:{public} to release {second.name}" in err
+
+    code, err = rollback(capsys, repo, "--to", f"folder:{public}")
+    assert code == 0, err
+    assert public.resolve() == second and tree_bytes(public) == tree_bytes(second)
+    assert (
+        f'now serves release {second.name}: newest statement 2024-10-10-gamma "Reprise à Gamma", '
+        f"built at {(TINY_NOW + timedelta(hours=1)).isoformat()}"
+    ) in err
+    assert "  ~ statement 2024-10-10-gamma changed" in err
+    assert "fix or withdraw the statement, commit, build, then deploy" in err
+
+    code, err = rollback(capsys, repo, "--to", f"folder:{public}")  # one further back
+    assert code == 0, err
+    assert public.resolve() == first
+    assert f"now serves release {first.name}" in err
+    assert "  - statement 2024-10-10-gamma withdrawn" in err
+
+    code, err = rollback(capsys, repo, "--to", f"folder:{public}")
+    assert code == 2 and "nothing to roll back to" in err
+    assert public.resolve() == first
+    assert tree_bytes(repo) == sources  # rolling back never touches the sources
+
+    assert deploy(capsys, repo, "--to", f"folder:{public}")[0] == 0  # the fixed site again
+    assert public.resolve() == third
+    assert release_folders(tmp_path / "public.releases") == sorted(
+        [first.name, second.name, third.name]
+    )  # all three kept (5 by default)
+
+
+def test_pruning_keeps_the_releases_a_rollback_walks_back_to(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    public = tmp_path / "public"
+    first, second = three_releases(repo, public, capsys)
+    assert deploy(capsys, repo, "--to", f"folder:{public}", "--keep", "3")[0] == 0
+    third = public.resolve()
+    (repo / "statements/2024/2024-10-10-gamma.md").write_text(NEW_STATEMENT + "Fin.\n")
+    git("commit", "--quiet", "-am", "Fin", cwd=repo)
+    assert build(repo, repo / "site", TINY_NOW + timedelta(hours=4)).ok
+    assert deploy(capsys, repo, "--to", f"folder:{public}", "--keep", "3")[0] == 0
+    assert not first.exists()  # the three newest are kept
+    assert rollback(capsys, repo, "--to", f"folder:{public}")[0] == 0
+    assert public.resolve() == third
+    assert rollback(capsys, repo, "--to", f"folder:{public}")[0] == 0
+    assert public.resolve() == second
+    code, err = deploy(capsys, repo, "--to", f"folder:{public}", "--keep", "1")
+    assert code == 2 and "--keep must be 2 or more" in err
+
+
+def test_a_rollback_killed_mid_way_leaves_one_complete_release_served(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    public = tmp_path / "public"
+    first, second = three_releases(repo, public, capsys)
+    served_before = tree_bytes(public)
+    real_replace = os.replace
+
+    def killed_at_the_switch(source, destination, *args, **kwargs):
+        if Path(destination) == public:
+            raise Killed  # the new link is made, not yet renamed over the old one
+        return real_replace(source, destination, *args, **kwargs)
+
+    monkeypatch.setattr(balise.targets.os, "replace", killed_at_the_switch)
+    with pytest.raises(Killed):
+        main(["deploy", "--repo", str(repo), "--rollback", "--to", f"folder:{public}"])
+    monkeypatch.undo()
+    assert public.resolve() == second and tree_bytes(public) == served_before
+    capsys.readouterr()
+
+    code, err = rollback(capsys, repo, "--to", f"folder:{public}")  # run again
+    assert code == 0, err
+    assert public.resolve() == first and tree_bytes(public) == tree_bytes(first)
+    assert not any(p.name.startswith(".public.link") for p in tmp_path.iterdir())
+
+
+def test_a_git_branch_rolls_back_with_a_new_commit_of_the_previous_tree(
+    repo: Path, remote: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    to = f"git:{remote}#gh-pages"
+    assert deploy(capsys, repo, "--to", to)[0] == 0
+    add_statement(repo)
+    assert deploy(capsys, repo, "--to", to)[0] == 0
+    (repo / "statements/2024/2024-10-10-gamma.md").write_text(NEW_STATEMENT + "Suite.\n")
+    git("commit", "--quiet", "-am", "Suite", cwd=repo)
+    assert build(repo, repo / "site", TINY_NOW + timedelta(hours=2)).ok
+    assert deploy(capsys, repo, "--to", to)[0] == 0
+    deployed = git("--git-dir", str(remote), "rev-list", "gh-pages").splitlines()
+    tree = {c: git("--git-dir", str(remote), "rev-parse", f"{c}^{{tree}}") for c in deployed}
+
+    code, err = rollback(capsys, repo, "--to", to)
+    assert code == 0, err
+    assert f"now serves release {deployed[1]}: newest statement 2024-10-10-gamma" in err
+    head = git("--git-dir", str(remote), "rev-parse", "gh-pages")
+    assert git("--git-dir", str(remote), "rev-parse", "gh-pages^") == deployed[0]  # on top
+    assert git("--git-dir", str(remote), "rev-parse", "gh-pages^{tree}") == tree[deployed[1]]
+    message = git("--git-dir", str(remote), "log", "-1", "--format=%B", "gh-pages")
+    assert message.startswith(f'Roll back to {deployed[1][:12]}: "Reprise à Gamma"')
+    assert f"Restores: {deployed[1]}" in message
+
+    code, err = rollback(capsys, repo, "--to", to)  # one further back
+    assert code == 0, err
+    assert git("--git-dir", str(remote), "rev-parse", "gh-pages^{tree}") == tree[deployed[2]]
+    assert git("--git-dir", str(remote), "rev-parse", "gh-pages^") == head
+    assert len(branch_log(remote)) == 5  # history is never rewritten
+
+    code, err = rollback(capsys, repo, "--to", to)
+    assert code == 2 and "nothing to roll back to" in err
+    assert len(branch_log(remote)) == 5
+
+
+def test_a_git_rollback_whose_push_fails_leaves_the_branch(
+    repo: Path, remote: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert deploy(capsys, repo, "--to", f"git:{remote}")[0] == 0
+    add_statement(repo)
+    assert deploy(capsys, repo, "--to", f"git:{remote}")[0] == 0
+    before = git("--git-dir", str(remote), "rev-parse", "gh-pages")
+    hook = remote / "hooks/pre-receive"
+    hook.write_text("#!/bin/sh\nexit 1\n")
+    hook.chmod(0o755)
+    code, err = rollback(capsys, repo, "--to", f"git:{remote}")
+    assert code == 3 and "still serves the site it served before" in err
+    assert git("--git-dir", str(remote), "rev-parse", "gh-pages") == before
+
+
+# --- a custom domain on git pages --------------------------------------------------------------
+
+
+def set_branch_cname(remote: Path, tmp_path: Path, domain: str) -> None:
+    """Someone sets the custom domain in GitHub's settings: a commit adding CNAME."""
+    clone = tmp_path / "clone"
+    git("clone", "--quiet", "--branch", "gh-pages", str(remote), str(clone))
+    (clone / "CNAME").write_text(domain + "\n")
+    git("add", "CNAME", cwd=clone)
+    git("commit", "--quiet", "-m", "Create CNAME", cwd=clone)
+    git("push", "--quiet", "origin", "gh-pages", cwd=clone)
+
+
+def branch_file(remote: Path, name: str) -> str:
+    return git("--git-dir", str(remote), "show", f"gh-pages:{name}")
+
+
+def test_a_git_deploy_keeps_the_branch_s_cname(
+    repo: Path, remote: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert deploy(capsys, repo, "--to", f"git:{remote}")[0] == 0
+    set_branch_cname(remote, tmp_path, "statut.hgo.example")
+    add_statement(repo)
+    assert deploy(capsys, repo, "--to", f"git:{remote}")[0] == 0
+    assert branch_file(remote, "CNAME") == "statut.hgo.example"
+    assert branch_log(remote)[0] == 'Publish 2024-10-10-gamma: "Reprise à Gamma"'
+    code, err = rollback(capsys, repo, "--to", f"git:{remote}")
+    assert code == 0, err
+    assert branch_file(remote, "CNAME") == "statut.hgo.example"  # kept by a rollback too
+
+
+def test_a_git_deploy_writes_the_configured_cname(
+    repo: Path, remote: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert deploy(capsys, repo, "--to", f"git:{remote}")[0] == 0
+    set_branch_cname(remote, tmp_path, "ancien.hgo.example")
+    mkdocs = repo / "mkdocs.yml"
+    mkdocs.write_text(mkdocs.read_text() + "\nextra:\n  balise:\n    cname: statut.hgo.example\n")
+    assert deploy(capsys, repo, "--to", f"git:{remote}", "--force")[0] == 0
+    assert branch_file(remote, "CNAME") == "statut.hgo.example"
+
+
+def test_a_git_deploy_without_any_cname_adds_none(
+    repo: Path, remote: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert deploy(capsys, repo, "--to", f"git:{remote}")[0] == 0
+    files = git("--git-dir", str(remote), "ls-tree", "--name-only", "gh-pages").splitlines()
+    assert "CNAME" not in files
