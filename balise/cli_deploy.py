@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -101,27 +102,36 @@ def deploy(args: argparse.Namespace) -> int:
     if built_from and head and built_from != head:
         _say(f"note: the site was built from {built_from[:12]}; the sources are now at {head[:12]}")
 
+    def deploy_to(target: Target) -> None:
+        waiting = f"Waiting for another deploy to {target} to finish…"
+        with open_target(
+            target, lambda text=waiting: _say(text), repo=root, settings=settings
+        ) as opened:
+            found = changes(opened.deployed_status(), new)
+            _say(f"{'Would deploy' if args.dry_run else 'Deploying'} {site} to {target}:")
+            for line in describe(found):
+                _say(line)
+            if args.dry_run:
+                return
+            message = commit_message(new, found, stamp)
+            where = opened.publish(site, message, release_name(stamp, digest))
+            _say(f"Deployed: {where}")
+
+    return _each_target(chosen, "deploy to", deploy_to)
+
+
+def _each_target(chosen: list[Target], what: str, act: Callable[[Target], None]) -> int:
+    """`act` on each target in turn; a target refused or failed is said, and the others go
+    on. The exit code: 2 when one was refused, 3 when one could not be updated."""
     code = EXIT_OK
     for target in chosen:
-        waiting = f"Waiting for another deploy to {target} to finish…"
         try:
-            with open_target(
-                target, lambda text=waiting: _say(text), repo=root, settings=settings
-            ) as opened:
-                found = changes(opened.deployed_status(), new)
-                _say(f"{'Would deploy' if args.dry_run else 'Deploying'} {site} to {target}:")
-                for line in describe(found):
-                    _say(line)
-                if args.dry_run:
-                    continue
-                message = commit_message(new, found, stamp)
-                where = opened.publish(site, message, release_name(stamp, digest))
-                _say(f"Deployed: {where}")
+            act(target)
         except TargetRefused as error:
-            _say(f"deploy to {target} refused: {error}")
+            _say(f"{what} {target} refused: {error}")
             code = max(code, EXIT_USAGE)
         except DeployFailed as error:
-            _say(f"deploy to {target} FAILED: {error}")
+            _say(f"{what} {target} FAILED: {error}")
             _say(f"{target} still serves the site it served before.")
             code = EXIT_NETWORK
     return code
@@ -129,39 +139,33 @@ def deploy(args: argparse.Namespace) -> int:
 
 def roll_back(args: argparse.Namespace, chosen: list[Target], settings: DeploySettings) -> int:
     """Serve the release deployed before the one each target serves; the sources stay."""
-    code = EXIT_OK
-    for target in chosen:
+
+    def roll_back_one(target: Target) -> None:
         waiting = f"Waiting for another deploy to {target} to finish…"
-        try:
-            with open_target(
-                target,
-                lambda text=waiting: _say(text),
-                repo=args.repo,
-                settings=settings,
-                history=True,
-            ) as opened:
-                release = opened.previous()
-                if release is None:
-                    raise TargetRefused(
-                        "it keeps no complete release deployed before the one it serves: "
-                        "nothing to roll back to"
-                    )
-                found = changes(opened.deployed_status(), release.status or {})
-                verb = "Would roll back" if args.dry_run else "Rolling back"
-                _say(f"{verb} {target} to {served(release)}:")
-                for line in describe(found):
-                    _say(line)
-                if args.dry_run:
-                    continue
-                where = opened.roll_back(release, rollback_message(release, found))
-                _say(f"Rolled back: {where} now serves {served(release)}")
-        except TargetRefused as error:
-            _say(f"rollback of {target} refused: {error}")
-            code = max(code, EXIT_USAGE)
-        except DeployFailed as error:
-            _say(f"rollback of {target} FAILED: {error}")
-            _say(f"{target} still serves the site it served before.")
-            code = EXIT_NETWORK
+        with open_target(
+            target,
+            lambda text=waiting: _say(text),
+            repo=args.repo,
+            settings=settings,
+            history=True,
+        ) as opened:
+            release = opened.previous()
+            if release is None:
+                raise TargetRefused(
+                    "it keeps no complete release deployed before the one it serves: "
+                    "nothing to roll back to"
+                )
+            found = changes(opened.deployed_status(), release.status or {})
+            verb = "Would roll back" if args.dry_run else "Rolling back"
+            _say(f"{verb} {target} to {served(release)}:")
+            for line in describe(found):
+                _say(line)
+            if args.dry_run:
+                return
+            where = opened.roll_back(release, rollback_message(release, found))
+            _say(f"Rolled back: {where} now serves {served(release)}")
+
+    code = _each_target(chosen, "rollback of", roll_back_one)
     if code == EXIT_OK and not args.dry_run:
         _say(NEXT_AFTER_ROLLBACK)
     return code
