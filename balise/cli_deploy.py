@@ -74,6 +74,7 @@ def deploy(args: argparse.Namespace) -> int:
             raise ValueError("--keep must be 2 or more (the live release and one before it)")
         settings = replace(settings, keep=args.keep)
     if args.rollback:
+        _refuse_with_rollback(args)
         return roll_back(args, _targets(args, root), settings)
     site: Path = args.site if args.site is not None else root / "site"
     try:
@@ -118,6 +119,28 @@ def deploy(args: argparse.Namespace) -> int:
             _say(f"Deployed: {where}")
 
     return _each_target(chosen, "deploy to", deploy_to)
+
+
+# What makes no sense with --rollback: it serves a release the target already holds (not a
+# built site, so no --site), and walks back past no check (no --force, no --strict).
+_NOT_WITH_ROLLBACK = (
+    ("site", "--site", "it serves a release the target already holds, not a built site"),
+    ("force", "--force", "it publishes no new site, so there is no check to override"),
+    ("strict", "--strict", "it publishes no new site, so there is no NOW to check"),
+)
+
+
+def _refuse_with_rollback(args: argparse.Namespace) -> None:
+    """A usage error (ValueError, exit 2) for an option that means nothing with --rollback."""
+    given = [
+        (option, why)
+        for name, option, why in _NOT_WITH_ROLLBACK
+        if getattr(args, name) not in (None, False)
+    ]
+    if given:
+        options = ", ".join(option for option, _ in given)
+        reasons = "; ".join(f"{option}: {why}" for option, why in given)
+        raise ValueError(f"--rollback cannot be used with {options} ({reasons})")
 
 
 def _each_target(chosen: list[Target], what: str, act: Callable[[Target], None]) -> int:
