@@ -1,4 +1,5 @@
-"""mkdocs.yml: site_name and site_url (declared keys), and the settings Balise refuses: text
+"""mkdocs.yml: site_name and site_url, Balise's own `extra.balise` settings (declared keys),
+and the settings Balise refuses: text
 that the theme would print as markup, anything that makes a page load from another host,
 another theme than Material, what Balise cannot check. Pure: it judges the raw nodes load.py
 read, and touches nothing.
@@ -11,10 +12,21 @@ from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 from balise.errors import Problem
-from balise.load import MKDOCS_FILE, RawFile, RawList, RawMap, RawNode, RawScalar
+from balise.load import MKDOCS_FILE, YAML_TAG, RawFile, RawList, RawMap, RawNode, RawScalar
 from balise.model import Site
 from balise.urls import browser_url
-from balise.validate.nodes import Field, Report, is_empty, kind, odd_tag, required_text, text
+from balise.validate.nodes import (
+    Field,
+    Report,
+    check_tag,
+    is_empty,
+    kind,
+    list_items,
+    never,
+    odd_tag,
+    required_text,
+    text,
+)
 from balise.validate.schema import Key, read
 
 # Settings that MkDocs' theme writes into every page as they are: its templates escape
@@ -280,6 +292,126 @@ SITE_KEYS: tuple[Key[None], ...] = (
 )
 
 
+# --- extra.balise: what deploy reads (MkDocs ignores Balise's keys under extra) -------------
+
+BALISE_SECTION = "extra.balise"
+_TARGET_KINDS = ("folder:", "git:")
+_TARGET_HINT = "write folder:PATH or git:URL#BRANCH, or a list of them"
+MIN_KEEP = 2  # the live release and one to roll back to (deploy.valid_keep)
+_INT_TAG = YAML_TAG + "int"
+# A host name (RFC 1123): dot-separated labels of letters, digits and inner hyphens, at
+# most 63 characters each and 253 in all, at least two of them (GitHub Pages' CNAME file).
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.IGNORECASE)
+
+
+def _dotted(field: Field[str]) -> str:
+    return f"{field.context}.{field.name}"
+
+
+def _deploy_targets(field: Field[str], node: RawNode) -> tuple[str, ...] | None:
+    """One target or a list of them; deploy reads each whole (`folder:` or `git:` here)."""
+    if isinstance(node, RawList):
+        items: tuple[RawNode, ...] | None = list_items(
+            field, node, "targets", "[folder:../public, git:URL#gh-pages]"
+        )
+    else:
+        items = (node,)
+    if items is None:
+        return None
+    found: list[str] = []
+    for item in items:
+        written = text(Field(field.report, _dotted(field), None), item, required=True)
+        if written is None:
+            return None
+        if not written.startswith(_TARGET_KINDS) or not written.split(":", 1)[1].strip():
+            field.report(
+                item.line, f'"{_dotted(field)}" is not a deploy target: "{written}"', _TARGET_HINT
+            )
+            return None
+        found.append(written)
+    return tuple(found)
+
+
+def _keep(field: Field[str], node: RawNode) -> int | None:
+    if not check_tag(field, node):
+        return None
+    written = node.text.strip() if isinstance(node, RawScalar) else None
+    if written is None or node.tag != _INT_TAG or not written.isdecimal():
+        shown = kind(node) if written is None else f'"{written}"' if written else "empty"
+        field.report(
+            node.line,
+            f'"{_dotted(field)}" must be a whole number, {MIN_KEEP} or more, not {shown}',
+            "write it without quotes, such as keep: 5",
+        )
+        return None
+    if int(written) < MIN_KEEP:
+        field.report(
+            node.line,
+            f'"{_dotted(field)}" must be {MIN_KEEP} or more, not {written}',
+            "a folder keeps the live release and at least one to roll back to",
+        )
+        return None
+    return int(written)
+
+
+def _cname(field: Field[str], node: RawNode) -> str | None:
+    written = text(Field(field.report, _dotted(field), None), node)
+    if written is None:
+        return None
+    labels = written.removesuffix(".").split(".")
+    if len(written) > 253 or len(labels) < 2 or not all(map(_LABEL.fullmatch, labels)):
+        field.report(
+            node.line,
+            f'"{_dotted(field)}" must be a host name, not "{written}"',
+            "write the domain alone, without https:// or a path, such as statut.hgo.example",
+        )
+        return None
+    return written
+
+
+# The keys of `extra: balise:`, read by deploy; check judges them and the README shows them.
+BALISE_KEYS: tuple[Key[str], ...] = (
+    Key(
+        "deploy",
+        tuple,
+        _deploy_targets,
+        "where `deploy` publishes without `--to`: `folder:PATH` (relative to the repository) "
+        "or `git:URL#BRANCH` (branch default `gh-pages`), or a list of them",
+    ),
+    Key(
+        "keep",
+        int,
+        _keep,
+        f"the complete releases a folder target keeps to roll back through, a whole number, "
+        f"{MIN_KEEP} or more (default 5; `--keep N` wins)",
+        unset=never,  # deploy refuses `keep:` without a value: so does check
+    ),
+    Key(
+        "cname",
+        str,
+        _cname,
+        "the custom domain a git target serves, a host name such as `statut.hgo.example`: "
+        "written as the branch's `CNAME` file (default: the branch's own `CNAME` is kept)",
+    ),
+)
+
+
+def _balise_settings(data: RawMap, report: Report) -> None:
+    """`extra.balise` judged by BALISE_KEYS (deploy reads the values itself)."""
+    extra = data.get("extra")
+    section = extra.get("balise") if isinstance(extra, RawMap) else None
+    if section is None or is_empty(section):
+        return
+    if not isinstance(section, RawMap):
+        report(
+            section.line,
+            f'"{BALISE_SECTION}" must be a mapping of settings, not {kind(section)}',
+            "write deploy:, keep: and cname: indented under it",
+        )
+        return
+    read(report, section, BALISE_KEYS, BALISE_SECTION)
+
+
 def site(raw: RawFile | None, problems: list[Problem]) -> Site | None:
     """mkdocs.yml judged: the Site, or None (and its problems) when it cannot be built."""
     if raw is None:
@@ -291,6 +423,7 @@ def site(raw: RawFile | None, problems: list[Problem]) -> Site | None:
         return None
     problems.extend(site_problems(data))  # markup the theme would print, what Balise cannot check
     values = read(report, data, SITE_KEYS, None, others=True).values
+    _balise_settings(data, report)
     if "site_name" not in values or "site_url" not in values:
         return None
     return Site(values["site_name"], values["site_url"])
