@@ -209,13 +209,17 @@ def changes(deployed: Mapping[str, Any] | None, new: Mapping[str, Any]) -> Chang
     """Compare two status.json documents (the deployed one may be missing)."""
     old_statements, new_statements = _statements(deployed), _statements(new)
     old_places, new_places = _establishments(deployed), _establishments(new)
+    # A statement withdrawn (`withdrawn:`) leaves `statements` but keeps its page: changed.
+    withdrawn = {str(w.get("id")) for w in new.get("withdrawn") or () if isinstance(w, Mapping)}
     added = tuple(_ref(s) for i, s in new_statements.items() if i not in old_statements)
-    removed = tuple(_ref(s) for i, s in old_statements.items() if i not in new_statements)
+    removed = tuple(
+        _ref(s) for i, s in old_statements.items() if i not in new_statements and i not in withdrawn
+    )
     edited = tuple(
         _ref(s)
         for i, s in new_statements.items()
         if i in old_statements and any(s.get(k) != old_statements[i].get(k) for k in _COMPARED)
-    )
+    ) + tuple(_ref(s) for i, s in old_statements.items() if i in withdrawn)
     statuses = []
     for establishment_id in [*new_places, *(i for i in old_places if i not in new_places)]:
         before = old_places.get(establishment_id, {}).get("status")

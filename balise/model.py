@@ -194,6 +194,9 @@ class Statement:
     no_call: bool = False  # asks people not to call the establishments' switchboards
     start: datetime | None = None  # a maintenance window: its status takes effect here
     end: datetime | None = None  # ... and is undone here
+    # `withdrawn: REASON`: still published (its permalink lives, saying why), but out of the
+    # timeline (timeline.snapshot): it sets no status, moves no `since`, is in no incident
+    withdrawn: str | None = None
 
     @property
     def is_maintenance(self) -> bool:
@@ -234,6 +237,11 @@ class Statement:
     @property
     def last_modified(self) -> datetime:
         return max(self.updated, self.date) if self.updated else self.date
+
+    def withdrawn_at(self, now: datetime) -> datetime:
+        """When it was withdrawn, as seen at NOW: its file's last change (the withdrawal is the
+        newest edit of a withdrawn statement), never after NOW; NOW when git does not say."""
+        return now if self.updated is None else min(self.last_modified, now)
 
     def last_modified_at(self, now: datetime) -> datetime:
         """The last change as seen at NOW: a commit after NOW (a replay) is not seen yet."""

@@ -99,6 +99,20 @@ class Maintenance:
 
 
 @dataclass(frozen=True)
+class Withdrawal:
+    """A published statement withdrawn (`withdrawn: REASON`): its permalink and its feed
+    entries stay, saying so; for everything else it does not exist."""
+
+    statement: Statement
+    at: datetime  # when it was withdrawn (model.Statement.withdrawn_at)
+
+    @property
+    def reason(self) -> str:
+        assert self.statement.withdrawn is not None
+        return self.statement.withdrawn
+
+
+@dataclass(frozen=True)
 class Region:
     """The establishments of one region at NOW, registry order; "" gathers those without one."""
 
@@ -116,7 +130,8 @@ class Snapshot:
     """Everything the timeline knows at NOW; renderers read statuses from here, never re-derive."""
 
     now: datetime
-    published: tuple[Statement, ...]  # oldest first, model.sort_key order
+    # published and not withdrawn: what the timeline is made of; oldest first, sort_key order
+    published: tuple[Statement, ...]
     current: tuple[EstablishmentStatus, ...]  # registry order
     # establishment id -> published statements whose status names it (or `all`), oldest first
     history: Mapping[str, tuple[Statement, ...]] = field(hash=False)
@@ -127,6 +142,23 @@ class Snapshot:
     # it (CONTRACT §9), oldest first: its page and its feed
     concerning: Mapping[str, tuple[Statement, ...]] = field(default_factory=dict, hash=False)
     maintenances: tuple[Maintenance, ...] = ()  # by start, then path
+    # published but withdrawn: none of the above holds them (their pages and feed entries
+    # say they were withdrawn), oldest first
+    withdrawn: tuple[Withdrawal, ...] = ()
+
+    @property
+    def issued(self) -> tuple[Statement, ...]:
+        """Every statement with a permalink at NOW: published ones, withdrawn or not, oldest
+        first (sort_key order)."""
+        if not self.withdrawn:
+            return self.published
+        return tuple(
+            sorted((*self.published, *(w.statement for w in self.withdrawn)), key=sort_key)
+        )
+
+    def withdrawal(self, statement_id: str) -> Withdrawal | None:
+        """The withdrawal of a published statement, None when it is not withdrawn."""
+        return next((w for w in self.withdrawn if w.statement.id == statement_id), None)
 
     def status_of(self, establishment_id: str) -> EstablishmentStatus:
         """The current status of one establishment; KeyError for an unknown id."""
@@ -159,8 +191,13 @@ def published(statements: Iterable[Statement], now: datetime) -> tuple[Statement
 
 
 def snapshot(repository: Repository, now: datetime) -> Snapshot:
-    """The whole state of the repository at NOW."""
-    shown = published(repository.statements, now)
+    """The whole state of the repository at NOW.
+
+    A withdrawn statement is left out here, once: every status, `since`, change, incident and
+    list is what it would be without it; only `withdrawn` holds it.
+    """
+    issued = published(repository.statements, now)
+    shown = tuple(s for s in issued if s.withdrawn is None)
     registry_ids = [establishment.id for establishment in repository.establishments]
     history = _history(shown, registry_ids)
     default_since = shown[0].date if shown else now
@@ -200,6 +237,9 @@ def snapshot(repository: Repository, now: datetime) -> Snapshot:
         changes=MappingProxyType(replay.changes),
         concerning=MappingProxyType(_concerning(shown, registry_ids)),
         maintenances=_maintenances(shown, registry_ids, now),
+        withdrawn=tuple(
+            Withdrawal(s, s.withdrawn_at(now)) for s in issued if s.withdrawn is not None
+        ),
     )
 
 

@@ -20,8 +20,16 @@ from balise.model import (
     Repository,
     Statement,
     Status,
+    sort_key,
 )
-from balise.timeline import EstablishmentStatus, Maintenance, ServiceStatus, Snapshot, severity_key
+from balise.timeline import (
+    EstablishmentStatus,
+    Maintenance,
+    ServiceStatus,
+    Snapshot,
+    Withdrawal,
+    severity_key,
+)
 
 OVERVIEW = "index.html"
 PRESS = "presse.html"
@@ -156,12 +164,22 @@ class Channel:
     explanation: str  # one sentence for a journalist
     page_path: str  # the HTML page the feed mirrors
     feeds: tuple[Feed, ...]  # Atom, then RSS
-    statements: tuple[Statement, ...]  # newest first
+    # newest first, withdrawn ones too: their entries stay (same id), saying so
+    statements: tuple[Statement, ...]
+    withdrawals: tuple[Withdrawal, ...] = ()  # of those statements, oldest first
+
+    def withdrawn_at(self, statement_id: str) -> datetime | None:
+        """When one of its statements was withdrawn, None when it was not."""
+        return next((w.at for w in self.withdrawals if w.statement.id == statement_id), None)
 
 
 def channels(repository: Repository, snap: Snapshot) -> tuple[Channel, ...]:
-    """Every feed of the site: all statements, press releases, then one per establishment."""
-    newest_first = tuple(reversed(snap.published))
+    """Every feed of the site: all statements, press releases, then one per establishment.
+
+    A withdrawn statement stays in the feeds it was in (the timeline left it out of the rest).
+    """
+    newest_first = tuple(reversed(snap.issued))
+    withdrawals = snap.withdrawn
     found = [
         Channel(
             "all",
@@ -170,6 +188,7 @@ def channels(repository: Repository, snap: Snapshot) -> tuple[Channel, ...]:
             OVERVIEW,
             GLOBAL_FEEDS,
             newest_first,
+            withdrawals,
         ),
         Channel(
             "press",
@@ -178,9 +197,14 @@ def channels(repository: Repository, snap: Snapshot) -> tuple[Channel, ...]:
             PRESS,
             PRESS_FEEDS,
             tuple(s for s in newest_first if s.is_press_release),
+            tuple(w for w in withdrawals if w.statement.is_press_release),
         ),
     ]
     for establishment in repository.establishments:
+        concerning = snap.concerning.get(establishment.id, ())
+        named = tuple(w for w in withdrawals if w.statement.names(establishment.id))
+        if named:  # back in the places they had, as if never withdrawn
+            concerning = tuple(sorted((*concerning, *(w.statement for w in named)), key=sort_key))
         found.append(
             Channel(
                 establishment.id,
@@ -189,10 +213,19 @@ def channels(repository: Repository, snap: Snapshot) -> tuple[Channel, ...]:
                 "y compris celles adressées à tous les établissements.",
                 establishment_path(establishment.id),
                 feeds_for(establishment.id, establishment.name),
-                tuple(reversed(snap.concerning.get(establishment.id, ()))),
+                tuple(reversed(concerning)),
+                named,
             )
         )
     return tuple(found)
+
+
+# What a withdrawn statement's page, its entries in the lists and its feed entries say.
+WITHDRAWN_TITLE = "Communiqué retiré"
+WITHDRAWN_MARK = "Retiré"
+WITHDRAWN_PREFIX = "[Retiré] "  # before its title, in the feeds and the page's <title>
+WITHDRAWN_NOT_CURRENT = "Il ne décrit pas la situation actuelle"
+WITHDRAWN_SEE = "voir la page d'accueil"
 
 
 @dataclass(frozen=True)
@@ -208,6 +241,32 @@ def when(moment: datetime, tz: ZoneInfo) -> When:
     return When(
         french.iso(moment, tz), french.long_datetime(moment, tz), french.short_datetime(moment, tz)
     )
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """Why and when a statement was withdrawn, as its page and the lists show it."""
+
+    reason: str  # as written: the templates escape it
+    at: When
+
+    @property
+    def stop(self) -> str:
+        """The full stop after the reason, unless it ends a sentence itself."""
+        return "" if self.reason.endswith((".", "!", "?", "…")) else "."
+
+    @property
+    def sentence(self) -> str:
+        """« Ce communiqué a été retiré le … : RAISON. Il ne décrit pas la situation actuelle ;
+        voir la page d'accueil. », the notice as plain text (feeds)."""
+        return (
+            f"Ce communiqué a été retiré le {self.at.long} : {self.reason}{self.stop} "
+            f"{WITHDRAWN_NOT_CURRENT} ; {WITHDRAWN_SEE}."
+        )
+
+
+def withdrawn(withdrawal: Withdrawal, tz: ZoneInfo) -> Withdrawn:
+    return Withdrawn(withdrawal.reason, when(withdrawal.at, tz))
 
 
 @dataclass(frozen=True)
@@ -232,6 +291,8 @@ class StatementLink:
     changes: tuple[ChangeLink, ...]
     sets_all: bool
     incident: str | None
+    # set when withdrawn: the lists mark it « Retiré » and show none of its statuses
+    withdrawn: Withdrawn | None = None
 
 
 @dataclass(frozen=True)
@@ -389,6 +450,11 @@ class StatementPage(Page):
     incident: IncidentLink | None
     press: PressContact | None  # shown on press releases
     updated: When | None  # last correction, when later than the issue date
+
+    @property
+    def withdrawn(self) -> Withdrawn | None:
+        """Why and when it was withdrawn: its page says so first, and asks not to be indexed."""
+        return self.link.withdrawn
 
 
 @dataclass(frozen=True)
@@ -565,6 +631,7 @@ class _Builder:
         self.snap = snap
         self.tz = repository.organisation.tz
         self.by_id = {e.id: e for e in repository.establishments}
+        self.withdrawals = {w.statement.id: w for w in snap.withdrawn}
         self._links: dict[str, StatementLink] = {}
 
     def url(self, path: str) -> str:
@@ -574,6 +641,7 @@ class _Builder:
         link = self._links.get(statement.id)
         if link is None:
             path = statement_path(statement.id)
+            withdrawal = self.withdrawals.get(statement.id)
             link = StatementLink(
                 id=statement.id,
                 title=statement.title,
@@ -583,12 +651,15 @@ class _Builder:
                 date=when(statement.date, self.tz),
                 type_label=french.TYPE_LABELS[statement.type],
                 is_press=statement.is_press_release,
-                changes=tuple(
+                changes=()
+                if withdrawal is not None  # statuses it no longer sets
+                else tuple(
                     ChangeLink(self.by_id[eid], establishment_path(eid), status_label(status))
                     for eid, status in statement.status
                 ),
                 sets_all=statement.sets_all,
                 incident=statement.incident,
+                withdrawn=withdrawn(withdrawal, self.tz) if withdrawal is not None else None,
             )
             self._links[statement.id] = link
         return link
@@ -774,8 +845,12 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
     statements = tuple(
         StatementPage(
             path=link.path,
-            title=s.title,
-            description=s.summary,
+            title=s.title if link.withdrawn is None else WITHDRAWN_PREFIX + s.title,
+            description=(
+                s.summary
+                if link.withdrawn is None
+                else f"{WITHDRAWN_TITLE} : {link.withdrawn.reason}"
+            ),
             feeds=GLOBAL_FEEDS,
             link=link,
             body=s.body,
@@ -783,7 +858,7 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
             press=org.press if s.is_press_release else None,
             updated=when(modified, b.tz) if modified > s.date else None,
         )
-        for s in snap.published
+        for s in snap.issued  # a withdrawn statement keeps its permalink, saying so
         for link in (b.statement_link(s),)
         for modified in (s.last_modified_at(snap.now),)
     )
@@ -806,7 +881,8 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
         title="Espace presse",
         description=f"Communiqués de presse de {org.name} et contact presse.",
         feeds=GLOBAL_FEEDS + PRESS_FEEDS,
-        statements=b.newest_first(s for s in snap.published if s.is_press_release),
+        # Withdrawn ones too, marked: a journalist who linked one finds it, and why.
+        statements=b.newest_first(s for s in snap.issued if s.is_press_release),
         press=org.press,
     )
     history = ListPage(
@@ -814,7 +890,7 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
         title="Tous les communiqués",
         description=f"Tous les communiqués et points de situation de {org.name}.",
         feeds=GLOBAL_FEEDS,
-        statements=b.newest_first(snap.published),
+        statements=b.newest_first(snap.issued),
         press=None,
     )
     follow = FollowPage(

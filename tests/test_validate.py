@@ -315,6 +315,7 @@ def test_statement_keys_table_is_the_contract_list() -> None:
         "start",
         "end",
         "no_call",
+        "withdrawn",
     ]
     assert [key.name for key in STATEMENT_KEYS if key.required] == ["title", "date"]
 

@@ -120,13 +120,26 @@ def _statement(repository: Repository, statement: Statement) -> dict[str, Any]:
 def status_document(repository: Repository, snap: Snapshot) -> dict[str, Any]:
     """The `status.json` document."""
     tz = repository.organisation.tz
-    return {
+    document = {
         "generated_at": french.iso(snap.now, tz),
         "organisation": _organisation(repository),
         "establishments": [_establishment(repository, current) for current in snap.current],
         "statements": [_statement(repository, s) for s in reversed(snap.published)],
         "maintenances": [_maintenance(repository, m) for m in snap.maintenances],
     }
+    if snap.withdrawn:
+        # Absent when none is: a reader (or `deploy`) that held one learns it was withdrawn.
+        document["withdrawn"] = [
+            {
+                "id": w.statement.id,
+                "title": w.statement.title,
+                "url": repository.site.url + views.statement_path(w.statement.id),
+                "reason": w.reason,
+                "withdrawn_at": french.iso(w.at, tz),
+            }
+            for w in reversed(snap.withdrawn)
+        ]
+    return document
 
 
 def status_schema(repository: Repository) -> dict[str, Any]:

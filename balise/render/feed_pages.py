@@ -65,10 +65,31 @@ def archive_pages(statements: tuple[Statement, ...]) -> list[tuple[Statement, ..
     ]
 
 
+def head_statements(channel: views.Channel) -> tuple[Statement, ...]:
+    """The head's statements: the newest FEED_PAGE_SIZE, newest first, then the older ones
+    withdrawn since the oldest of them was issued, newest first.
+
+    A reader polling the head only must learn of a withdrawal, even of an old statement: an
+    entry (same id) in several documents of a feed is current where it was updated last
+    (RFC 5005 §4), so the withdrawn entry is in the head as well as in its archive page,
+    which keeps it in its place.
+    """
+    head = channel.statements[: views.FEED_PAGE_SIZE]
+    if not head or not channel.withdrawals:
+        return head
+    oldest = head[-1].date
+    recent = tuple(
+        statement
+        for statement in channel.statements[views.FEED_PAGE_SIZE :]
+        if (at := channel.withdrawn_at(statement.id)) is not None and at > oldest
+    )
+    return head + recent
+
+
 def documents(channel: views.Channel) -> tuple[Document, ...]:
     """Every feed document of the channel: per format, the head, then archives 1, 2, …"""
     pages = archive_pages(channel.statements)
-    head = channel.statements[: views.FEED_PAGE_SIZE]
+    head = head_statements(channel)
     found: list[Document] = []
     for feed in channel.feeds:
         found.append(Document(channel, feed, feed.path, head, None, len(pages)))

@@ -36,21 +36,53 @@ class _Entries:
         self.now = snap.now
         self.tz = repository.organisation.tz
         self._bodies: dict[str, str] = {}
+        self._withdrawn = {w.statement.id: views.withdrawn(w, self.tz) for w in snap.withdrawn}
+        self._withdrawn_at = {w.statement.id: w.at for w in snap.withdrawn}
 
     def permalink(self, statement: Statement) -> str:
         return self.repository.site.url + views.statement_path(statement.id)
 
+    def title(self, statement: Statement) -> str:
+        prefix = views.WITHDRAWN_PREFIX if statement.id in self._withdrawn else ""
+        return xml_text(prefix + statement.title)
+
+    def summary(self, statement: Statement) -> str:
+        """Escaped once as HTML: RSS descriptions are HTML, and a `<` stays a character."""
+        notice = self._withdrawn.get(statement.id)
+        shown = statement.summary if notice is None else notice.sentence
+        return xml_text(html.escape(shown, quote=False))
+
     def body(self, statement: Statement) -> str:
         if statement.id not in self._bodies:
-            html_body = self._feed_html(statement.body, self.permalink(statement))
+            notice = self._withdrawn.get(statement.id)
+            if notice is not None:
+                html_body = self._withdrawn_html(notice)
+            else:
+                html_body = self._feed_html(statement.body, self.permalink(statement))
             self._bodies[statement.id] = xml_text(html_body)
         return self._bodies[statement.id]
+
+    def _withdrawn_html(self, notice: views.Withdrawn) -> str:
+        """A withdrawn entry's content: the notice alone. Its text was wrong, and a reader
+        shows an entry without the page around it (or re-posts it): the title says which one
+        it was, and its page still holds the text for whoever needs it."""
+        home = html.escape(self.repository.site.url + views.OVERVIEW)
+        reason = html.escape(notice.reason, quote=False)
+        return (
+            f"<p><strong>{views.WITHDRAWN_TITLE}.</strong> Ce communiqué a été retiré le "
+            f"{html.escape(notice.at.long)} : {reason}{notice.stop} "
+            f'{views.WITHDRAWN_NOT_CURRENT} ; <a href="{home}">{views.WITHDRAWN_SEE}</a>.</p>'
+        )
 
     def published(self, statement: Statement) -> datetime:
         return statement.date.astimezone(self.tz)
 
     def updated(self, statement: Statement) -> datetime:
-        return statement.last_modified_at(self.now).astimezone(self.tz)
+        """Its last change; for a withdrawn one, the withdrawal: readers that showed it see
+        the entry (same id) updated, and take the newest one (RFC 5005 §4 for archives)."""
+        withdrawn_at = self._withdrawn_at.get(statement.id)
+        moment = withdrawn_at or statement.last_modified_at(self.now)
+        return moment.astimezone(self.tz)
 
     def author(self) -> dict[str, str]:
         org = self.repository.organisation
@@ -81,7 +113,12 @@ class _Entries:
                 key.split("/", 1)[1] for key, _ in statement.service_status
             )
         ]
-        statuses = dict.fromkeys(status for _, status in statement.status)
+        # A withdrawn statement sets no status: an aggregator filtering on one must not see it.
+        statuses = (
+            {}
+            if statement.id in self._withdrawn
+            else dict.fromkeys(status for _, status in statement.status)
+        )
         return (
             named
             + services
@@ -220,13 +257,13 @@ def _add_entry(fg: FeedGenerator, entries: _Entries, statement: Statement) -> No
     permalink = entries.permalink(statement)
     entry = fg.add_entry(order="append")
     entry.guid(permalink, permalink=True)  # the Atom id too: stable across corrections
-    entry.title(xml_text(statement.title))
+    entry.title(entries.title(statement))
     entry.link(href=permalink)
     entry.published(entries.published(statement))
     entry.updated(entries.updated(statement))
     entry.author(entries.author())
     # RSS descriptions are HTML: the plain-text summary is escaped once for both formats.
-    entry.summary(xml_text(html.escape(statement.summary, quote=False)), type="html")
+    entry.summary(entries.summary(statement), type="html")
     entry.content(entries.body(statement), type="html")
     for category in entries.categories(statement):
         entry.category(category)

@@ -365,6 +365,35 @@ def _social(field: Field[StatementFile], node: RawNode) -> bool | str | None:
     return written
 
 
+_WITHDRAWN_HINT = 'write withdrawn: "raison" (why it was withdrawn, one line), or remove the line'
+
+
+def _withdrawn(field: Field[StatementFile], node: RawNode) -> str | None:
+    """The reason, one line: a withdrawal always says why (`true` says nothing)."""
+    if not check_tag(field, node):
+        return None
+    if not isinstance(node, RawScalar):
+        message = f'"withdrawn" must be the reason, not {kind(node)}'
+        field.report(node.line, message, _WITHDRAWN_HINT)
+        return None
+    written = node.text.strip()
+    if node.tag == BOOL_TAG:
+        field.report(node.line, f'"withdrawn" must be the reason, not "{written}"', _WITHDRAWN_HINT)
+        return None
+    if not written:
+        field.report(node.line, '"withdrawn" is empty', _WITHDRAWN_HINT)
+        return None
+    if "\n" in written:
+        field.report(node.line, '"withdrawn" must be a single line', _WITHDRAWN_HINT)
+        return None
+    if len(written) > MAX_SUMMARY:
+        field.report(
+            node.line, f'"withdrawn" is longer than {MAX_SUMMARY} characters ({len(written)})'
+        )
+        return None
+    return collapse(written)
+
+
 def _id_from_file_name(field: Field[StatementFile]) -> str | None:
     stem = PurePosixPath(field.context.path).name.removesuffix(".md")
     if ID.fullmatch(stem):
@@ -501,6 +530,17 @@ STATEMENT_KEYS: tuple[Key[StatementFile], ...] = (
         "their switchboard (the number stays shown, with the crisis line), as long as it is "
         "their latest statement and they are not back to `normal`",
         default=False,
+    ),
+    Key(
+        "withdrawn",
+        str,
+        _withdrawn,
+        'the reason it was withdrawn, one line (`withdrawn: "raison"`): its page keeps its '
+        "permalink with a notice saying when and why, and its feed entries say so; it leaves "
+        "the overview, the statuses (each falls back to the previous statement), the "
+        "establishment and incident pages, `status.json`'s statements and the API, and is "
+        "never posted",
+        unset=never,  # `withdrawn:` alone is a withdrawal without its reason: an error
     ),
 )
 
@@ -650,6 +690,7 @@ def statement(raw: RawFile, context: Context, problems: list[Problem]) -> Checke
             no_call=values["no_call"],
             start=values.get("start"),
             end=values.get("end"),
+            withdrawn=values.get("withdrawn"),
             lines={
                 **{name: line for name, (line, _) in found.written.items()},
                 "body": raw.body_line,
