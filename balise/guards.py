@@ -331,7 +331,10 @@ def _uses(count: int, what: str) -> str:
 
 
 def _incident_near_misses(repository: Repository) -> list[Problem]:
-    statements = [s for s in repository.statements if not s.draft and s.incident]  # by date
+    # by date; a withdrawn statement is in no thread (timeline.snapshot), so it makes none
+    statements = [
+        s for s in repository.statements if not s.draft and not s.withdrawn and s.incident
+    ]
     slugs = [s.incident for s in statements if s.incident]
     mistaken = near_misses(slugs)
     return [
