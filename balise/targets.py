@@ -6,6 +6,7 @@ decided in `deploy`; a failure here leaves the target serving the previous compl
 
 from __future__ import annotations
 
+import filecmp
 import json
 import os
 import shutil
@@ -30,7 +31,17 @@ from balise.deploy import (
 )
 from balise.load import MKDOCS_FILE, as_data, parse_yaml
 from balise.output import locked
-from balise.stamp import STAMP_FILE, git, read_stamp, tree_digest
+from balise.stamp import (
+    STAMP_FILE,
+    FileDigest,
+    git,
+    read_stamp,
+    record_entries,
+    site_digests,
+    site_files,
+    tree_digest,
+    trusted_entries,
+)
 
 RELEASES_SUFFIX = ".releases"
 COMPLETE_SUFFIX = ".complete"  # beside a release folder: its copy is complete
@@ -116,15 +127,22 @@ def _json_object(data: bytes) -> Mapping[str, Any] | None:
 
 
 class Folder:
-    """`PATH` is a link to `PATH.releases/ID`; deploying copies a release, then switches the link.
+    """`PATH` is a link to `PATH.releases/ID`; deploying makes a release, then switches the link.
+
+    A new release shares, by hard link, every file whose bytes equal the live release's at
+    the same path, and copies the others from the site (never links them to the site: a
+    later build or an edit there must not reach a release). So nothing ever writes into a
+    complete release: a file shared by several releases is never changed in place, only
+    unlinked when a release is pruned.
 
     The switch is one rename of a new link over the old one, so a request sees either the
     previous complete site or the new complete site. The previous release is kept.
 
     A release counts as complete only once marked so: `ID.complete` beside it, written
-    after its copy (it holds the order in which releases were made) and removed first when
-    it is pruned. A kill in the middle of a copy or of a removal leaves an unmarked folder,
-    which the next deploy removes and never counts as a release to keep.
+    after its copy (it holds the order in which releases were made, and the digests of its
+    files for the next release to share them) and removed first when it is pruned. A kill
+    in the middle of a copy or of a removal leaves an unmarked folder, which the next
+    deploy removes and never counts as a release to keep.
 
     A rollback switches the link, the same way, to the newest complete release made before
     the live one (by the order in the marks), so a second rollback goes one further back.
@@ -164,7 +182,7 @@ class Folder:
         previous = self.current()
         final = self.releases / release
         if self._order(final, previous) is None:
-            self._copy(site, final)
+            self._copy(site, final, previous)
         self._switch(final)
         self._prune(final, previous)
         return str(final)
@@ -203,7 +221,7 @@ class Folder:
         if release.name.startswith(".") or release.is_symlink() or not release.is_dir():
             return None
         try:
-            return int(self._marker(release).read_text(encoding="ascii"))
+            return _mark_order(self._marker(release).read_text(encoding="ascii"))
         except FileNotFoundError:
             pass
         except (OSError, ValueError):
@@ -218,20 +236,79 @@ class Folder:
             self._mark(release, 0)
         return 0
 
-    def _mark(self, release: Path, order: int) -> None:
+    def _mark(
+        self, release: Path, order: int, files: Mapping[str, FileDigest] | None = None
+    ) -> None:
         marker = self._marker(release)
         temporary = marker.with_name(f".{marker.name}.tmp-{os.getpid()}")
-        temporary.write_text(f"{order}\n", encoding="ascii")
+        text = f"{order}\n" if files is None else f"{order}\n{json.dumps(record_entries(files))}\n"
+        temporary.write_text(text, encoding="ascii")
         os.replace(temporary, marker)
 
-    def _copy(self, site: Path, final: Path) -> None:
+    def _recorded(self, release: Path) -> dict[str, FileDigest] | None:
+        """The digests its mark records of a release's files that are unchanged since; None
+        when it records none (marked by an older Balise, or unreadable)."""
+        try:
+            with self._marker(release).open("rb") as opened:
+                written = os.fstat(opened.fileno()).st_mtime_ns
+                files = opened.read().partition(b"\n")[2]
+                entries = json.loads(files) if files.strip() else None
+        except (OSError, ValueError):
+            return None
+        return None if entries is None else trusted_entries(release, entries, written)
+
+    def _shared(self, site: Path, files: Mapping[str, FileDigest], live: Path | None) -> set[str]:
+        """The paths of the site whose bytes are those of the live release's file there."""
+        if live is None or not live.is_dir():
+            return set()
+        recorded = self._recorded(live)
+        if recorded is not None:
+            return {
+                name
+                for name, entry in files.items()
+                if name in recorded and recorded[name].sha256 == entry.sha256
+            }
+        shared = set()  # no digests recorded: the same size, then the same bytes
+        for name, path in site_files(site).items():
+            kept = live / name
+            if (
+                kept.is_file()
+                and not kept.is_symlink()
+                and not path.is_symlink()
+                and kept.stat().st_size == path.stat().st_size
+                and filecmp.cmp(kept, path, shallow=False)
+            ):
+                shared.add(name)
+        return shared
+
+    def _copy(self, site: Path, final: Path, live: Path | None) -> None:
         partial = self.releases / f".partial-{final.name}-{os.getpid()}"
         made = [self._order(r, None) for r in self.releases.iterdir() if r.is_dir()]
         try:
             self._remove(final)  # an unmarked folder of that name: a copy killed before its mark
-            shutil.copytree(site, partial, symlinks=False)
+            files = site_digests(site)
+            shared = self._shared(site, files, live)
+
+            def share_or_copy(source: str, destination: str) -> str:
+                name = Path(source).relative_to(site).as_posix()
+                if live is not None and name in shared:
+                    try:
+                        os.link(live / name, destination)
+                        return destination
+                    except OSError:
+                        pass  # another filesystem (EXDEV), no hard links there: a copy
+                return shutil.copy2(source, destination)
+
+            shutil.copytree(site, partial, symlinks=False, copy_function=share_or_copy)
             os.replace(partial, final)
-            self._mark(final, 1 + max((m for m in made if m is not None), default=0))  # last
+            made_now = {}
+            for name, entry in files.items():
+                found = os.lstat(final / name)
+                made_now[name] = FileDigest(
+                    entry.sha256, entry.blob, found.st_ino, found.st_size, found.st_mtime_ns
+                )
+            order = 1 + max((m for m in made if m is not None), default=0)
+            self._mark(final, order, made_now)  # last
         except OSError as error:
             raise DeployFailed(f"could not copy the site into {final}: {error}") from error
         finally:
@@ -277,6 +354,11 @@ class Folder:
                 entry.unlink()
         else:
             shutil.rmtree(entry, ignore_errors=True)
+
+
+def _mark_order(text: str) -> int:
+    """A mark's first line: the order in which its release was made."""
+    return int(text.partition("\n")[0])
 
 
 # --- a git branch -----------------------------------------------------------------------
