@@ -115,8 +115,9 @@ def record_path(site: Path) -> Path | None:
     return folder.with_name(f".{folder.name}{RECORD_SUFFIX}") if folder.name else None
 
 
-def site_files(site: Path) -> dict[str, Path]:
-    """Every file (or link) of a built site but the stamp, by POSIX path relative to it."""
+def site_files(site: Path, *, with_stamp: bool = False) -> dict[str, Path]:
+    """Every file (or link) of a built site but the stamp (unless `with_stamp`), by POSIX
+    path relative to it."""
     found = {}
     for folder, folders, files in os.walk(site):
         folders.sort()
@@ -124,7 +125,7 @@ def site_files(site: Path) -> dict[str, Path]:
         for name in [*files, *(f for f in folders if (here / f).is_symlink())]:
             path = here / name
             relative = path.relative_to(site).as_posix()
-            if relative != STAMP_FILE:
+            if relative != STAMP_FILE or with_stamp:
                 found[relative] = path
     return {relative: found[relative] for relative in sorted(found, key=_parts)}
 

@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from stat import S_ISLNK, S_IXUSR
 from typing import Any, Protocol
 
 from balise.deploy import (
@@ -35,6 +36,7 @@ from balise.stamp import (
     STAMP_FILE,
     FileDigest,
     git,
+    git_blob,
     read_stamp,
     record_entries,
     site_digests,
@@ -356,6 +358,11 @@ class Folder:
             shutil.rmtree(entry, ignore_errors=True)
 
 
+def _link_or_bytes(path: Path) -> bytes:
+    """What git stores of a file: its bytes, or a link's target."""
+    return os.fsencode(os.readlink(path)) if path.is_symlink() else path.read_bytes()
+
+
 def _mark_order(text: str) -> int:
     """A mark's first line: the order in which its release was made."""
     return int(text.partition("\n")[0])
@@ -451,6 +458,17 @@ class GitRemote:
 
     def fetch(self, *, history: bool = False) -> None:
         self.git("init", "--quiet", "--bare")
+        # A partial clone: the branch's commits and trees, not its blobs (those of the files
+        # a deploy reads, status.json and the stamp, are fetched when read). A server that
+        # does not allow filters (uploadpack.allowFilter) sends everything, as before.
+        for key, value in (
+            ("remote.origin.url", self.target.url),
+            ("remote.origin.promisor", "true"),
+            ("remote.origin.partialclonefilter", "blob:none"),
+            ("core.repositoryformatversion", "1"),
+            ("extensions.partialClone", "origin"),
+        ):
+            self.git("config", key, value)
         try:
             self.git("var", "GIT_COMMITTER_IDENT")
             self.git("var", "GIT_AUTHOR_IDENT")
@@ -459,10 +477,12 @@ class GitRemote:
                 self.env.setdefault(variable, value)
         ref = f"refs/heads/{self.target.branch}"
         try:
-            heads = self.git("ls-remote", "--heads", self.target.url, ref)
+            heads = self.git("ls-remote", "--heads", "origin", ref)
             if heads.strip():
                 depth = [] if history else ["--depth=1"]
-                self.git("fetch", "--quiet", "--no-tags", *depth, self.target.url, ref)
+                self.git(
+                    "fetch", "--quiet", "--no-tags", "--filter=blob:none", *depth, "origin", ref
+                )
         except DeployFailed as error:
             raise DeployFailed(f"cannot reach {self.target.url}: {error}") from error
         if heads.strip():
@@ -518,7 +538,7 @@ class GitRemote:
 
     def publish(self, site: Path, message: str, release: str) -> str:
         del release  # the commit is the release
-        self.git("add", "--all", "--force", ".", work_tree=site)
+        self._add_site(site)
         empty = self.git("hash-object", "-w", "--stdin", data=b"").decode().strip()
         # GitHub Pages would run Jekyll, which hides files starting with "_" (`_headers`).
         self.git("update-index", "--add", "--cacheinfo", f"100644,{empty},.nojekyll")
@@ -530,6 +550,54 @@ class GitRemote:
         ):
             return f"{self.target}: already up to date at {self.parent[:12]}, nothing pushed"
         return self._commit_and_push(tree, message)
+
+    def _add_site(self, site: Path) -> None:
+        """Put the site in the index as `git add --all --force .` would, writing only the
+        blobs the branch's tree lacks: a file's blob id is computed from its bytes (or taken
+        from the digests recorded beside the site), and an unchanged file's blob is there."""
+        files = site_digests(site, blobs=True)
+        entries = []
+        for name, path in site_files(site, with_stamp=True).items():
+            if ".git" in name.lower().split("/"):
+                continue  # `git add` never adds a repository's own folder
+            found = os.lstat(path)
+            if S_ISLNK(found.st_mode):
+                mode = "120000"
+            else:
+                mode = "100755" if found.st_mode & S_IXUSR else "100644"
+            known = files.get(name)  # the stamp is not among the digests: it is small
+            blob = known.blob if known is not None else None
+            entries.append((mode, blob or git_blob(_link_or_bytes(path)), name, path))
+        there = set()
+        if self.parent is not None:
+            listing = self.git("ls-tree", "-r", "-z", "--full-tree", f"{self.parent}^{{tree}}")
+            for line in listing.split(b"\0"):
+                meta, _, _ = line.partition(b"\t")
+                if meta:
+                    there.add(meta.split()[2].decode())
+        missing = {blob: (mode, path) for mode, blob, _, path in entries if blob not in there}
+        # One git for the files, one for each link (its blob is its target) or odd name.
+        plain = [
+            (blob, path)
+            for blob, (mode, path) in missing.items()
+            if mode != "120000" and "\n" not in str(path)
+        ]
+        alone = [(blob, path) for blob, (_, path) in missing.items() if (blob, path) not in plain]
+        written = []
+        if plain:
+            paths = "".join(f"{path.absolute()}\n" for _, path in plain).encode()
+            answer = self.git("hash-object", "-w", "--no-filters", "--stdin-paths", data=paths)
+            written += answer.decode().split()
+        for _, path in alone:
+            data = _link_or_bytes(path)
+            written.append(self.git("hash-object", "-w", "--stdin", data=data).decode().strip())
+        if written != [blob for blob, _ in plain + alone]:
+            raise DeployFailed(f"{site} changed while it was being deployed; deploy it again")
+        index = b"".join(
+            f"{mode} {blob}\t".encode() + os.fsencode(name) + b"\0"
+            for mode, blob, name, _ in entries
+        )
+        self.git("update-index", "-z", "--index-info", data=index)
 
     def _commit_and_push(self, tree: str, message: str) -> str:
         parents = ["-p", self.parent] if self.parent else []

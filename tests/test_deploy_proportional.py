@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -257,3 +258,90 @@ def test_an_unwritable_place_for_the_record_only_costs_a_hashing(
     monkeypatch.setattr(Path, "write_text", refuse)
     assert site_digest(site) == tree_digest(site)
     assert not record_path(site).exists()
+
+
+# --- a git branch writes only what changed ------------------------------------------------
+
+
+def full_add_tree(site: Path, tmp_path: Path, cname: str | None = None) -> str:
+    """The tree a deploy made before, re-adding the whole site: `git add --all --force .`,
+    then `.nojekyll` (and a CNAME)."""
+    scratch = tmp_path / f"full-{len(list(tmp_path.glob('full-*')))}"
+    git("init", "--quiet", "--bare", str(scratch))
+    env = {**os.environ, "GIT_INDEX_FILE": str(scratch / "index")}
+
+    def run(*args: str, data: bytes | None = None) -> str:
+        command = ["git", "-c", "core.excludesFile=", "-c", "core.autocrlf=false"]
+        command += ["--git-dir", str(scratch), "--work-tree", str(site), *args]
+        done = subprocess.run(command, input=data, capture_output=True, env=env, check=True)
+        return done.stdout.decode().strip()
+
+    run("add", "--all", "--force", ".")
+    empty = run("hash-object", "-w", "--stdin", data=b"")
+    run("update-index", "--add", "--cacheinfo", f"100644,{empty},.nojekyll")
+    if cname:
+        blob = run("hash-object", "-w", "--stdin", data=f"{cname}\n".encode())
+        run("update-index", "--add", "--cacheinfo", f"100644,{blob},CNAME")
+    return run("write-tree")
+
+
+def branch_tree(remote: Path) -> str:
+    return git("--git-dir", str(remote), "rev-parse", "gh-pages^{tree}")
+
+
+@pytest.mark.parametrize("filters", [True, False], ids=["partial fetch", "server without filters"])
+def test_a_git_deploy_writes_the_tree_a_whole_re_add_would(
+    repo: Path,
+    remote: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    filters: bool,
+) -> None:
+    git("--git-dir", str(remote), "config", "uploadpack.allowFilter", str(filters).lower())
+    site = repo / "site"
+    assert deploy(capsys, repo, "--to", f"git:{remote}")[0] == 0
+    assert branch_tree(remote) == full_add_tree(site, tmp_path)
+
+    add_statement(repo)  # some files change, some are new
+    script = site / "outils/relance.sh"  # an executable file and a link keep their modes
+    script.parent.mkdir()
+    script.write_text("#!/bin/sh\necho relance\n")
+    script.chmod(0o755)
+    (site / "accueil.html").symlink_to("index.html")
+    code, err = deploy(capsys, repo, "--to", f"git:{remote}", "--force")
+    assert code == 0, err
+    assert branch_tree(remote) == full_add_tree(site, tmp_path)
+    listing = git("--git-dir", str(remote), "ls-tree", "-r", "gh-pages")
+    assert "100755 blob" in next(line for line in listing.splitlines() if "relance" in line)
+    assert "120000 blob" in next(line for line in listing.splitlines() if "accueil" in line)
+
+    (site / "accueil.html").unlink()  # a file gone from the site leaves the branch
+    code, err = deploy(capsys, repo, "--to", f"git:{remote}", "--force")
+    assert code == 0, err
+    assert branch_tree(remote) == full_add_tree(site, tmp_path)
+    assert "accueil.html" not in git("--git-dir", str(remote), "ls-tree", "-r", "gh-pages")
+    # What the branch serves can be read back whole: every blob reached the remote.
+    git("--git-dir", str(remote), "fsck", "--no-dangling", "--connectivity-only")
+
+
+def test_a_git_deploy_with_a_configured_cname_writes_the_tree_a_whole_re_add_would(
+    repo: Path, remote: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mkdocs = repo / "mkdocs.yml"
+    mkdocs.write_text(mkdocs.read_text() + "\nextra:\n  balise:\n    cname: statut.hgo.example\n")
+    git("commit", "--quiet", "-am", "Domain", cwd=repo)
+    assert build(repo, repo / "site", TINY_NOW).ok
+    assert deploy(capsys, repo, "--to", f"git:{remote}")[0] == 0
+    assert branch_tree(remote) == full_add_tree(repo / "site", tmp_path, "statut.hgo.example")
+
+
+def test_a_git_deploy_of_a_site_edited_since_its_digests_were_recorded_uses_its_bytes(
+    repo: Path, remote: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = repo / "site"
+    assert deploy(capsys, repo, "--to", f"git:{remote}")[0] == 0
+    page = site / "index.html"
+    page.write_bytes(page.read_bytes().replace(b"<html", b"<HTML", 1))
+    assert deploy(capsys, repo, "--to", f"git:{remote}", "--force")[0] == 0
+    assert branch_tree(remote) == full_add_tree(site, tmp_path)
+    assert "<HTML" in git("--git-dir", str(remote), "show", "gh-pages:index.html")
