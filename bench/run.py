@@ -317,18 +317,22 @@ def table(rows: list[Row], establishments: int) -> str:
     lines.append("Proportional to the change, the same runs (wall seconds; ratios within one run):")
     lines.append("")
     lines.append(
-        "| N | rebuild changed | check | check / theme floor | folder: first deploy "
-        "| one-statement deploy | ratio | git: first deploy | one-statement deploy | ratio |"
+        "| N | rebuild changed | check | check / floor | check / theme floor "
+        "| folder: first deploy | one-statement deploy | ratio (CPU) "
+        "| git: first deploy | one-statement deploy | ratio (CPU) |"
     )
-    lines.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    lines.append("| " + " | ".join(["---:"] * 11) + " |")
     for r in rows:
         lines.append(
             f"| {r.n:,} | {r.changed_mib:.2f} MiB, {r.changed_files:,} files "
-            f"| {r.check.wall:.2f} s | {r.check.wall / r.theme.wall:.2f}× "
+            f"| {r.check.wall:.2f} s | {r.check.wall / r.floor.wall:.2f}× "
+            f"| {r.check.wall / r.theme.wall:.2f}× "
             f"| {r.folder_first.wall:.2f} s | {r.folder_change.wall:.2f} s "
             f"| {r.folder_change.wall / r.folder_first.wall:.2f}× "
+            f"({r.folder_change.cpu / r.folder_first.cpu:.2f}×) "
             f"| {r.git_first.wall:.2f} s | {r.git_change.wall:.2f} s "
-            f"| {r.git_change.wall / r.git_first.wall:.2f}× |"
+            f"| {r.git_change.wall / r.git_first.wall:.2f}× "
+            f"({r.git_change.cpu / r.git_first.cpu:.2f}×) |"
         )
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
