@@ -29,7 +29,7 @@ from balise.deploy import (
     served,
     valid_keep,
 )
-from balise.stamp import read_stamp, source_state, tree_digest
+from balise.stamp import read_stamp, site_digest, source_state
 from balise.targets import (
     DeployFailed,
     TargetRefused,
@@ -85,7 +85,7 @@ def deploy(args: argparse.Namespace) -> int:
     chosen = _targets(args, root)
 
     stamp = read_stamp(site)
-    digest = tree_digest(site)
+    digest = site_digest(site)  # reads only the files written since the last deploy read them
     state = source_state(root)
     reasons = refusals(stamp, digest, state.files if state.clean is not None else None)
     doubt = far_from_clock(stamp, wall_clock())

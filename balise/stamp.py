@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 STAMP_FILE = ".balise-build.json"
@@ -80,16 +83,209 @@ def _changed_files(porcelain: str) -> tuple[str, ...]:
     return tuple(files)
 
 
-def tree_digest(site: Path) -> str:
-    """A digest of every file of a built site but the stamp: it changes if anything is edited."""
+# --- digests of a built site -------------------------------------------------------------
+#
+# A site's digest is one sha256 over (path, sha256 of the file) of every file but the stamp.
+# Hashing a whole site costs as much as copying it, so what was hashed once is recorded
+# beside the site (never inside: the record is no part of what is published) with each
+# file's (inode, size, mtime): a file whose stat still matches is not read again. Any write
+# into a file moves its mtime; a file written in the same clock tick as the record
+# ("racy", as git calls it) is never trusted.
+
+RECORD_SUFFIX = ".balise-digests.json"
+_RECORD_VERSION = 1
+
+
+@dataclass(frozen=True)
+class FileDigest:
+    """What is known of one file of a site: its sha256 (hex) and, once asked for, its git
+    blob id; with the stat it had when they were computed."""
+
+    sha256: str
+    blob: str | None
+    inode: int
+    size: int
+    mtime_ns: int
+
+
+def record_path(site: Path) -> Path | None:
+    """Where the digests of `site` are recorded: `.NAME.balise-digests.json` beside it
+    (None for a folder that has nothing beside it: `/`)."""
+    folder = site.absolute()
+    return folder.with_name(f".{folder.name}{RECORD_SUFFIX}") if folder.name else None
+
+
+def site_files(site: Path, *, with_stamp: bool = False) -> dict[str, Path]:
+    """Every file (or link) of a built site but the stamp (unless `with_stamp`), by POSIX
+    path relative to it."""
+    found = {}
+    for folder, folders, files in os.walk(site):
+        folders.sort()
+        here = Path(folder)
+        for name in [*files, *(f for f in folders if (here / f).is_symlink())]:
+            path = here / name
+            relative = path.relative_to(site).as_posix()
+            if relative != STAMP_FILE or with_stamp:
+                found[relative] = path
+    return {relative: found[relative] for relative in sorted(found, key=_parts)}
+
+
+def _content(path: Path) -> bytes:
+    """A file's bytes (a link's target's, if it is a file), or what a link to a folder says."""
+    return path.read_bytes() if path.is_file() else b"link:" + str(path.readlink()).encode()
+
+
+def _parts(relative: str) -> list[str]:
+    return relative.split("/")
+
+
+def combined_digest(files: Mapping[str, str]) -> str:
+    """The site's digest from the sha256 (hex) of each of its files, by relative path."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in site.rglob("*") if p.is_file() or p.is_symlink()):
-        relative = path.relative_to(site).as_posix()
-        if relative == STAMP_FILE:
-            continue
-        content = path.read_bytes() if path.is_file() else b"link:" + str(path.readlink()).encode()
-        digest.update(relative.encode() + b"\0" + hashlib.sha256(content).digest())
+    for relative in sorted(files, key=_parts):  # the order of its paths (as Path sorts)
+        digest.update(relative.encode() + b"\0" + bytes.fromhex(files[relative]))
     return "sha256:" + digest.hexdigest()
+
+
+def file_digests(site: Path, known: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The sha256 (hex) of every file of `site` but the stamp; the files named in `known`
+    (those a build wrote from bytes it hashed, or carried over: see `recorded_digests`)
+    are not read again."""
+    known = known or {}
+    return {
+        relative: known.get(relative) or hashlib.sha256(_content(path)).hexdigest()
+        for relative, path in site_files(site).items()
+    }
+
+
+def tree_digest(site: Path, known: Mapping[str, str] | None = None) -> str:
+    """A digest of every file of a built site but the stamp: it changes if anything is edited.
+
+    `known`: the digests of files the caller already knows (see `file_digests`); without
+    it every file is read."""
+    return combined_digest(file_digests(site, known))
+
+
+def record_entries(files: Mapping[str, FileDigest]) -> dict[str, list[Any]]:
+    """What is known of a site's files as JSON values (see `trusted_entries`)."""
+    return {
+        name: [entry.sha256, entry.blob, entry.inode, entry.size, entry.mtime_ns]
+        for name, entry in files.items()
+    }
+
+
+def trusted_entries(site: Path, entries: Any, written_ns: int) -> dict[str, FileDigest]:
+    """Of the entries recorded at `written_ns` (the record's mtime), those of the regular
+    files of `site` whose inode, size and mtime are still those recorded and older than the
+    record: a write into a file after it was hashed moves its mtime past the record's."""
+    trusted = {}
+    try:
+        listed = {name: FileDigest(*entry) for name, entry in entries.items()}
+    except (AttributeError, TypeError):
+        return {}
+    for relative, entry in listed.items():
+        try:
+            found = os.lstat(site / relative)
+        except (OSError, ValueError):
+            continue
+        if (
+            S_ISREG(found.st_mode)
+            and (found.st_ino, found.st_size, found.st_mtime_ns)
+            == (entry.inode, entry.size, entry.mtime_ns)
+            and found.st_mtime_ns < written_ns
+        ):
+            trusted[relative] = entry
+    return trusted
+
+
+def recorded(site: Path, record_of: Path | None = None) -> dict[str, FileDigest]:
+    """What the record of `record_of` (default: `site`) says of the files of `site` that
+    are unchanged since (see `trusted_entries`).
+
+    With `record_of` the previous site, a build learns the digests of the files it carried
+    over from it by hard link (the same inode) without reading them."""
+    path = record_path(record_of or site)
+    if path is None:
+        return {}
+    try:
+        with path.open("rb") as opened:
+            written = os.fstat(opened.fileno()).st_mtime_ns
+            data = json.loads(opened.read())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("version") != _RECORD_VERSION:
+        return {}
+    return trusted_entries(site, data.get("files"), written)
+
+
+def recorded_digests(site: Path, record_of: Path | None = None) -> dict[str, str]:
+    """The sha256 of the files `recorded` vouches for (for `tree_digest(site, known=...)`)."""
+    return {name: entry.sha256 for name, entry in recorded(site, record_of).items()}
+
+
+def record_digests(site: Path, files: Mapping[str, str | FileDigest]) -> None:
+    """Record the digests of the files of `site` beside it, for the next reader: what is
+    known of them (with the stat they had when hashed), or the sha256 (hex) of bytes just
+    written, with their stat now. Best effort: a folder that cannot be written to only
+    costs the next reader a hashing."""
+    entries = {}
+    for relative, known in files.items():
+        if isinstance(known, FileDigest):
+            entries[relative] = known
+            continue
+        try:
+            found = os.lstat(site / relative)
+        except OSError:
+            continue
+        entries[relative] = FileDigest(known, None, found.st_ino, found.st_size, found.st_mtime_ns)
+    path = record_path(site)
+    if path is None:
+        return
+    temporary = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    data = {"version": _RECORD_VERSION, "files": record_entries(entries)}
+    try:
+        temporary.write_text(json.dumps(data), encoding="ascii")
+        os.replace(temporary, path)
+    except OSError:
+        with suppress(OSError):
+            temporary.unlink()
+
+
+def git_blob(content: bytes) -> str:
+    """The id git gives a blob of these bytes (what `git hash-object` prints)."""
+    return hashlib.sha1(b"blob %d\0" % len(content) + content, usedforsecurity=False).hexdigest()
+
+
+def site_digests(site: Path, *, blobs: bool = False) -> dict[str, FileDigest]:
+    """What is known of every file of `site`: from its record where the file is unchanged,
+    else read and hashed (and recorded for the next time); `blobs`: with git blob ids."""
+    known = recorded(site)
+    files: dict[str, FileDigest] = {}
+    changed = False
+    for relative, path in site_files(site).items():
+        entry = known.get(relative)
+        if entry is None or (blobs and entry.blob is None):
+            stat = os.lstat(path)  # before reading: a write after it moves the mtime
+            content = _content(path)
+            entry = FileDigest(
+                hashlib.sha256(content).hexdigest(),
+                git_blob(str(path.readlink()).encode() if path.is_symlink() else content)
+                if blobs
+                else None,
+                stat.st_ino,
+                stat.st_size,
+                stat.st_mtime_ns,
+            )
+            changed = True
+        files[relative] = entry
+    if changed or len(files) != len(known):
+        record_digests(site, files)
+    return files
+
+
+def site_digest(site: Path) -> str:
+    """`tree_digest(site)`, reading only the files written since they were last hashed."""
+    return combined_digest({name: entry.sha256 for name, entry in site_digests(site).items()})
 
 
 def stamp(state: SourceState, now: datetime, digest: str, *, strict: bool, warnings: int) -> bytes:

@@ -6,6 +6,7 @@ decided in `deploy`; a failure here leaves the target serving the previous compl
 
 from __future__ import annotations
 
+import filecmp
 import json
 import os
 import shutil
@@ -15,6 +16,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from stat import S_ISLNK, S_IXUSR
 from typing import Any, Protocol
 
 from balise.deploy import (
@@ -30,7 +32,18 @@ from balise.deploy import (
 )
 from balise.load import MKDOCS_FILE, as_data, parse_yaml
 from balise.output import locked
-from balise.stamp import STAMP_FILE, git, read_stamp, tree_digest
+from balise.stamp import (
+    STAMP_FILE,
+    FileDigest,
+    git,
+    git_blob,
+    read_stamp,
+    record_entries,
+    site_digests,
+    site_files,
+    tree_digest,
+    trusted_entries,
+)
 
 RELEASES_SUFFIX = ".releases"
 COMPLETE_SUFFIX = ".complete"  # beside a release folder: its copy is complete
@@ -116,15 +129,22 @@ def _json_object(data: bytes) -> Mapping[str, Any] | None:
 
 
 class Folder:
-    """`PATH` is a link to `PATH.releases/ID`; deploying copies a release, then switches the link.
+    """`PATH` is a link to `PATH.releases/ID`; deploying makes a release, then switches the link.
+
+    A new release shares, by hard link, every file whose bytes equal the live release's at
+    the same path, and copies the others from the site (never links them to the site: a
+    later build or an edit there must not reach a release). So nothing ever writes into a
+    complete release: a file shared by several releases is never changed in place, only
+    unlinked when a release is pruned.
 
     The switch is one rename of a new link over the old one, so a request sees either the
     previous complete site or the new complete site. The previous release is kept.
 
     A release counts as complete only once marked so: `ID.complete` beside it, written
-    after its copy (it holds the order in which releases were made) and removed first when
-    it is pruned. A kill in the middle of a copy or of a removal leaves an unmarked folder,
-    which the next deploy removes and never counts as a release to keep.
+    after its copy (it holds the order in which releases were made, and the digests of its
+    files for the next release to share them) and removed first when it is pruned. A kill
+    in the middle of a copy or of a removal leaves an unmarked folder, which the next
+    deploy removes and never counts as a release to keep.
 
     A rollback switches the link, the same way, to the newest complete release made before
     the live one (by the order in the marks), so a second rollback goes one further back.
@@ -164,7 +184,7 @@ class Folder:
         previous = self.current()
         final = self.releases / release
         if self._order(final, previous) is None:
-            self._copy(site, final)
+            self._copy(site, final, previous)
         self._switch(final)
         self._prune(final, previous)
         return str(final)
@@ -203,7 +223,7 @@ class Folder:
         if release.name.startswith(".") or release.is_symlink() or not release.is_dir():
             return None
         try:
-            return int(self._marker(release).read_text(encoding="ascii"))
+            return _mark_order(self._marker(release).read_text(encoding="ascii"))
         except FileNotFoundError:
             pass
         except (OSError, ValueError):
@@ -218,20 +238,79 @@ class Folder:
             self._mark(release, 0)
         return 0
 
-    def _mark(self, release: Path, order: int) -> None:
+    def _mark(
+        self, release: Path, order: int, files: Mapping[str, FileDigest] | None = None
+    ) -> None:
         marker = self._marker(release)
         temporary = marker.with_name(f".{marker.name}.tmp-{os.getpid()}")
-        temporary.write_text(f"{order}\n", encoding="ascii")
+        text = f"{order}\n" if files is None else f"{order}\n{json.dumps(record_entries(files))}\n"
+        temporary.write_text(text, encoding="ascii")
         os.replace(temporary, marker)
 
-    def _copy(self, site: Path, final: Path) -> None:
+    def _recorded(self, release: Path) -> dict[str, FileDigest] | None:
+        """The digests its mark records of a release's files that are unchanged since; None
+        when it records none (marked by an older Balise, or unreadable)."""
+        try:
+            with self._marker(release).open("rb") as opened:
+                written = os.fstat(opened.fileno()).st_mtime_ns
+                files = opened.read().partition(b"\n")[2]
+                entries = json.loads(files) if files.strip() else None
+        except (OSError, ValueError):
+            return None
+        return None if entries is None else trusted_entries(release, entries, written)
+
+    def _shared(self, site: Path, files: Mapping[str, FileDigest], live: Path | None) -> set[str]:
+        """The paths of the site whose bytes are those of the live release's file there."""
+        if live is None or not live.is_dir():
+            return set()
+        recorded = self._recorded(live)
+        if recorded is not None:
+            return {
+                name
+                for name, entry in files.items()
+                if name in recorded and recorded[name].sha256 == entry.sha256
+            }
+        shared = set()  # no digests recorded: the same size, then the same bytes
+        for name, path in site_files(site).items():
+            kept = live / name
+            if (
+                kept.is_file()
+                and not kept.is_symlink()
+                and not path.is_symlink()
+                and kept.stat().st_size == path.stat().st_size
+                and filecmp.cmp(kept, path, shallow=False)
+            ):
+                shared.add(name)
+        return shared
+
+    def _copy(self, site: Path, final: Path, live: Path | None) -> None:
         partial = self.releases / f".partial-{final.name}-{os.getpid()}"
         made = [self._order(r, None) for r in self.releases.iterdir() if r.is_dir()]
         try:
             self._remove(final)  # an unmarked folder of that name: a copy killed before its mark
-            shutil.copytree(site, partial, symlinks=False)
+            files = site_digests(site)
+            shared = self._shared(site, files, live)
+
+            def share_or_copy(source: str, destination: str) -> str:
+                name = Path(source).relative_to(site).as_posix()
+                if live is not None and name in shared:
+                    try:
+                        os.link(live / name, destination)
+                        return destination
+                    except OSError:
+                        pass  # another filesystem (EXDEV), no hard links there: a copy
+                return shutil.copy2(source, destination)
+
+            shutil.copytree(site, partial, symlinks=False, copy_function=share_or_copy)
             os.replace(partial, final)
-            self._mark(final, 1 + max((m for m in made if m is not None), default=0))  # last
+            made_now = {}
+            for name, entry in files.items():
+                found = os.lstat(final / name)
+                made_now[name] = FileDigest(
+                    entry.sha256, entry.blob, found.st_ino, found.st_size, found.st_mtime_ns
+                )
+            order = 1 + max((m for m in made if m is not None), default=0)
+            self._mark(final, order, made_now)  # last
         except OSError as error:
             raise DeployFailed(f"could not copy the site into {final}: {error}") from error
         finally:
@@ -277,6 +356,16 @@ class Folder:
                 entry.unlink()
         else:
             shutil.rmtree(entry, ignore_errors=True)
+
+
+def _link_or_bytes(path: Path) -> bytes:
+    """What git stores of a file: its bytes, or a link's target."""
+    return os.fsencode(os.readlink(path)) if path.is_symlink() else path.read_bytes()
+
+
+def _mark_order(text: str) -> int:
+    """A mark's first line: the order in which its release was made."""
+    return int(text.partition("\n")[0])
 
 
 # --- a git branch -----------------------------------------------------------------------
@@ -369,6 +458,17 @@ class GitRemote:
 
     def fetch(self, *, history: bool = False) -> None:
         self.git("init", "--quiet", "--bare")
+        # A partial clone: the branch's commits and trees, not its blobs (those of the files
+        # a deploy reads, status.json and the stamp, are fetched when read). A server that
+        # does not allow filters (uploadpack.allowFilter) sends everything, as before.
+        for key, value in (
+            ("remote.origin.url", self.target.url),
+            ("remote.origin.promisor", "true"),
+            ("remote.origin.partialclonefilter", "blob:none"),
+            ("core.repositoryformatversion", "1"),
+            ("extensions.partialClone", "origin"),
+        ):
+            self.git("config", key, value)
         try:
             self.git("var", "GIT_COMMITTER_IDENT")
             self.git("var", "GIT_AUTHOR_IDENT")
@@ -377,10 +477,12 @@ class GitRemote:
                 self.env.setdefault(variable, value)
         ref = f"refs/heads/{self.target.branch}"
         try:
-            heads = self.git("ls-remote", "--heads", self.target.url, ref)
+            heads = self.git("ls-remote", "--heads", "origin", ref)
             if heads.strip():
                 depth = [] if history else ["--depth=1"]
-                self.git("fetch", "--quiet", "--no-tags", *depth, self.target.url, ref)
+                self.git(
+                    "fetch", "--quiet", "--no-tags", "--filter=blob:none", *depth, "origin", ref
+                )
         except DeployFailed as error:
             raise DeployFailed(f"cannot reach {self.target.url}: {error}") from error
         if heads.strip():
@@ -436,7 +538,7 @@ class GitRemote:
 
     def publish(self, site: Path, message: str, release: str) -> str:
         del release  # the commit is the release
-        self.git("add", "--all", "--force", ".", work_tree=site)
+        self._add_site(site)
         empty = self.git("hash-object", "-w", "--stdin", data=b"").decode().strip()
         # GitHub Pages would run Jekyll, which hides files starting with "_" (`_headers`).
         self.git("update-index", "--add", "--cacheinfo", f"100644,{empty},.nojekyll")
@@ -448,6 +550,54 @@ class GitRemote:
         ):
             return f"{self.target}: already up to date at {self.parent[:12]}, nothing pushed"
         return self._commit_and_push(tree, message)
+
+    def _add_site(self, site: Path) -> None:
+        """Put the site in the index as `git add --all --force .` would, writing only the
+        blobs the branch's tree lacks: a file's blob id is computed from its bytes (or taken
+        from the digests recorded beside the site), and an unchanged file's blob is there."""
+        files = site_digests(site, blobs=True)
+        entries = []
+        for name, path in site_files(site, with_stamp=True).items():
+            if ".git" in name.lower().split("/"):
+                continue  # `git add` never adds a repository's own folder
+            found = os.lstat(path)
+            if S_ISLNK(found.st_mode):
+                mode = "120000"
+            else:
+                mode = "100755" if found.st_mode & S_IXUSR else "100644"
+            known = files.get(name)  # the stamp is not among the digests: it is small
+            blob = known.blob if known is not None else None
+            entries.append((mode, blob or git_blob(_link_or_bytes(path)), name, path))
+        there = set()
+        if self.parent is not None:
+            listing = self.git("ls-tree", "-r", "-z", "--full-tree", f"{self.parent}^{{tree}}")
+            for line in listing.split(b"\0"):
+                meta, _, _ = line.partition(b"\t")
+                if meta:
+                    there.add(meta.split()[2].decode())
+        missing = {blob: (mode, path) for mode, blob, _, path in entries if blob not in there}
+        # One git for the files, one for each link (its blob is its target) or odd name.
+        plain = [
+            (blob, path)
+            for blob, (mode, path) in missing.items()
+            if mode != "120000" and "\n" not in str(path)
+        ]
+        alone = [(blob, path) for blob, (_, path) in missing.items() if (blob, path) not in plain]
+        written = []
+        if plain:
+            paths = "".join(f"{path.absolute()}\n" for _, path in plain).encode()
+            answer = self.git("hash-object", "-w", "--no-filters", "--stdin-paths", data=paths)
+            written += answer.decode().split()
+        for _, path in alone:
+            data = _link_or_bytes(path)
+            written.append(self.git("hash-object", "-w", "--stdin", data=data).decode().strip())
+        if written != [blob for blob, _ in plain + alone]:
+            raise DeployFailed(f"{site} changed while it was being deployed; deploy it again")
+        index = b"".join(
+            f"{mode} {blob}\t".encode() + os.fsencode(name) + b"\0"
+            for mode, blob, name, _ in entries
+        )
+        self.git("update-index", "-z", "--index-info", data=index)
 
     def _commit_and_push(self, tree: str, message: str) -> str:
         parents = ["-p", self.parent] if self.parent else []

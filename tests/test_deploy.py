@@ -312,15 +312,15 @@ def test_a_failure_in_the_middle_of_a_folder_deploy_leaves_the_previous_site(
 
     real_copytree, copied = shutil.copytree, []
 
-    def copy_then_fail(source, destination, *args, **kwargs):
+    def copy_then_fail(source, destination, *args, copy_function=shutil.copy2, **kwargs):
         if args:  # copytree's own recursive call already carries the failing copy
             return real_copytree(source, destination, *args, **kwargs)
 
-        def copy(src, dst):
+        def copy(src, dst):  # a file shared with the previous release or copied: both fail
             if len(copied) == 10:
                 raise OSError(28, "No space left on device")
             copied.append(src)
-            return shutil.copy2(src, dst)
+            return copy_function(src, dst)
 
         return real_copytree(source, destination, copy_function=copy, **kwargs)
 
