@@ -255,7 +255,13 @@ def _build(
                 # that Material's own templates write, never a script from configuration or content.
                 others = read_files(site_dir, "*.html", skip=scripts)
                 also = {source for sources in scripts.values() for source in sources}
-                write_tree(site_dir, render_headers(others, material_scripts(), also=also))
+                files = [
+                    f.relative_to(site_dir).as_posix() for f in site_dir.rglob("*") if f.is_file()
+                ]
+                served = [*files, STAMP_FILE]  # every file gets its Cache-Control
+                write_tree(
+                    site_dir, render_headers(others, material_scripts(), also=also, paths=served)
+                )
                 digest = tree_digest(site_dir)
                 built = stamp(state, now, digest, strict=strict, warnings=warned)
                 write_tree(site_dir, {STAMP_FILE: built})

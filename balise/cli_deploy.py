@@ -155,7 +155,7 @@ def _each_target(chosen: list[Target], what: str, act: Callable[[Target], None])
             code = max(code, EXIT_USAGE)
         except DeployFailed as error:
             _say(f"{what} {target} FAILED: {error}")
-            _say(f"{target} still serves the site it served before.")
+            _say(getattr(error, "aftermath", f"{target} still serves the site it served before."))
             code = EXIT_NETWORK
     return code
 

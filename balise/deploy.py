@@ -11,17 +11,26 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from balise.object_store import S3Target, parse_s3_target
 from balise.text import parse_iso_instant
 
 DEFAULT_BRANCH = "gh-pages"
 # A site built for a NOW further than this from the clock shows another moment's statuses.
 CLOCK_TOLERANCE = timedelta(days=1)
 LISTED_FILES = 5  # uncommitted files named in a refusal; the others are counted
-TARGET_FORMS = "folder:PATH or git:URL#BRANCH"
+TARGET_FORMS = "folder:PATH, git:URL#BRANCH or s3://BUCKET/PREFIX"
 
 
 class TargetError(ValueError):
     """A deploy target that cannot be understood (a usage error)."""
+
+
+class DeployFailed(Exception):
+    """The target could not be updated; it still serves what it served before (exit 3)."""
+
+
+class TargetRefused(Exception):
+    """The target is not something Balise may deploy to as it is (a usage error, exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -45,12 +54,18 @@ class GitTarget:
         return f"git:{self.url}#{self.branch}"
 
 
-Target = FolderTarget | GitTarget
+Target = FolderTarget | GitTarget | S3Target
 
 
 def parse_target(text: str, base: Path) -> Target:
-    """`folder:PATH` (relative to base) or `git:URL#BRANCH` (branch default gh-pages)."""
+    """`folder:PATH` (relative to base), `git:URL#BRANCH` (branch default gh-pages) or
+    `s3://BUCKET/PREFIX` (object storage, see `object_store`)."""
     kind, colon, rest = text.strip().partition(":")
+    if kind == "s3":
+        s3 = parse_s3_target(text.strip())
+        if s3 is None:
+            raise TargetError(f"deploy target {text!r} is not {TARGET_FORMS}")
+        return s3
     if not colon or not rest.strip():
         raise TargetError(f"deploy target {text!r} is not {TARGET_FORMS}")
     rest = rest.strip()

@@ -19,18 +19,21 @@ from pathlib import Path
 from stat import S_ISLNK, S_IXUSR
 from typing import Any, Protocol
 
-from balise.deploy import (
+from balise.deploy import (  # DeployFailed, TargetRefused: raised here, defined there
+    DeployFailed,
     DeploySettings,
     FolderTarget,
     GitTarget,
     Release,
     Target,
     TargetError,
+    TargetRefused,
     configured_settings,
     configured_targets,
     walk_back,
 )
 from balise.load import MKDOCS_FILE, as_data, parse_yaml
+from balise.object_store import S3Target
 from balise.output import locked
 from balise.stamp import (
     STAMP_FILE,
@@ -49,14 +52,6 @@ RELEASES_SUFFIX = ".releases"
 COMPLETE_SUFFIX = ".complete"  # beside a release folder: its copy is complete
 NETWORK_TIMEOUT = 300  # seconds for one fetch or push; a hung remote must not hang the crisis
 CNAME_FILE = "CNAME"  # GitHub Pages' custom domain, kept from deploy to deploy
-
-
-class DeployFailed(Exception):
-    """The target could not be updated; it still serves what it served before (exit 3)."""
-
-
-class TargetRefused(Exception):
-    """The target is not something Balise may deploy to as it is (a usage error, exit 2)."""
 
 
 def _mkdocs(root: Path) -> Any:
@@ -110,6 +105,10 @@ def open_target(
         folder.refuse_a_real_folder()
         with locked(target.path, on_wait):
             yield folder
+    elif isinstance(target, S3Target):
+        from balise.bucket import open_bucket  # boto3 is imported only to deploy there
+
+        yield open_bucket(target)
     else:
         with tempfile.TemporaryDirectory(prefix="balise-deploy-") as scratch:
             remote = GitRemote(target, Path(scratch), source_identity(repo), settings.cname)

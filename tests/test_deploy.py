@@ -134,7 +134,9 @@ def test_targets_are_folders_or_git_branches(tmp_path: Path) -> None:
     "text", ["ftp:x", "folder:", "git:", "git:#main", "git:--upload-pack=evil#x", "public"]
 )
 def test_a_target_that_is_not_understood_is_refused(tmp_path: Path, text: str) -> None:
-    with pytest.raises(TargetError, match="is not folder:PATH or git:URL#BRANCH"):
+    with pytest.raises(
+        TargetError, match="is not folder:PATH, git:URL#BRANCH or s3://BUCKET/PREFIX"
+    ):
         parse_target(text, tmp_path)
 
 

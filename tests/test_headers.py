@@ -16,6 +16,8 @@ from balise.build import build
 from balise.render.headers import (
     HEADERS_FILE,
     NGINX_FILE,
+    cache_control,
+    freshness_rules,
     inline_code,
     inline_scripts,
     parse_headers_file,
@@ -97,19 +99,86 @@ def test_no_script_or_style_is_loaded_from_another_host(site: Path) -> None:
             assert not re.match(r"(https?:)?//", url), (page, url)
 
 
+def nginx_locations(snippet: str) -> dict[str, dict[str, str]]:
+    """The generated nginx snippet as {location argument: {header: value}}."""
+    found: dict[str, dict[str, str]] = {}
+    for match, body in re.findall(r"^location (.+?) \{\n(.*?)^\}", snippet, re.M | re.S):
+        found[match] = dict(re.findall(r'add_header (\S+) "(.*)" always;', body))
+    return found
+
+
 def test_headers_file_and_nginx_snippet_carry_the_same_headers(site: Path) -> None:
     rules = parse_headers_file((site / HEADERS_FILE).read_text())
     everywhere = rules["/*"]
     for name, value in REQUIRED.items():
         assert everywhere[name] == value
+    assert "Cache-Control" not in everywhere  # one rule per file kind, see below
     for data in ("/status.json", "/api/*", "/feeds/*"):
-        assert rules[data] == {"Access-Control-Allow-Origin": "*"}
-    nginx = (site / NGINX_FILE).read_text()
-    lines = [line for line in nginx.splitlines() if line and not line.startswith("#")]
-    from_nginx = dict(
-        re.fullmatch(r'add_header (\S+) "(.*)" always;', line).groups() for line in lines
-    )
-    assert from_nginx == everywhere
+        assert rules[data]["Access-Control-Allow-Origin"] == "*"
+    locations = nginx_locations((site / NGINX_FILE).read_text())
+    assert len(locations) == 6
+    for match, headers in locations.items():
+        # nginx drops the server's add_header in a location that sets one: each repeats all.
+        assert {k: v for k, v in headers.items() if k in everywhere} == everywhere, match
+        shared = match in ("= /status.json", "/api/", "/feeds/")
+        assert ("Access-Control-Allow-Origin" in headers) == shared, match
+
+
+def pattern_matches(pattern: str, path: str) -> bool:
+    """Does a `_headers` path pattern match this site path (a splat matches anything)?"""
+    url = "/" if path == "index.html" and pattern == "/" else f"/{path}"
+    return re.fullmatch(re.escape(pattern).replace(r"\*", ".*"), url) is not None
+
+
+def test_every_built_file_matches_exactly_one_cache_control_rule(site: Path) -> None:
+    rules = parse_headers_file((site / HEADERS_FILE).read_text())
+    freshness_rules = {p: h["Cache-Control"] for p, h in rules.items() if "Cache-Control" in h}
+    files = [f.relative_to(site).as_posix() for f in site.rglob("*") if f.is_file()]
+    for path in files:
+        matching = [p for p in freshness_rules if pattern_matches(p, path) and p != "/"]
+        # Netlify and Cloudflare differ when two rules set one header: never let them.
+        assert len(matching) == 1, (path, matching)
+        assert freshness_rules[matching[0]] == cache_control(path), path
+    assert freshness_rules["/"] == cache_control("index.html")
+    assert len(rules) < 100  # Cloudflare Pages reads at most 100 rules
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("index.html", "public, max-age=60, stale-if-error=86400"),
+        ("communiques/2024-10-08-cyberattaque.html", "public, max-age=60, stale-if-error=86400"),
+        ("status.json", "public, max-age=60, stale-if-error=86400"),
+        ("api/v2/summary.json", "public, max-age=60, stale-if-error=86400"),
+        ("feeds/all.atom", "public, max-age=60, stale-if-error=86400"),
+        ("feeds/archives/all-1.rss", "public, max-age=60, stale-if-error=86400"),
+        ("badges/la-sagesse.svg", "public, max-age=60, stale-if-error=86400"),
+        ("assets/javascripts/bundle.a5f9d56c.min.js", "public, max-age=31536000, immutable"),
+        ("assets/javascripts/bundle.a5f9d56c.min.js.map", "public, max-age=31536000, immutable"),
+        (
+            "assets/javascripts/workers/search.a7633da7.min.js",
+            "public, max-age=31536000, immutable",
+        ),
+        ("assets/stylesheets/main.57a0d79d.min.css", "public, max-age=31536000, immutable"),
+        ("assets/stylesheets/palette.fb2fffe2.min.css", "public, max-age=31536000, immutable"),
+        ("assets/javascripts/lunr/min/lunr.fr.min.js", "public, max-age=3600"),
+        ("assets/javascripts/lunr/tinyseg.js", "public, max-age=3600"),
+        ("assets/balise.css", "public, max-age=3600"),
+        ("assets/images/favicon.png", "public, max-age=3600"),
+        ("assets/stylesheets/main.min.css", "public, max-age=3600"),  # no hash in its name
+        ("communiques/bundle.a5f9d56c.min.js", "public, max-age=60, stale-if-error=86400"),
+    ],
+)
+def test_cache_control_by_kind_of_file(path: str, expected: str) -> None:
+    assert cache_control(path) == expected
+
+
+@given(st.lists(st.from_regex(r"[a-z]{1,3}(/[a-z]{1,3}){0,3}(\.html|\.js)?", fullmatch=True)))
+def test_freshness_rules_never_overlap(paths: list[str]) -> None:
+    rules = freshness_rules(paths)
+    for path in set(paths):
+        matching = [p for p, _ in rules if pattern_matches(p, path) and p != "/"]
+        assert len(matching) == 1, (path, rules)
 
 
 def test_a_script_outside_the_csp_would_be_caught() -> None:

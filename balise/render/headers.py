@@ -1,8 +1,9 @@
-"""Security headers for static hosts: `_headers` (Netlify, Cloudflare Pages) and an nginx snippet.
+"""Response headers for static hosts: `_headers` (Netlify, Cloudflare Pages), an nginx snippet,
+and the one freshness policy (`cache_control`) that they and the object-storage target share.
 
-Pure: the built pages in, two files out. The CSP allows this site only, plus the theme's
-inline scripts by their sha256 hash; it never allows 'unsafe-inline' or another host, nor an
-inline script that the theme's own templates do not write (see ThemeScripts).
+Pure: the built pages and paths in, two files out. The CSP allows this site only, plus the
+theme's inline scripts by their sha256 hash; it never allows 'unsafe-inline' or another host,
+nor an inline script that the theme's own templates do not write (see ThemeScripts).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import Enum
 from html.parser import HTMLParser
 
 HEADERS_FILE = "_headers"
@@ -25,6 +27,52 @@ _EXECUTABLE_TYPES = frozenset(
 
 # Public data other sites may read from a browser (status widgets, newsroom dashboards).
 SHARED_DATA = ("/status.json", "/api/*", "/feeds/*")
+
+
+# --- freshness: one Cache-Control per kind of file ------------------------------------------
+
+
+class Freshness(Enum):
+    """How long a cache (a browser, a CDN, a proxy) may serve a file without asking again."""
+
+    # Pages, status.json, the feeds, the API, badges, the search index: what a statement
+    # changes. A cache serves its copy for 60 s, then revalidates it (ETag / Last-Modified,
+    # a 304 when unchanged); the Age header counts the time spent in caches upstream, so a
+    # deploy reaches every reader within a minute. Only when the origin is down or answers
+    # an error may a cache keep serving its last copy (a day): the crowd still reads a
+    # status page, the last one published, rather than an error.
+    CURRENT = "public, max-age=60, stale-if-error=86400"
+    # The theme's and Balise's files whose name does not change with their content
+    # (balise.css, the favicon, lunr's language files): they change only when Balise or
+    # mkdocs-material is upgraded, and an hour of the old file after that is cosmetic.
+    STATIC = "public, max-age=3600"
+    # Material's fingerprinted bundles (`bundle.HASH.min.js`, `main.HASH.min.css`…): a new
+    # content is a new name, so a copy is never stale.
+    FINGERPRINTED = "public, max-age=31536000, immutable"
+
+
+# mkdocs-material names its bundles NAME.HASH.min.js|css (HASH: 8 hex digits), with their
+# source maps; nothing else it or Balise writes carries its content in its name. Written so
+# that Python and nginx (PCRE) read it alike.
+FINGERPRINTED_PATH = (
+    r"assets/(?:javascripts|stylesheets)/(?:[^/]+/)*[^/.]+\.[0-9a-f]{8}\.min\.(?:js|css)(?:\.map)?"
+)
+_FINGERPRINTED = re.compile(FINGERPRINTED_PATH)
+STATIC_FOLDER = "assets/"
+
+
+def freshness(path: str) -> Freshness:
+    """The freshness of a built file, by its path relative to the site (`index.html`)."""
+    if _FINGERPRINTED.fullmatch(path):
+        return Freshness.FINGERPRINTED
+    if path.startswith(STATIC_FOLDER):
+        return Freshness.STATIC
+    return Freshness.CURRENT
+
+
+def cache_control(path: str) -> str:
+    """The `Cache-Control` value a built file is served with, on every host Balise configures."""
+    return freshness(path).value
 
 
 @dataclass
@@ -190,24 +238,118 @@ def script_sources(page: bytes | str, theme: ThemeScripts) -> list[str]:
     return [script_hash(s) for s in inline_scripts(page) if theme.allows(s)]
 
 
+def freshness_rules(paths: Iterable[str]) -> list[tuple[str, Freshness]]:
+    """`_headers` rules giving each of these built files its freshness, none overlapping.
+
+    Netlify and Cloudflare Pages disagree on a header that two matching rules set (one keeps
+    the more specific, the other joins both values), so no path matches two of these rules:
+    a folder whose files all share one freshness is one rule (`/feeds/*`); otherwise its
+    files are listed one by one and its sub-folders looked at in turn. The root's own files
+    (the pages at the top) are always listed one by one, `index.html` also as `/`.
+    """
+    rules: list[tuple[str, Freshness]] = []
+
+    def visit(folder: str, under: list[str]) -> None:
+        kinds = {freshness(path) for path in under}
+        if folder and len(kinds) == 1:
+            rules.append((f"/{folder}/*", kinds.pop()))
+            return
+        prefix = f"{folder}/" if folder else ""
+        folders: dict[str, list[str]] = {}
+        for path in under:
+            head, slash, _ = path.removeprefix(prefix).partition("/")
+            if slash:
+                folders.setdefault(prefix + head, []).append(path)
+                continue
+            if path == "index.html":
+                rules.append(("/", freshness(path)))
+            rules.append((f"/{path}", freshness(path)))
+        for sub in sorted(folders):
+            visit(sub, folders[sub])
+
+    visit("", sorted(set(paths)))
+    return rules
+
+
+@dataclass(frozen=True)
+class _Location:
+    """One `location` of the nginx snippet: which files, how fresh, shared or not."""
+
+    match: str
+    freshness: Freshness
+    shared: bool = False  # Access-Control-Allow-Origin: *
+    types: tuple[tuple[str, str], ...] = ()  # replaces nginx's mime.types in this location
+
+
+_FEED_TYPES = (
+    ("application/atom+xml", "atom"),
+    ("application/rss+xml", "rss"),
+    ("text/calendar", "ics"),  # not in Debian's mime.types
+    ("application/xml", "xml"),
+)
+# The same choice as `freshness`, as nginx picks a location: `=` first, then the regex,
+# then the longest prefix.
+NGINX_LOCATIONS = (
+    _Location("/", Freshness.CURRENT),
+    _Location(f"/{STATIC_FOLDER}", Freshness.STATIC),
+    _Location(f'~ "^/{FINGERPRINTED_PATH}$"', Freshness.FINGERPRINTED),
+    _Location("= /status.json", Freshness.CURRENT, shared=True),
+    _Location("/api/", Freshness.CURRENT, shared=True),
+    _Location("/feeds/", Freshness.CURRENT, shared=True, types=_FEED_TYPES),
+)
+# Text types nginx labels `; charset=utf-8`, as the object-storage target does.
+_CHARSET_TYPES = (
+    "text/css text/plain text/xml text/calendar application/javascript application/json "
+    "application/xml application/atom+xml application/rss+xml image/svg+xml"
+)
+
+
+def _nginx_location(location: _Location, headers: list[tuple[str, str]]) -> list[str]:
+    # nginx drops every add_header of the server block in a location that has its own, so
+    # each location repeats them all: a CORS header must never cost the security headers.
+    lines = [f"location {location.match} {{"]
+    if location.types:
+        lines += ["    types {", *(f"        {t} {ext};" for t, ext in location.types), "    }"]
+    lines += ["    charset utf-8;", f"    charset_types {_CHARSET_TYPES};"]
+    lines.append(f'    add_header Cache-Control "{location.freshness.value}" always;')
+    lines += [f'    add_header {name} "{value}" always;' for name, value in headers]
+    if location.shared:
+        lines.append('    add_header Access-Control-Allow-Origin "*" always;')
+    return [*lines, "}"]
+
+
 def render_headers(
-    pages: Iterable[bytes | str], theme: ThemeScripts, also: Iterable[str] = ()
+    pages: Iterable[bytes | str],
+    theme: ThemeScripts,
+    also: Iterable[str] = (),
+    paths: Iterable[str] = (),
 ) -> dict[str, bytes]:
     """`_headers` and the nginx snippet, with the hashes of the theme's inline scripts in the
-    pages (and `also`: the CSP sources of pages already read, e.g. by the build's plugin)."""
+    pages (and `also`: the CSP sources of pages already read, e.g. by the build's plugin),
+    and the `Cache-Control` of each of the built files `paths` (relative to the site)."""
     hashes = {source for page in pages for source in script_sources(page, theme)} | set(also)
     headers = security_headers(content_security_policy(hashes))
-    netlify = ["# Balise: security headers (generated at build time; do not edit)", "/*"]
-    netlify += [f"  {name}: {value}" for name, value in headers]
+    paths = {*paths, HEADERS_FILE, NGINX_FILE} if paths else set()
+    blocks: dict[str, list[tuple[str, str]]] = {"/*": headers}
     for path in SHARED_DATA:
-        netlify += [path, "  Access-Control-Allow-Origin: *"]
+        blocks[path] = [("Access-Control-Allow-Origin", "*")]
+    for pattern, fresh in freshness_rules(paths):
+        blocks.setdefault(pattern, []).append(("Cache-Control", fresh.value))
+    netlify = [
+        "# Balise: security headers on every path, then how long caches may serve each file",
+        "# (generated at build time; do not edit)",
+    ]
+    for pattern, values in blocks.items():
+        netlify += [pattern, *(f"  {name}: {value}" for name, value in values)]
     nginx = [
-        "# Balise: security headers, generated at build time with the hashes of the theme's",
-        "# inline scripts. Include it in the server block that serves the site, e.g.",
+        "# Balise: security and cache headers, generated at build time with the hashes of the",
+        "# theme's inline scripts. Include it in the server block that serves the site (its",
+        "# root), which must not have locations of its own for these paths, e.g.",
         "#   include /srv/statut/public/_nginx-headers.conf;",
         "# then `nginx -s reload` whenever Balise or mkdocs-material is upgraded.",
-        *(f'add_header {name} "{value}" always;' for name, value in headers),
     ]
+    for location in NGINX_LOCATIONS:
+        nginx += _nginx_location(location, headers)
     return {
         HEADERS_FILE: ("\n".join(netlify) + "\n").encode(),
         NGINX_FILE: ("\n".join(nginx) + "\n").encode(),
