@@ -58,8 +58,8 @@ def _summary(outcome, action: str) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from balise.announce.post import social_problems
     from balise.build import check
-    from balise.social.post import social_problems
 
     outcome = check(
         args.repo, parse_now(args.now), strict=args.strict, wall_clock=datetime.now(UTC)

@@ -1,6 +1,6 @@
 """The `social` and `post` commands: their options, credentials from the environment, printing.
 
-The decisions (what is due, what the post says) live in balise.social; nothing is decided here.
+The decisions (what is due, what the post says) live in balise.announce; nothing is decided here.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
+from balise.announce import NETWORK_NAMES, NETWORKS
 from balise.cli_exit import EXIT_INVALID, EXIT_NETWORK, EXIT_OK, EXIT_USAGE, UsageError
 from balise.errors import report
 from balise.load import ESTABLISHMENTS_FILE
-from balise.social import NETWORK_NAMES, NETWORKS
 from balise.text import parse_iso_instant
 
 TIMEOUT = 30.0  # seconds for one HTTP request
@@ -70,9 +70,9 @@ def _options(args: argparse.Namespace, now: Callable[[], datetime]) -> dict:
 
 def _outbox(args: argparse.Namespace, options: dict):
     """Check the sources, then read the ledger and compose: the Outbox, or an exit code."""
+    from balise.announce.ledger import LedgerError
+    from balise.announce.post import outbox, social_problems
     from balise.build import check
-    from balise.social.ledger import LedgerError
-    from balise.social.post import outbox, social_problems
 
     networks, now = options["networks"], options["now"]
     since, window = options["since"], options["window"]
@@ -133,10 +133,10 @@ def preview(args: argparse.Namespace, now: Callable[[], datetime]) -> int:
 
 def _clients(networks: Sequence[str], environ: Mapping[str, str]):
     """One client per network, or the exit code after saying which variables are missing."""
-    from balise.social.network import MissingCredentials
+    from balise.announce.network import MissingCredentials
 
     try:
-        from balise.social import bluesky, mastodon, x
+        from balise.announce import bluesky, mastodon, x
     except ImportError as error:
         print(
             f"Posting needs the social extras ({error.name} is missing): "
@@ -177,9 +177,9 @@ def _clients(networks: Sequence[str], environ: Mapping[str, str]):
 
 def post(args: argparse.Namespace, now: Callable[[], datetime]) -> int:
     """`post`: send pending posts, record each one at once, exit 3 if any network failed."""
-    from balise.social.ledger import LedgerBusy, ledger_lock
-    from balise.social.network import credential_values
-    from balise.social.post import PostResult, send
+    from balise.announce.ledger import LedgerBusy, ledger_lock
+    from balise.announce.network import credential_values
+    from balise.announce.post import PostResult, send
 
     options = _options(args, now)
     if not (args.repo / ESTABLISHMENTS_FILE).exists():

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import ROOT
-from social_fakes import (  # noqa: F401  (fixtures)
+from announce_fakes import (  # noqa: F401  (fixtures)
     BLUESKY_PASSWORD,
     DROP,
     MASTODON_TOKEN,
@@ -26,6 +25,7 @@ from social_fakes import (  # noqa: F401  (fixtures)
     second_server,
     x_mock,
 )
+from conftest import ROOT
 
 import balise.cli_social
 from balise.cli import main

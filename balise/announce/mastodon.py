@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from balise.social.compose import Post
-from balise.social.network import (
+from balise.announce.compose import Post
+from balise.announce.network import (
     DEFAULT_BACKOFF,
     Backoff,
     PostFailed,

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
+from balise.announce.ledger import ATTEMPTED, POSTED, SKIPPED, Entry, Ledger
 from balise.model import Statement, sort_key
-from balise.social.ledger import ATTEMPTED, POSTED, SKIPPED, Entry, Ledger
 from balise.timeline import Snapshot
 
 DEFAULT_WINDOW = timedelta(hours=24)

@@ -13,11 +13,9 @@ from pathlib import Path
 
 import jinja2
 
-from balise.errors import Problem
-from balise.model import Repository
-from balise.social import NETWORKS
-from balise.social.compose import Post, compose, post_problems
-from balise.social.ledger import (
+from balise.announce import NETWORKS
+from balise.announce.compose import Post, compose, post_problems
+from balise.announce.ledger import (
     ATTEMPTED,
     POSTED,
     SKIPPED,
@@ -27,8 +25,10 @@ from balise.social.ledger import (
     read_ledger,
     write_ledger,
 )
-from balise.social.network import Network, PostFailed, redact
-from balise.social.plan import DEFAULT_WINDOW, Pending, Plan, plan
+from balise.announce.network import Network, PostFailed, redact
+from balise.announce.plan import DEFAULT_WINDOW, Pending, Plan, plan
+from balise.errors import Problem
+from balise.model import Repository
 from balise.templating import TEMPLATES_DIR, environment, template_problem
 from balise.timeline import snapshot
 

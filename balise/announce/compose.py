@@ -15,9 +15,9 @@ import grapheme
 import jinja2
 
 from balise import french
+from balise.announce import NETWORK_NAMES, NETWORKS
 from balise.errors import Problem
 from balise.model import Repository, Statement, Status
-from balise.social import NETWORK_NAMES, NETWORKS
 from balise.timeline import severity_key
 from balise.views import statement_path
 

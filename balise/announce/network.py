@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Protocol
 from urllib.parse import quote
 
-from balise.social.compose import Post
+from balise.announce.compose import Post
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Social posting (CONTRACT §8): compose, record and send one post per statement and network.
+"""Outgoing announcements (CONTRACT §8, §10): compose, record and send one post per statement
+and channel (the social networks, email, webhooks).
 
 compose, plan and ledger are pure or file-only; only the network modules talk to the outside.
 """
