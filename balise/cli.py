@@ -266,8 +266,9 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--network",
             action="append",
-            metavar="x,mastodon,bluesky",
-            help="the networks, comma-separated or repeated (default: all three)",
+            metavar="x,mastodon,bluesky,email,webhook",
+            help="the channels, comma-separated or repeated (default: the three networks, "
+            "and email and webhook when their settings are set)",
         )
         command.add_argument("--now", help="the instant to post as of (ISO 8601 with offset)")
         command.add_argument(

@@ -10,9 +10,10 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from balise.announce import NETWORK_NAMES, NETWORKS
+from balise.announce import CHANNELS, channel_of
 from balise.cli_exit import EXIT_INVALID, EXIT_NETWORK, EXIT_OK, EXIT_USAGE, UsageError
 from balise.errors import report
 from balise.load import ESTABLISHMENTS_FILE
@@ -23,21 +24,21 @@ SLEEP: Callable[[float], None] = time.sleep  # tests replace it: no test ever sl
 
 
 def parse_networks(values: Sequence[str] | None) -> tuple[str, ...]:
-    """`--network x,mastodon --network bluesky` -> the networks, in the usual order."""
+    """`--network x,email --network webhook` -> the channels, in the usual order."""
     if not values:
-        return NETWORKS
+        return tuple(CHANNELS)
     asked: set[str] = set()
     for value in values:
         for name in value.split(","):
             name = name.strip().lower()
             if not name:
                 continue
-            if name not in NETWORKS:
-                raise UsageError(f"unknown network {name!r}: choose among {', '.join(NETWORKS)}")
+            if name not in CHANNELS:
+                raise UsageError(f"unknown network {name!r}: choose among {', '.join(CHANNELS)}")
             asked.add(name)
     if not asked:
-        raise UsageError("--network needs at least one of " + ", ".join(NETWORKS))
-    return tuple(network for network in NETWORKS if network in asked)
+        raise UsageError("--network needs at least one of " + ", ".join(CHANNELS))
+    return tuple(name for name in CHANNELS if name in asked)
 
 
 def parse_since(text: str | None) -> datetime | None:
@@ -90,15 +91,61 @@ def _outbox(args: argparse.Namespace, options: dict):
         return EXIT_INVALID
 
 
-def _skipped_lines(box) -> list[str]:
+@dataclass(frozen=True)
+class Channels:
+    """The destinations this run plans for (id -> name in messages), the settings read for
+    them, and what is off or missing, from the channels asked and the environment."""
+
+    destinations: dict[str, str]
+    settings: dict[str, object]
+    off: tuple[str, ...]  # one line per channel left off for want of settings
+    missing: tuple[str, ...]  # variables `post` needs and does not have
+
+
+def _channels(asked: Sequence[str], explicit: bool, environ: Mapping[str, str]) -> Channels:
+    """Read the settings of the optional channels (email, webhook); a social network's
+    credentials are read only once it has something to send (see _clients).
+
+    An optional channel whose variables are all unset is off, unless named by --network; one
+    set in part is missing what it lacks (an error for `post`, a note for `social`). A
+    setting that cannot be used is a usage error (UsageError), before anything is sent.
+    """
+    from balise.announce.channels import channel
+    from balise.announce.network import BadSetting, MissingCredentials
+
+    destinations: dict[str, str] = {}
+    settings: dict[str, object] = {}
+    off: list[str] = []
+    missing: list[str] = []
+    for name in asked:
+        module = channel(name)
+        if not module.OPTIONAL:
+            destinations.update(module.destinations(None))
+            continue
+        if not explicit and not any(environ.get(v, "").strip() for v in module.ENVIRONMENT):
+            off.append(f"{CHANNELS[name]}: off ({', '.join(module.ENVIRONMENT)} not set).")
+            continue
+        try:
+            settings[name] = module.credentials(environ)
+        except MissingCredentials as error:
+            missing.extend(error.names)
+            off.append(f"{CHANNELS[name]}: off ({', '.join(error.names)} not set).")
+            continue
+        except BadSetting as error:
+            raise UsageError(str(error)) from None
+        destinations.update(module.destinations(settings[name]))
+    return Channels(destinations, settings, tuple(off), tuple(missing))
+
+
+def _skipped_lines(box, labels: Mapping[str, str]) -> list[str]:
     lines = []
-    for network in NETWORKS:
-        count = box.plan.skipped_on(network)
+    for destination, label in labels.items():
+        count = box.plan.skipped_on(destination)
         if count:
-            since = box.plan.since[network].isoformat()
+            since = box.plan.since[destination].isoformat()
             s = "s" if count > 1 else ""
             lines.append(
-                f"{NETWORK_NAMES[network]}: {count} statement{s} published before {since} "
+                f"{label}: {count} statement{s} published before {since} "
                 f"recorded as not to post (use --since to post {'them' if s else 'it'})."
             )
     return lines
@@ -106,14 +153,18 @@ def _skipped_lines(box) -> list[str]:
 
 def preview(args: argparse.Namespace, now: Callable[[], datetime]) -> int:
     """`social`: print every pending post exactly as it would go out; send nothing."""
-    box = _outbox(args, _options(args, now))
+    from balise.announce.channels import channel
+
+    options = _options(args, now)
+    found = _channels(options["networks"], bool(args.network), os.environ)
+    box = _outbox(args, {**options, "networks": tuple(found.destinations)})
     if isinstance(box, int):
         return box
     for pending in box.plan.pending:
         post = box.post(pending)
-        limit = post.limit
-        facts = [limit.name, pending.statement.id, f"{post.length}/{limit.maximum} {limit.unit}"]
-        facts += list(post.adjustments)
+        name = channel_of(pending.network)
+        facts = [found.destinations[pending.network], pending.statement.id]
+        facts += channel(name).facts(post, found.settings.get(name))
         if pending.resumed:
             facts.append("resuming an interrupted send")
             if pending.previous is not None and pending.previous.note:
@@ -121,42 +172,41 @@ def preview(args: argparse.Namespace, now: Callable[[], datetime]) -> int:
         if not post.fits:
             facts.append("TOO LONG")
         print(" · ".join(facts))
+        if post.subject is not None:
+            print(f"    Subject: {post.subject}")
         for line in post.text.splitlines():
             print(f"    {line}" if line else "")
         print()
     count = len(box.plan.pending)
     print(f"{count} post{'s' if count != 1 else ''} to send." if count else "Nothing to post.")
-    for line in _skipped_lines(box):
+    for line in _skipped_lines(box, found.destinations):
         print(line.replace("recorded as", "would be recorded as"))
+    for line in found.off:
+        print(line)
     return EXIT_OK
 
 
-def _clients(networks: Sequence[str], environ: Mapping[str, str]):
-    """One client per network, or the exit code after saying which variables are missing."""
+def _clients(due: Sequence[str], found: Channels, environ: Mapping[str, str]):
+    """One client per due destination, or the exit code after saying which variables are
+    missing (those of the due social networks, and of the optional channels set in part)."""
+    from balise.announce.channels import channel
     from balise.announce.network import MissingCredentials
 
-    try:
-        from balise.announce import bluesky, mastodon, x
-    except ImportError as error:
-        print(
-            f"Posting needs the social extras ({error.name} is missing): "
-            "pip install 'balise[social]'",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    modules = {"x": x, "mastodon": mastodon, "bluesky": bluesky}
-    credentials, missing = {}, []
-    for network in networks:
+    names = tuple(dict.fromkeys(channel_of(destination) for destination in due))
+    settings, missing = dict(found.settings), list(found.missing)
+    for name in names:
+        if name in settings:
+            continue
         try:
-            credentials[network] = modules[network].credentials(environ)
+            settings[name] = channel(name).credentials(environ)
         except MissingCredentials as error:
             missing.extend(error.names)
     if missing:
         s = "s" if len(missing) > 1 else ""
         print(
-            f"Missing environment variable{s}: {', '.join(missing)}. "
-            "Nothing was posted. Set them (see README, Social posting), or choose the "
-            "networks to post to with --network.",
+            f"Missing environment variable{s}: {', '.join(dict.fromkeys(missing))}. "
+            "Nothing was posted. Set them (see README, Announcements), or choose the "
+            "channels to post to with --network.",
             file=sys.stderr,
         )
         return EXIT_USAGE
@@ -164,24 +214,22 @@ def _clients(networks: Sequence[str], environ: Mapping[str, str]):
     def pause(seconds: float) -> None:
         SLEEP(seconds)
 
-    classes = {
-        "x": x.XClient,
-        "mastodon": mastodon.MastodonClient,
-        "bluesky": bluesky.BlueskyClient,
-    }
-    return {
-        network: classes[network](creds, timeout=TIMEOUT, sleep=pause)
-        for network, creds in credentials.items()
-    }
+    clients = {}
+    for name in names:
+        made = channel(name).clients(settings[name], timeout=TIMEOUT, sleep=pause)
+        clients.update({d: client for d, client in made.items() if d in due})
+    return clients
 
 
 def post(args: argparse.Namespace, now: Callable[[], datetime]) -> int:
-    """`post`: send pending posts, record each one at once, exit 3 if any network failed."""
+    """`post`: send pending posts, record each one at once, exit 3 if any channel failed."""
     from balise.announce.ledger import LedgerBusy, ledger_lock
     from balise.announce.network import credential_values
     from balise.announce.post import PostResult, send
 
     options = _options(args, now)
+    found = _channels(options["networks"], bool(args.network), os.environ)
+    options["networks"] = tuple(found.destinations)
     if not (args.repo / ESTABLISHMENTS_FILE).exists():
         return _outbox(args, options)  # not a status repository: report it, create nothing
     try:
@@ -190,12 +238,12 @@ def post(args: argparse.Namespace, now: Callable[[], datetime]) -> int:
             if isinstance(box, int):
                 return box
             due = tuple(dict.fromkeys(pending.network for pending in box.plan.pending))
-            clients = _clients(due, os.environ) if due else {}
+            clients = _clients(due, found, os.environ) if due or found.missing else {}
             if isinstance(clients, int):
                 return clients
 
             def show(outcome: PostResult) -> None:
-                name = NETWORK_NAMES[outcome.pending.network]
+                name = found.destinations[outcome.pending.network]
                 statement = outcome.pending.statement.id
                 if outcome.sent is not None:
                     where = outcome.sent.url or outcome.sent.note or "sent"
@@ -214,7 +262,9 @@ def post(args: argparse.Namespace, now: Callable[[], datetime]) -> int:
     except LedgerBusy as error:
         print(f"{error}; nothing was posted by this run.", file=sys.stderr)
         return EXIT_NETWORK
-    for line in _skipped_lines(box):
+    for line in _skipped_lines(box, found.destinations):
+        print(line)
+    for line in found.off:
         print(line)
     sent = len(result.outcomes) - len(result.failed)
     if result.failed:

@@ -12,7 +12,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from balise.announce.compose import Post
+from balise.announce import CHANNELS
+from balise.announce import compose as posts
+from balise.announce.compose import Post, Templates
 from balise.announce.network import (
     DEFAULT_BACKOFF,
     Backoff,
@@ -22,6 +24,8 @@ from balise.announce.network import (
     redact,
     with_retries,
 )
+from balise.model import Repository, Statement
+from balise.timeline import Snapshot
 
 ENVIRONMENT = ("BALISE_BLUESKY_HANDLE", "BALISE_BLUESKY_APP_PASSWORD")
 URL_VARIABLE = "BALISE_BLUESKY_URL"
@@ -211,3 +215,28 @@ class BlueskyClient:
             raise PostFailed(
                 redact(str(failure), self.secrets()), transient=failure.transient
             ) from None
+
+
+# --- the channel (balise.announce.channels.Channel) ----------------------------------------
+
+OPTIONAL = False  # asked for, it needs its credentials
+
+
+def destinations(settings: object | None) -> dict[str, str]:
+    return {"bluesky": CHANNELS["bluesky"]}
+
+
+def compose(
+    statement: Statement, repository: Repository, snap: Snapshot, templates: Templates
+) -> Post:
+    return posts.compose(statement, repository, "bluesky", templates.text)
+
+
+def clients(
+    creds: BlueskyCredentials, *, timeout: float, sleep: Callable[[float], None]
+) -> dict[str, BlueskyClient]:
+    return {"bluesky": BlueskyClient(creds, timeout=timeout, sleep=sleep)}
+
+
+def facts(post: Post, settings: object | None) -> list[str]:
+    return posts.limited_facts(post)

@@ -27,7 +27,8 @@ FORMAT = 1
 POSTED = "posted"  # sent; never send again
 SKIPPED = "skipped"  # recorded as not to post (older than the first run); `--since` reopens it
 ATTEMPTED = "attempted"  # a send began and did not finish: resend with the same `key`
-STATUSES = (POSTED, SKIPPED, ATTEMPTED)
+FAILED = "failed"  # refused for good (a webhook's 4xx): not sent again; `--since` reopens it
+STATUSES = (POSTED, SKIPPED, ATTEMPTED, FAILED)
 
 
 class LedgerError(Exception):

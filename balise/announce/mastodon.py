@@ -10,7 +10,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from balise.announce.compose import Post
+from balise.announce import CHANNELS
+from balise.announce import compose as posts
+from balise.announce.compose import Post, Templates
 from balise.announce.network import (
     DEFAULT_BACKOFF,
     Backoff,
@@ -21,6 +23,8 @@ from balise.announce.network import (
     redact,
     with_retries,
 )
+from balise.model import Repository, Statement
+from balise.timeline import Snapshot
 
 ENVIRONMENT = ("BALISE_MASTODON_URL", "BALISE_MASTODON_TOKEN")
 LANGUAGE = "fr"
@@ -105,3 +109,28 @@ def _detail(error: Exception) -> str:
         extra = args[3] if len(args) > 3 else args[2]
         return f"{detail}: {extra}" if extra else detail
     return f"Mastodon error: {error}"
+
+
+# --- the channel (balise.announce.channels.Channel) ----------------------------------------
+
+OPTIONAL = False  # asked for, it needs its credentials
+
+
+def destinations(settings: object | None) -> dict[str, str]:
+    return {"mastodon": CHANNELS["mastodon"]}
+
+
+def compose(
+    statement: Statement, repository: Repository, snap: Snapshot, templates: Templates
+) -> Post:
+    return posts.compose(statement, repository, "mastodon", templates.text)
+
+
+def clients(
+    creds: MastodonCredentials, *, timeout: float, sleep: Callable[[float], None]
+) -> dict[str, MastodonClient]:
+    return {"mastodon": MastodonClient(creds, timeout=timeout, sleep=sleep)}
+
+
+def facts(post: Post, settings: object | None) -> list[str]:
+    return posts.limited_facts(post)

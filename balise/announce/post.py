@@ -1,4 +1,5 @@
-"""Sending pending posts: the loop that records each step in the ledger before moving on.
+"""Sending pending posts on every channel: the loop that records each step in the ledger
+before moving on.
 
 The order of writes is the guarantee: "attempted" (with its key) before a send, "posted" right
 after it; a crash, a kill or a second run therefore never sends a post twice.
@@ -13,10 +14,12 @@ from pathlib import Path
 
 import jinja2
 
-from balise.announce import NETWORKS
-from balise.announce.compose import Post, compose, post_problems
+from balise.announce import NETWORKS, channel_of
+from balise.announce.channels import channel
+from balise.announce.compose import Post, Templates, post_problems
 from balise.announce.ledger import (
     ATTEMPTED,
+    FAILED,
     POSTED,
     SKIPPED,
     Entry,
@@ -50,6 +53,11 @@ def post_environment(root: Path) -> jinja2.Environment:
     return environment(root / TEMPLATES_DIR, html=False)
 
 
+def post_templates(root: Path) -> Templates:
+    """Plain text for every channel, HTML (escaped) for an email's HTML part."""
+    return Templates(post_environment(root), environment(root / TEMPLATES_DIR, html=True))
+
+
 def outbox(
     root: Path,
     repository: Repository,
@@ -59,14 +67,22 @@ def outbox(
     since: datetime | None = None,
     window: timedelta = DEFAULT_WINDOW,
 ) -> Outbox:
-    """Read the ledger, plan at NOW and compose every pending post (LedgerError if unreadable)."""
+    """Read the ledger, plan at NOW and compose every pending post (LedgerError if unreadable).
+
+    `networks` are destinations: a channel (`x`, `email`), or one URL of a channel
+    (`webhook:1a2b3c4d`), which all share the channel's post.
+    """
     ledger = read_ledger(root)
-    decided = plan(snapshot(repository, now), ledger, networks, now, since=since, window=window)
-    env = post_environment(root)
-    posts = {
-        (p.statement.id, p.network): compose(p.statement, repository, p.network, env)
-        for p in decided.pending
-    }
+    snap = snapshot(repository, now)
+    decided = plan(snap, ledger, networks, now, since=since, window=window)
+    templates = post_templates(root)
+    composed: dict[tuple[str, str], Post] = {}
+    posts = {}
+    for p in decided.pending:
+        key = (p.statement.id, channel_of(p.network))
+        if key not in composed:
+            composed[key] = channel(key[1]).compose(p.statement, repository, snap, templates)
+        posts[(p.statement.id, p.network)] = composed[key]
     return Outbox(decided, posts, ledger)
 
 
@@ -175,8 +191,10 @@ def send(
             message = redact(str(failure), hidden)
             broken[network] = f"{network} failed earlier in this run"
             # Still "attempted" (it may have reached the network: the next run resumes it with
-            # the same key), now with the reason, for whoever reads the ledger.
-            failed = Entry(ATTEMPTED, wall_clock(), key=key, note=message)
+            # the same key), now with the reason, for whoever reads the ledger; "failed" when
+            # the channel says trying again cannot help.
+            status = FAILED if failure.final else ATTEMPTED
+            failed = Entry(status, wall_clock(), key=key, note=message)
             ledger = ledger.with_entry(pending.statement.id, network, failed)
             write_ledger(root, ledger)
             outcome = PostResult(pending, post, failure=message)
@@ -192,4 +210,12 @@ def send(
     return SendReport(tuple(outcomes), len(box.plan.skipped))
 
 
-__all__ = ["NETWORKS", "Outbox", "PostResult", "SendReport", "outbox", "send", "social_problems"]
+__all__ = [
+    "NETWORKS",
+    "Outbox",
+    "PostResult",
+    "SendReport",
+    "outbox",
+    "send",
+    "social_problems",
+]
