@@ -7,6 +7,7 @@ never sends a password over a connection that is not encrypted.
 
 from __future__ import annotations
 
+import hashlib
 import smtplib
 import ssl
 import time
@@ -183,6 +184,13 @@ def message(post: Post, settings: EmailSettings) -> EmailMessage:
     """The message as it goes out. `Bcc` holds the recipients (smtplib leaves it out of what
     it transmits); `To` is the sender itself, so that no recipient sees another."""
     mail = EmailMessage(policy=SMTP)
+    mail.set_content(post.text, cte="quoted-printable")
+    if post.html is not None:
+        mail.add_alternative(post.html, subtype="html", cte="quoted-printable")
+        # Not random: the same post is the same bytes, on every run and every retry.
+        digest = hashlib.sha256(f"{post.text}\0{post.html}".encode()).hexdigest()[:32]
+        mail.set_boundary(f"=_balise_{digest}")
+    # After the content: setting it drops every Content-* header (Content-Language too).
     mail["Subject"] = post.subject or post.text.splitlines()[0]
     mail["From"] = settings.sender
     mail["To"] = settings.sender
@@ -191,10 +199,6 @@ def message(post: Post, settings: EmailSettings) -> EmailMessage:
         mail[name] = value
     if "List-Unsubscribe" not in mail:  # no press contact: the sender takes the requests
         mail["List-Unsubscribe"] = _unsubscribe(parseaddr(settings.sender)[1])
-    mail["MIME-Version"] = "1.0"
-    mail.set_content(post.text, cte="quoted-printable")
-    if post.html is not None:
-        mail.add_alternative(post.html, subtype="html", cte="quoted-printable")
     return mail
 
 
