@@ -441,8 +441,8 @@ class FakeWebhook:
         if isinstance(answer, tuple):
             return Response("slow down", status=answer[0], headers=answer[1])
         if answer:
-            echoed = request.headers.get("X-Balise-Signature", "")
-            return Response(f"refused {answer}; signature was {echoed}", status=answer)
+            echoed = request.headers.get("Authorization", "")
+            return Response(f"refused {answer}; authorization was {echoed}", status=answer)
         self.accepted.append(entry)
         return Response("ok", status=200)
 
