@@ -270,6 +270,12 @@ def _parser() -> argparse.ArgumentParser:
             help="the channels, comma-separated or repeated (default: the three networks, "
             "and email and webhook when their settings are set)",
         )
+        command.add_argument(
+            "--retract",
+            metavar="ID",
+            help="take back a statement's posts: delete them, or send a correction by email "
+            "and webhook, once (with social: show what would be done)",
+        )
         command.add_argument("--now", help="the instant to post as of (ISO 8601 with offset)")
         command.add_argument(
             "--since",

@@ -157,6 +157,8 @@ def preview(args: argparse.Namespace, now: Callable[[], datetime]) -> int:
 
     options = _options(args, now)
     found = _channels(options["networks"], bool(args.network), os.environ)
+    if args.retract:
+        return _preview_retract(args, options, found)
     box = _outbox(args, {**options, "networks": tuple(found.destinations)})
     if isinstance(box, int):
         return box
@@ -232,6 +234,8 @@ def post(args: argparse.Namespace, now: Callable[[], datetime]) -> int:
     options["networks"] = tuple(found.destinations)
     if not (args.repo / ESTABLISHMENTS_FILE).exists():
         return _outbox(args, options)  # not a status repository: report it, create nothing
+    if args.retract:
+        return _post_retract(args, options, found)
     try:
         with ledger_lock(args.repo):
             box = _outbox(args, options)
@@ -276,4 +280,117 @@ def post(args: argparse.Namespace, now: Callable[[], datetime]) -> int:
         )
         return EXIT_NETWORK
     print(f"{sent} post{'s' if sent != 1 else ''} sent." if sent else "Nothing to post.")
+    return EXIT_OK
+
+
+# --- post --retract ID ----------------------------------------------------------------
+
+
+def _retract_box(args: argparse.Namespace, options: dict, found: Channels):
+    """Check the sources, read the ledger, plan the retraction: the RetractBox or an exit."""
+    from balise.announce.ledger import LedgerError
+    from balise.announce.post import retractions
+    from balise.build import check
+
+    checked = check(args.repo)
+    if not checked.ok or checked.repository is None:
+        print(report(checked.problems), file=sys.stderr)
+        print("The sources have problems: nothing is retracted until they are fixed.",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_INVALID
+    try:
+        box = retractions(
+            args.repo, checked.repository, args.retract, tuple(found.destinations), options["now"]
+        )
+    except LedgerError as error:
+        print(error.problem, file=sys.stderr)
+        return EXIT_INVALID
+    known = any(s.id == args.retract for s in checked.repository.statements)
+    if not known and args.retract not in box.ledger.entries:
+        raise UsageError(f"no statement {args.retract!r} in the repository or the ledger")
+    return box
+
+
+def _label(found: Channels, destination: str) -> str:
+    return found.destinations.get(destination, destination)
+
+
+def _preview_retract(args: argparse.Namespace, options: dict, found: Channels) -> int:
+    """`social --retract ID`: what `post --retract ID` would delete, correct or record."""
+    from balise.announce.channels import channel
+    from balise.announce.post import CORRECT, DELETE
+
+    box = _retract_box(args, options, found)
+    if isinstance(box, int):
+        return box
+    for item in box.retractions:
+        label = _label(found, item.destination)
+        if item.action == DELETE:
+            where = (item.entry.url or item.entry.remote_id) if item.entry else None
+            print(f"{label} · {box.statement_id} · would delete {where}")
+        elif item.action == CORRECT and item.correction is not None:
+            name = channel_of(item.destination)
+            facts = channel(name).facts(item.correction, found.settings.get(name))
+            print(" · ".join([label, box.statement_id, "would send a correction", *facts]))
+            if item.correction.subject is not None:
+                print(f"    Subject: {item.correction.subject}")
+            for line in item.correction.text.splitlines():
+                print(f"    {line}" if line else "")
+        else:
+            print(f"{label} · {box.statement_id} · would record as withdrawn: never posted")
+    count = len(box.retractions)
+    print(f"{count} to take back." if count else "Nothing to take back.")
+    for line in found.off:
+        print(line)
+    return EXIT_OK
+
+
+def _post_retract(args: argparse.Namespace, options: dict, found: Channels) -> int:
+    """`post --retract ID`: delete, correct, record; exit 3 if any of it failed."""
+    from balise.announce.ledger import LedgerBusy, ledger_lock
+    from balise.announce.network import credential_values
+    from balise.announce.post import RECORD, RetractResult, retract
+
+    try:
+        with ledger_lock(args.repo):
+            box = _retract_box(args, options, found)
+            if isinstance(box, int):
+                return box
+            due = tuple(
+                item.destination
+                for item in box.retractions
+                if item.action != RECORD and item.destination in found.destinations
+            )
+            clients = _clients(due, found, os.environ) if due or found.missing else {}
+            if isinstance(clients, int):
+                return clients
+
+            def show(outcome: RetractResult) -> None:
+                label = _label(found, outcome.retraction.destination)
+                if outcome.done is not None:
+                    print(f"{'taken back':<11} {label} · {box.statement_id} · {outcome.done.note}")
+                else:
+                    print(f"FAILED      {label} · {box.statement_id}: {outcome.failure}",
+                          file=sys.stderr)  # fmt: skip
+
+            outcomes = retract(
+                args.repo,
+                box,
+                clients,
+                wall_clock=lambda: datetime.now(UTC),
+                report=show,
+                secrets=credential_values(os.environ),
+            )
+    except LedgerBusy as error:
+        print(f"{error}; nothing was retracted by this run.", file=sys.stderr)
+        return EXIT_NETWORK
+    failed = sum(1 for outcome in outcomes if outcome.done is None)
+    if failed:
+        print(
+            f"{len(outcomes) - failed} taken back, {failed} not: run post --retract "
+            f"{box.statement_id} again (nothing is deleted or corrected twice).",
+            file=sys.stderr,
+        )
+        return EXIT_NETWORK
+    print(f"{len(outcomes)} taken back." if outcomes else "Nothing to take back.")
     return EXIT_OK

@@ -113,7 +113,24 @@ class FakeMastodon:
         self.requests: list[dict] = []
         self.statuses: list[dict] = []
         self._by_key: dict[str, dict] = {}
+        self.deleted: list[str] = []
+        self.delete_fail = lambda attempt: None  # attempt no. -> an HTTP code, or None
         server.expect_request("/api/v1/statuses", method="POST").respond_with_handler(self.handle)
+        server.expect_request(
+            re.compile(r"/api/v1/statuses/\d+"), method="DELETE"
+        ).respond_with_handler(self.delete)
+
+    def delete(self, request: Request) -> Response:
+        status_id = request.path.rsplit("/", 1)[1]
+        code = self.delete_fail(len(self.deleted) + 1)
+        if code:
+            return failure_response(code, {"error": f"failure {code}"})
+        found = [s for s in self.statuses if s["id"] == status_id]
+        if not found:
+            return failure_response(404, {"error": "Record not found"})
+        self.statuses.remove(found[0])
+        self.deleted.append(status_id)
+        return Response(json.dumps(found[0]), content_type="application/json")
 
     @property
     def url(self) -> str:
@@ -188,6 +205,16 @@ class FakeBluesky:
         server.expect_request(f"{xrpc}com.atproto.repo.getRecord").respond_with_handler(
             self.get_record
         )
+        self.deleted: list[str] = []
+        server.expect_request(f"{xrpc}com.atproto.repo.deleteRecord").respond_with_handler(
+            self.delete_record
+        )
+
+    def delete_record(self, request: Request) -> Response:
+        rkey = json.loads(request.get_data())["rkey"]
+        self.records.pop(rkey, None)  # deleting is idempotent on a PDS
+        self.deleted.append(rkey)
+        return Response(json.dumps({}), content_type="application/json")
 
     @property
     def url(self) -> str:
@@ -236,8 +263,16 @@ class FakeX:
         self.fail = fail or (lambda text, attempt: None)  # -> HTTP code, or an exception
         self.requests: list[dict] = []
         self.tweets: list[dict] = []
+        self.deleted: list[str] = []
         mock.add_passthru(LOCAL)
         mock.add_callback(responses.POST, X_TWEETS, callback=self.handle)
+        mock.add_callback(responses.DELETE, re.compile(X_TWEETS + r"/\d+"), callback=self.delete)
+
+    def delete(self, request):
+        tweet_id = request.url.rsplit("/", 1)[1]
+        self.deleted.append(tweet_id)
+        self.tweets = [t for t in self.tweets if t["id"] != tweet_id]
+        return (200, {}, json.dumps({"data": {"deleted": True}}))
 
     def handle(self, request):
         body = json.loads(request.body)

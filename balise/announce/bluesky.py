@@ -216,10 +216,44 @@ class BlueskyClient:
                 redact(str(failure), self.secrets()), transient=failure.transient
             ) from None
 
+    def delete(self, remote_id: str) -> Sent:
+        """Delete a post by its AT URI (`post --retract`); deleting is idempotent on a PDS."""
+        import httpx
+        from atproto_client import exceptions
+
+        def attempt(number: int) -> Sent:
+            try:
+                self._login()
+                self._client.delete_post(remote_id)
+            except exceptions.RateLimitExceededError as error:
+                raise PostFailed(_detail(error), transient=True) from None
+            except exceptions.UnauthorizedError as error:
+                raise PostFailed(_detail(error), transient=False) from None
+            except exceptions.BadRequestError as error:
+                raise PostFailed(_detail(error), transient=False) from None
+            except exceptions.NetworkError as error:
+                raise PostFailed(_detail(error), transient=True) from None
+            except exceptions.RequestException as error:
+                status = error.response.status_code if error.response is not None else 0
+                raise PostFailed(_detail(error), transient=status >= 500) from None
+            except httpx.TransportError as error:
+                raise PostFailed(
+                    f"no answer from Bluesky ({type(error).__name__})", transient=True
+                ) from None
+            return Sent(remote_id, None, "deleted on Bluesky")
+
+        try:
+            return with_retries(attempt, self._backoff, self._sleep)
+        except PostFailed as failure:
+            raise PostFailed(
+                redact(str(failure), self.secrets()), transient=failure.transient
+            ) from None
+
 
 # --- the channel (balise.announce.channels.Channel) ----------------------------------------
 
 OPTIONAL = False  # asked for, it needs its credentials
+DELETES = True  # `post --retract` deletes the post (client.delete)
 
 
 def destinations(settings: object | None) -> dict[str, str]:

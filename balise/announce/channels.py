@@ -21,6 +21,7 @@ class Channel(Protocol):
     """A module of this package: balise.announce.x, .email, ..."""
 
     OPTIONAL: bool  # on only when its settings are present (email, webhook)
+    DELETES: bool  # `post --retract` deletes its posts (client.delete), else sends correction()
     ENVIRONMENT: tuple[str, ...]  # the variables it needs
 
     def credentials(self, environ: Mapping[str, str]) -> Any:

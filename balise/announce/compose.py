@@ -318,6 +318,20 @@ def _service_parts(
     return parts
 
 
+def correction_text(
+    statement: Statement | None, statement_id: str, repository: Repository, reason: str | None
+) -> str:
+    """What a channel that cannot take a message back sends instead (`post --retract`):
+    « Correctif : le communiqué « TITRE » du DATE a été retiré. RAISON. » and the permalink."""
+    if statement is None:  # its file is gone: the ledger knows only its id
+        return f"Correctif : le communiqué {statement_id} a été retiré."
+    date = french.long_date(statement.date, repository.organisation.tz)
+    words = f"Correctif : le communiqué « {statement.title} » du {date} a été retiré."
+    if reason:
+        words += " " + reason.strip().rstrip(".") + "."
+    return f"{words}\n{permalink(statement, repository)}"
+
+
 # --- composing and fitting ------------------------------------------------------------
 
 
@@ -523,6 +537,7 @@ __all__ = [
     "Post",
     "Templates",
     "compose",
+    "correction_text",
     "count",
     "post_problems",
     "short_name",

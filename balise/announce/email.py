@@ -21,11 +21,11 @@ from email.utils import format_datetime, getaddresses, parseaddr
 from urllib.parse import quote, unquote, urlsplit
 
 import grapheme
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from balise import french
 from balise.announce import CHANNELS
-from balise.announce.compose import Post, Templates, permalink, status_line
+from balise.announce.compose import Post, Templates, correction_text, permalink, status_line
 from balise.announce.network import (
     DEFAULT_BACKOFF,
     Backoff,
@@ -43,6 +43,7 @@ from balise.timeline import Snapshot
 
 ENVIRONMENT = ("BALISE_SMTP_URL", "BALISE_EMAIL_FROM", "BALISE_EMAIL_TO")
 OPTIONAL = True  # on only when its settings are present
+DELETES = False  # a message cannot be taken back: `post --retract` sends a correction
 TEXT_TEMPLATE = "posts/email.txt"
 HTML_TEMPLATE = "posts/email.html"
 PORTS = {"smtp": 587, "smtps": 465}  # message submission (RFC 6409), submissions (RFC 8314)
@@ -176,6 +177,45 @@ def compose(
     )
 
 
+def correction(
+    statement: Statement | None,
+    statement_id: str,
+    repository: Repository,
+    snap: Snapshot,
+    templates: Templates,
+    reason: str | None,
+) -> Post:
+    """The short correction `post --retract` sends once, in reply to the statement's message."""
+    text = correction_text(statement, statement_id, repository, reason)
+    organisation = repository.organisation
+    host = site_host(repository)
+    original = message_id(statement_id, host)
+    paragraphs = "".join(f"<p>{escape(line)}</p>" for line in text.splitlines())
+    html = f'<!DOCTYPE html>\n<html lang="fr">\n<body>\n{paragraphs}\n</body>\n</html>\n'
+    headers = [
+        ("Message-ID", message_id(statement_id, host, "correctif")),
+        ("In-Reply-To", original),
+        ("References", original),
+        ("Date", format_datetime(snap.now.astimezone(organisation.tz))),
+        ("Content-Language", "fr"),
+    ]
+    press = organisation.press
+    if press is not None and press.email:
+        headers.append(("List-Unsubscribe", _unsubscribe(press.email)))
+    title = statement.title if statement is not None else statement_id
+    return Post(
+        statement_id,
+        "email",
+        text + f"\n\n--\n{organisation.name}\n",
+        grapheme.length(text),
+        None,
+        permalink(statement, repository) if statement is not None else repository.site.url,
+        subject=f"Correctif : {title}",
+        html=html,
+        headers=tuple(headers),
+    )
+
+
 def _unsubscribe(address: str) -> str:
     return f"<mailto:{address}?subject={quote(UNSUBSCRIBE_SUBJECT)}>"
 
@@ -241,8 +281,9 @@ class EmailClient:
     def secrets(self) -> tuple[str, ...]:
         s = self._settings
         # The password, and the addresses: a server's refusal may quote them, and no setting
-        # reaches what `post` prints or records.
-        values = [s.password or "", s.user or "", parseaddr(s.sender)[1], *s.recipients]
+        # reaches what `post` prints or records. (The user name is too common a word to hide
+        # everywhere; in the URL, user:password@ is hidden anyway.)
+        values = [s.password or "", parseaddr(s.sender)[1], *s.recipients]
         return tuple(value for value in values if value)
 
     def key(self, post: Post, attempted_at: datetime) -> str:

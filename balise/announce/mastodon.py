@@ -100,6 +100,32 @@ class MastodonClient:
                 redact(str(failure), self.secrets()), transient=failure.transient
             ) from None
 
+    def delete(self, remote_id: str) -> Sent:
+        """Delete a status (`post --retract`); one already gone counts as deleted."""
+        from mastodon import errors
+
+        def attempt(number: int) -> Sent:
+            try:
+                self._api.status_delete(remote_id)
+            except errors.MastodonNotFoundError:
+                return Sent(remote_id, None, "already deleted on Mastodon")
+            except errors.MastodonRatelimitError:
+                raise PostFailed(
+                    "Mastodon answered HTTP 429: too many requests", transient=True
+                ) from None
+            except (errors.MastodonServerError, errors.MastodonNetworkError) as error:
+                raise PostFailed(_detail(error), transient=True) from None
+            except errors.MastodonError as error:
+                raise PostFailed(_detail(error), transient=False) from None
+            return Sent(remote_id, None, "deleted on Mastodon")
+
+        try:
+            return with_retries(attempt, self._backoff, self._sleep)
+        except PostFailed as failure:
+            raise PostFailed(
+                redact(str(failure), self.secrets()), transient=failure.transient
+            ) from None
+
 
 def _detail(error: Exception) -> str:
     # Mastodon.py's API errors carry (message, status code, reason, server's error text).
@@ -114,6 +140,7 @@ def _detail(error: Exception) -> str:
 # --- the channel (balise.announce.channels.Channel) ----------------------------------------
 
 OPTIONAL = False  # asked for, it needs its credentials
+DELETES = True  # `post --retract` deletes the post (client.delete)
 
 
 def destinations(settings: object | None) -> dict[str, str]:

@@ -10,7 +10,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
-from balise.announce.ledger import ATTEMPTED, FAILED, POSTED, SKIPPED, Entry, Ledger
+from balise.announce.ledger import (
+    ATTEMPTED,
+    FAILED,
+    POSTED,
+    RETRACTED,
+    RETRACTING,
+    SKIPPED,
+    Entry,
+    Ledger,
+)
 from balise.model import Statement, sort_key
 from balise.timeline import Snapshot
 
@@ -82,7 +91,9 @@ def plan(
         for network in networks:
             entry = ledger.entry(statement.id, network)
             status = entry.status if entry is not None else None
-            if status == POSTED or (status in (SKIPPED, FAILED) and since is None):
+            if status in (POSTED, RETRACTING, RETRACTED):
+                continue  # sent, or taken back: never again
+            if status in (SKIPPED, FAILED) and since is None:
                 continue
             if status == ATTEMPTED:
                 # It was due when it was tried; only an explicit later --since holds it back.

@@ -8,7 +8,7 @@ after it; a crash, a kill or a second run therefore never sends a post twice.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +21,8 @@ from balise.announce.ledger import (
     ATTEMPTED,
     FAILED,
     POSTED,
+    RETRACTED,
+    RETRACTING,
     SKIPPED,
     Entry,
     Ledger,
@@ -210,12 +212,156 @@ def send(
     return SendReport(tuple(outcomes), len(box.plan.skipped))
 
 
+# --- taking back: post --retract ID ------------------------------------------------------
+
+DELETE, CORRECT, RECORD = "delete", "correct", "record"
+
+
+@dataclass(frozen=True)
+class Retraction:
+    """What `post --retract` does on one destination: delete the post, send a correction
+    (a channel that cannot take a message back), or record that it is never to be posted."""
+
+    destination: str
+    action: str  # DELETE, CORRECT or RECORD
+    entry: Entry | None  # what the ledger holds (None: nothing was ever tried there)
+    correction: Post | None = None
+
+
+@dataclass(frozen=True)
+class RetractBox:
+    statement_id: str
+    ledger: Ledger
+    retractions: tuple[Retraction, ...]
+
+
+def retractions(
+    root: Path,
+    repository: Repository,
+    statement_id: str,
+    destinations: Sequence[str],
+    now: datetime,
+) -> RetractBox:
+    """Plan the retraction of a statement on `destinations` and on every destination of those
+    channels the ledger says it went to (LedgerError if the ledger is unreadable).
+
+    Posted (or a retraction begun): deleted, or corrected once. Never confirmed sent, or never
+    tried: recorded as retracted, so that it is never posted. Already retracted: nothing.
+    """
+    ledger = read_ledger(root)
+    channels = {channel_of(d) for d in destinations}
+    recorded = ledger.entries.get(statement_id, {})
+    every = dict.fromkeys([*destinations, *(d for d in recorded if channel_of(d) in channels)])
+    statement = next((s for s in repository.statements if s.id == statement_id), None)
+    reason = getattr(statement, "withdrawn", None) if statement is not None else None
+    snap = snapshot(repository, now)
+    templates = post_templates(root)
+    corrections: dict[str, Post] = {}
+    planned: list[Retraction] = []
+    for destination in every:
+        entry = recorded.get(destination)
+        status = entry.status if entry is not None else None
+        if status == RETRACTED:
+            continue
+        if status not in (POSTED, RETRACTING):
+            planned.append(Retraction(destination, RECORD, entry))
+            continue
+        module = channel(channel_of(destination))
+        if module.DELETES:
+            planned.append(Retraction(destination, DELETE, entry))
+            continue
+        name = channel_of(destination)
+        if name not in corrections:
+            corrections[name] = module.correction(  # type: ignore[attr-defined]
+                statement, statement_id, repository, snap, templates, reason
+            )
+        planned.append(Retraction(destination, CORRECT, entry, corrections[name]))
+    return RetractBox(statement_id, ledger, tuple(planned))
+
+
+@dataclass(frozen=True)
+class RetractResult:
+    retraction: Retraction
+    done: Entry | None = None
+    failure: str | None = None
+
+
+def retract(
+    root: Path,
+    box: RetractBox,
+    clients: Mapping[str, Network],
+    *,
+    wall_clock: Callable[[], datetime] = _now,
+    report: Callable[[RetractResult], None] = lambda outcome: None,
+    secrets: Iterable[str] = (),
+) -> tuple[RetractResult, ...]:
+    """Carry out `box`, writing the ledger before and after every deletion or correction, as
+    `send` does: "retracting" (keeping the post's id, and the correction's key) before,
+    "retracted" after. A failure stays "retracting", for the next run; nothing is deleted or
+    corrected twice."""
+    hidden = (*secrets, *(s for client in clients.values() for s in client.secrets()))
+    ledger = box.ledger
+    outcomes: list[RetractResult] = []
+    for item in box.retractions:
+        previous = item.entry
+        if item.action == RECORD:
+            was = f" (it was {previous.status}: check by hand)" if previous else ""
+            done = Entry(RETRACTED, wall_clock(), note=f"withdrawn before it went out{was}")
+            ledger = ledger.with_entry(box.statement_id, item.destination, done)
+            write_ledger(root, ledger)
+            outcome = RetractResult(item, done)
+            outcomes.append(outcome)
+            report(outcome)
+            continue
+        assert previous is not None
+        client = clients.get(item.destination)
+        if client is None:  # e.g. a webhook URL no longer in the settings
+            outcome = RetractResult(item, failure="not set up in this run: its settings are gone")
+            outcomes.append(outcome)
+            report(outcome)
+            continue
+        key, resumed = previous.key, False
+        if item.action == CORRECT:
+            assert item.correction is not None
+            resumed = previous.status == RETRACTING
+            key = previous.key if resumed and previous.key else None
+            key = key or client.key(item.correction, wall_clock())
+        begun = Entry(RETRACTING, wall_clock(), previous.remote_id, previous.url, key)
+        ledger = ledger.with_entry(box.statement_id, item.destination, begun)
+        write_ledger(root, ledger)
+        try:
+            if item.action == DELETE:
+                if not previous.remote_id:
+                    raise PostFailed("the ledger holds no id to delete", transient=False)
+                sent = client.delete(previous.remote_id)  # type: ignore[attr-defined]
+            else:
+                sent = client.send(item.correction, key or "", resumed=resumed)
+        except PostFailed as failure:
+            message = redact(str(failure), hidden)
+            failed = replace(begun, time=wall_clock(), note=message)
+            ledger = ledger.with_entry(box.statement_id, item.destination, failed)
+            write_ledger(root, ledger)
+            outcome = RetractResult(item, failure=message)
+        else:
+            what = "correction sent" if item.action == CORRECT else "deleted"
+            note = redact(sent.note, hidden) if sent.note else what
+            done = Entry(RETRACTED, wall_clock(), previous.remote_id, None, key, note)
+            ledger = ledger.with_entry(box.statement_id, item.destination, done)
+            write_ledger(root, ledger)
+            outcome = RetractResult(item, done)
+        outcomes.append(outcome)
+        report(outcome)
+    return tuple(outcomes)
+
+
 __all__ = [
     "NETWORKS",
     "Outbox",
     "PostResult",
     "SendReport",
     "outbox",
+    "retract",
+    "retractions",
     "send",
     "social_problems",
 ]

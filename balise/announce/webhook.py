@@ -40,6 +40,7 @@ from balise.views import establishment_record, statement_record
 ENVIRONMENT = ("BALISE_WEBHOOK_URLS",)
 SECRET_VARIABLE = "BALISE_WEBHOOK_SECRET"
 OPTIONAL = True  # on only when its settings are present
+DELETES = False  # a request cannot be taken back: `post --retract` sends a correction
 SIGNATURE_HEADER = "X-Balise-Signature"
 DELIVERY_HEADER = "X-Balise-Delivery"  # the same on every attempt: a receiver may drop repeats
 USER_AGENT = f"Balise/{__version__} (status announcements)"
@@ -107,6 +108,32 @@ def compose(
         posts.permalink(statement, repository),
         document=document,
     )
+
+
+def correction(
+    statement: Statement | None,
+    statement_id: str,
+    repository: Repository,
+    snap: Snapshot,
+    templates: Templates,
+    reason: str | None,
+) -> Post:
+    """The correction `post --retract` sends once: the same shape, `withdrawn` added."""
+    text = posts.correction_text(statement, statement_id, repository, reason)
+    document = {
+        "text": text,
+        "statement": statement_record(repository, statement)
+        if statement is not None
+        else {"id": statement_id},
+        "establishments": [
+            establishment_record(repository, current)
+            for current in snap.current
+            if statement is not None and statement.names(current.establishment.id)
+        ],
+        "withdrawn": reason or "",
+    }
+    link = posts.permalink(statement, repository) if statement is not None else ""
+    return Post(statement_id, "webhook", text, len(text), None, link, document=document)
 
 
 def body(post: Post) -> bytes:

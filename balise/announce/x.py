@@ -146,10 +146,40 @@ class XClient:
                 redact(str(failure), self.secrets()), transient=failure.transient
             ) from None
 
+    def delete(self, remote_id: str) -> Sent:
+        """Delete a tweet (`post --retract`); one already gone counts as deleted."""
+        import requests
+        import tweepy
+
+        def attempt(number: int) -> Sent:
+            try:
+                self._client.delete_tweet(remote_id, user_auth=True)
+            except tweepy.NotFound:
+                return Sent(remote_id, None, "already deleted on X")
+            except tweepy.TooManyRequests as error:
+                raise PostFailed(_detail(error), transient=True) from None
+            except tweepy.TwitterServerError as error:
+                raise PostFailed(_detail(error), transient=True) from None
+            except tweepy.HTTPException as error:
+                raise PostFailed(_detail(error), transient=False) from None
+            except requests.RequestException as error:
+                raise PostFailed(
+                    f"no answer from X: {type(error).__name__}", transient=True
+                ) from None
+            return Sent(remote_id, None, "deleted on X")
+
+        try:
+            return with_retries(attempt, self._backoff, self._sleep)
+        except PostFailed as failure:
+            raise PostFailed(
+                redact(str(failure), self.secrets()), transient=failure.transient
+            ) from None
+
 
 # --- the channel (balise.announce.channels.Channel) ----------------------------------------
 
 OPTIONAL = False  # asked for, it needs its credentials
+DELETES = True  # `post --retract` deletes the post (client.delete)
 
 
 def destinations(settings: object | None) -> dict[str, str]:
