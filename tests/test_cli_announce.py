@@ -345,8 +345,19 @@ def test_the_readme_documents_social_posting() -> None:
         ".balise/posted.json",
         "--since",
         "--window",
+        "BALISE_SMTP_URL",
+        "BALISE_EMAIL_FROM",
+        "BALISE_EMAIL_TO",
+        "BALISE_WEBHOOK_URLS",
+        "BALISE_WEBHOOK_SECRET",
+        "X-Balise-Signature",
+        "hmac.compare_digest",
+        "--retract",
+        "## Announcements",
     ):
         assert name in readme, name
+    assert "## Social posting" not in readme
+    assert ".env" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
 
 
 # --- email and webhook ----------------------------------------------------------------
