@@ -58,8 +58,8 @@ def _summary(outcome, action: str) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from balise.announce.post import social_problems
     from balise.build import check
-    from balise.social.post import social_problems
 
     outcome = check(
         args.repo, parse_now(args.now), strict=args.strict, wall_clock=datetime.now(UTC)
@@ -266,8 +266,15 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--network",
             action="append",
-            metavar="x,mastodon,bluesky",
-            help="the networks, comma-separated or repeated (default: all three)",
+            metavar="x,mastodon,bluesky,email,webhook",
+            help="the channels, comma-separated or repeated (default: the three networks, "
+            "and email and webhook when their settings are set)",
+        )
+        command.add_argument(
+            "--retract",
+            metavar="ID",
+            help="take back a statement's posts: delete them, or send a correction by email "
+            "and webhook, once (with social: show what would be done)",
         )
         command.add_argument("--now", help="the instant to post as of (ISO 8601 with offset)")
         command.add_argument(

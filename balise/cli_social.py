@@ -1,6 +1,6 @@
 """The `social` and `post` commands: their options, credentials from the environment, printing.
 
-The decisions (what is due, what the post says) live in balise.social; nothing is decided here.
+The decisions (what is due, what the post says) live in balise.announce; nothing is decided here.
 """
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from balise.announce import CHANNELS, channel_of
 from balise.cli_exit import EXIT_INVALID, EXIT_NETWORK, EXIT_OK, EXIT_USAGE, UsageError
 from balise.errors import report
 from balise.load import ESTABLISHMENTS_FILE
-from balise.social import NETWORK_NAMES, NETWORKS
 from balise.text import parse_iso_instant
 
 TIMEOUT = 30.0  # seconds for one HTTP request
@@ -23,21 +24,21 @@ SLEEP: Callable[[float], None] = time.sleep  # tests replace it: no test ever sl
 
 
 def parse_networks(values: Sequence[str] | None) -> tuple[str, ...]:
-    """`--network x,mastodon --network bluesky` -> the networks, in the usual order."""
+    """`--network x,email --network webhook` -> the channels, in the usual order."""
     if not values:
-        return NETWORKS
+        return tuple(CHANNELS)
     asked: set[str] = set()
     for value in values:
         for name in value.split(","):
             name = name.strip().lower()
             if not name:
                 continue
-            if name not in NETWORKS:
-                raise UsageError(f"unknown network {name!r}: choose among {', '.join(NETWORKS)}")
+            if name not in CHANNELS:
+                raise UsageError(f"unknown network {name!r}: choose among {', '.join(CHANNELS)}")
             asked.add(name)
     if not asked:
-        raise UsageError("--network needs at least one of " + ", ".join(NETWORKS))
-    return tuple(network for network in NETWORKS if network in asked)
+        raise UsageError("--network needs at least one of " + ", ".join(CHANNELS))
+    return tuple(name for name in CHANNELS if name in asked)
 
 
 def parse_since(text: str | None) -> datetime | None:
@@ -70,9 +71,9 @@ def _options(args: argparse.Namespace, now: Callable[[], datetime]) -> dict:
 
 def _outbox(args: argparse.Namespace, options: dict):
     """Check the sources, then read the ledger and compose: the Outbox, or an exit code."""
+    from balise.announce.ledger import LedgerError
+    from balise.announce.post import outbox, social_problems
     from balise.build import check
-    from balise.social.ledger import LedgerError
-    from balise.social.post import outbox, social_problems
 
     networks, now = options["networks"], options["now"]
     since, window = options["since"], options["window"]
@@ -90,15 +91,61 @@ def _outbox(args: argparse.Namespace, options: dict):
         return EXIT_INVALID
 
 
-def _skipped_lines(box) -> list[str]:
+@dataclass(frozen=True)
+class Channels:
+    """The destinations this run plans for (id -> name in messages), the settings read for
+    them, and what is off or missing, from the channels asked and the environment."""
+
+    destinations: dict[str, str]
+    settings: dict[str, object]
+    off: tuple[str, ...]  # one line per channel left off for want of settings
+    missing: tuple[str, ...]  # variables `post` needs and does not have
+
+
+def _channels(asked: Sequence[str], explicit: bool, environ: Mapping[str, str]) -> Channels:
+    """Read the settings of the optional channels (email, webhook); a social network's
+    credentials are read only once it has something to send (see _clients).
+
+    An optional channel whose variables are all unset is off, unless named by --network; one
+    set in part is missing what it lacks (an error for `post`, a note for `social`). A
+    setting that cannot be used is a usage error (UsageError), before anything is sent.
+    """
+    from balise.announce.channels import channel
+    from balise.announce.network import BadSetting, MissingCredentials
+
+    destinations: dict[str, str] = {}
+    settings: dict[str, object] = {}
+    off: list[str] = []
+    missing: list[str] = []
+    for name in asked:
+        module = channel(name)
+        if not module.OPTIONAL:
+            destinations.update(module.destinations(None))
+            continue
+        if not explicit and not any(environ.get(v, "").strip() for v in module.ENVIRONMENT):
+            off.append(f"{CHANNELS[name]}: off ({', '.join(module.ENVIRONMENT)} not set).")
+            continue
+        try:
+            settings[name] = module.credentials(environ)
+        except MissingCredentials as error:
+            missing.extend(error.names)
+            off.append(f"{CHANNELS[name]}: off ({', '.join(error.names)} not set).")
+            continue
+        except BadSetting as error:
+            raise UsageError(str(error)) from None
+        destinations.update(module.destinations(settings[name]))
+    return Channels(destinations, settings, tuple(off), tuple(missing))
+
+
+def _skipped_lines(box, labels: Mapping[str, str]) -> list[str]:
     lines = []
-    for network in NETWORKS:
-        count = box.plan.skipped_on(network)
+    for destination, label in labels.items():
+        count = box.plan.skipped_on(destination)
         if count:
-            since = box.plan.since[network].isoformat()
+            since = box.plan.since[destination].isoformat()
             s = "s" if count > 1 else ""
             lines.append(
-                f"{NETWORK_NAMES[network]}: {count} statement{s} published before {since} "
+                f"{label}: {count} statement{s} published before {since} "
                 f"recorded as not to post (use --since to post {'them' if s else 'it'})."
             )
     return lines
@@ -106,14 +153,20 @@ def _skipped_lines(box) -> list[str]:
 
 def preview(args: argparse.Namespace, now: Callable[[], datetime]) -> int:
     """`social`: print every pending post exactly as it would go out; send nothing."""
-    box = _outbox(args, _options(args, now))
+    from balise.announce.channels import channel
+
+    options = _options(args, now)
+    found = _channels(options["networks"], bool(args.network), os.environ)
+    if args.retract:
+        return _preview_retract(args, options, found)
+    box = _outbox(args, {**options, "networks": tuple(found.destinations)})
     if isinstance(box, int):
         return box
     for pending in box.plan.pending:
         post = box.post(pending)
-        limit = post.limit
-        facts = [limit.name, pending.statement.id, f"{post.length}/{limit.maximum} {limit.unit}"]
-        facts += list(post.adjustments)
+        name = channel_of(pending.network)
+        facts = [found.destinations[pending.network], pending.statement.id]
+        facts += channel(name).facts(post, found.settings.get(name))
         if pending.resumed:
             facts.append("resuming an interrupted send")
             if pending.previous is not None and pending.previous.note:
@@ -121,42 +174,41 @@ def preview(args: argparse.Namespace, now: Callable[[], datetime]) -> int:
         if not post.fits:
             facts.append("TOO LONG")
         print(" · ".join(facts))
+        if post.subject is not None:
+            print(f"    Subject: {post.subject}")
         for line in post.text.splitlines():
             print(f"    {line}" if line else "")
         print()
     count = len(box.plan.pending)
     print(f"{count} post{'s' if count != 1 else ''} to send." if count else "Nothing to post.")
-    for line in _skipped_lines(box):
+    for line in _skipped_lines(box, found.destinations):
         print(line.replace("recorded as", "would be recorded as"))
+    for line in found.off:
+        print(line)
     return EXIT_OK
 
 
-def _clients(networks: Sequence[str], environ: Mapping[str, str]):
-    """One client per network, or the exit code after saying which variables are missing."""
-    from balise.social.network import MissingCredentials
+def _clients(due: Sequence[str], found: Channels, environ: Mapping[str, str]):
+    """One client per due destination, or the exit code after saying which variables are
+    missing (those of the due social networks, and of the optional channels set in part)."""
+    from balise.announce.channels import channel
+    from balise.announce.network import MissingCredentials
 
-    try:
-        from balise.social import bluesky, mastodon, x
-    except ImportError as error:
-        print(
-            f"Posting needs the social extras ({error.name} is missing): "
-            "pip install 'balise[social]'",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    modules = {"x": x, "mastodon": mastodon, "bluesky": bluesky}
-    credentials, missing = {}, []
-    for network in networks:
+    names = tuple(dict.fromkeys(channel_of(destination) for destination in due))
+    settings, missing = dict(found.settings), list(found.missing)
+    for name in names:
+        if name in settings:
+            continue
         try:
-            credentials[network] = modules[network].credentials(environ)
+            settings[name] = channel(name).credentials(environ)
         except MissingCredentials as error:
             missing.extend(error.names)
     if missing:
         s = "s" if len(missing) > 1 else ""
         print(
-            f"Missing environment variable{s}: {', '.join(missing)}. "
-            "Nothing was posted. Set them (see README, Social posting), or choose the "
-            "networks to post to with --network.",
+            f"Missing environment variable{s}: {', '.join(dict.fromkeys(missing))}. "
+            "Nothing was posted. Set them (see README, Announcements), or choose the "
+            "channels to post to with --network.",
             file=sys.stderr,
         )
         return EXIT_USAGE
@@ -164,38 +216,38 @@ def _clients(networks: Sequence[str], environ: Mapping[str, str]):
     def pause(seconds: float) -> None:
         SLEEP(seconds)
 
-    classes = {
-        "x": x.XClient,
-        "mastodon": mastodon.MastodonClient,
-        "bluesky": bluesky.BlueskyClient,
-    }
-    return {
-        network: classes[network](creds, timeout=TIMEOUT, sleep=pause)
-        for network, creds in credentials.items()
-    }
+    clients = {}
+    for name in names:
+        made = channel(name).clients(settings[name], timeout=TIMEOUT, sleep=pause)
+        clients.update({d: client for d, client in made.items() if d in due})
+    return clients
 
 
 def post(args: argparse.Namespace, now: Callable[[], datetime]) -> int:
-    """`post`: send pending posts, record each one at once, exit 3 if any network failed."""
-    from balise.social.ledger import LedgerBusy, ledger_lock
-    from balise.social.network import credential_values
-    from balise.social.post import PostResult, send
+    """`post`: send pending posts, record each one at once, exit 3 if any channel failed."""
+    from balise.announce.ledger import LedgerBusy, ledger_lock
+    from balise.announce.network import credential_values
+    from balise.announce.post import PostResult, send
 
     options = _options(args, now)
+    found = _channels(options["networks"], bool(args.network), os.environ)
+    options["networks"] = tuple(found.destinations)
     if not (args.repo / ESTABLISHMENTS_FILE).exists():
         return _outbox(args, options)  # not a status repository: report it, create nothing
+    if args.retract:
+        return _post_retract(args, options, found)
     try:
         with ledger_lock(args.repo):
             box = _outbox(args, options)
             if isinstance(box, int):
                 return box
             due = tuple(dict.fromkeys(pending.network for pending in box.plan.pending))
-            clients = _clients(due, os.environ) if due else {}
+            clients = _clients(due, found, os.environ) if due or found.missing else {}
             if isinstance(clients, int):
                 return clients
 
             def show(outcome: PostResult) -> None:
-                name = NETWORK_NAMES[outcome.pending.network]
+                name = found.destinations[outcome.pending.network]
                 statement = outcome.pending.statement.id
                 if outcome.sent is not None:
                     where = outcome.sent.url or outcome.sent.note or "sent"
@@ -214,7 +266,9 @@ def post(args: argparse.Namespace, now: Callable[[], datetime]) -> int:
     except LedgerBusy as error:
         print(f"{error}; nothing was posted by this run.", file=sys.stderr)
         return EXIT_NETWORK
-    for line in _skipped_lines(box):
+    for line in _skipped_lines(box, found.destinations):
+        print(line)
+    for line in found.off:
         print(line)
     sent = len(result.outcomes) - len(result.failed)
     if result.failed:
@@ -226,4 +280,117 @@ def post(args: argparse.Namespace, now: Callable[[], datetime]) -> int:
         )
         return EXIT_NETWORK
     print(f"{sent} post{'s' if sent != 1 else ''} sent." if sent else "Nothing to post.")
+    return EXIT_OK
+
+
+# --- post --retract ID ----------------------------------------------------------------
+
+
+def _retract_box(args: argparse.Namespace, options: dict, found: Channels):
+    """Check the sources, read the ledger, plan the retraction: the RetractBox or an exit."""
+    from balise.announce.ledger import LedgerError
+    from balise.announce.post import retractions
+    from balise.build import check
+
+    checked = check(args.repo)
+    if not checked.ok or checked.repository is None:
+        print(report(checked.problems), file=sys.stderr)
+        print("The sources have problems: nothing is retracted until they are fixed.",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_INVALID
+    try:
+        box = retractions(
+            args.repo, checked.repository, args.retract, tuple(found.destinations), options["now"]
+        )
+    except LedgerError as error:
+        print(error.problem, file=sys.stderr)
+        return EXIT_INVALID
+    known = any(s.id == args.retract for s in checked.repository.statements)
+    if not known and args.retract not in box.ledger.entries:
+        raise UsageError(f"no statement {args.retract!r} in the repository or the ledger")
+    return box
+
+
+def _label(found: Channels, destination: str) -> str:
+    return found.destinations.get(destination, destination)
+
+
+def _preview_retract(args: argparse.Namespace, options: dict, found: Channels) -> int:
+    """`social --retract ID`: what `post --retract ID` would delete, correct or record."""
+    from balise.announce.channels import channel
+    from balise.announce.post import CORRECT, DELETE
+
+    box = _retract_box(args, options, found)
+    if isinstance(box, int):
+        return box
+    for item in box.retractions:
+        label = _label(found, item.destination)
+        if item.action == DELETE:
+            where = (item.entry.url or item.entry.remote_id) if item.entry else None
+            print(f"{label} · {box.statement_id} · would delete {where}")
+        elif item.action == CORRECT and item.correction is not None:
+            name = channel_of(item.destination)
+            facts = channel(name).facts(item.correction, found.settings.get(name))
+            print(" · ".join([label, box.statement_id, "would send a correction", *facts]))
+            if item.correction.subject is not None:
+                print(f"    Subject: {item.correction.subject}")
+            for line in item.correction.text.splitlines():
+                print(f"    {line}" if line else "")
+        else:
+            print(f"{label} · {box.statement_id} · would record as withdrawn: never posted")
+    count = len(box.retractions)
+    print(f"{count} to take back." if count else "Nothing to take back.")
+    for line in found.off:
+        print(line)
+    return EXIT_OK
+
+
+def _post_retract(args: argparse.Namespace, options: dict, found: Channels) -> int:
+    """`post --retract ID`: delete, correct, record; exit 3 if any of it failed."""
+    from balise.announce.ledger import LedgerBusy, ledger_lock
+    from balise.announce.network import credential_values
+    from balise.announce.post import RECORD, RetractResult, retract
+
+    try:
+        with ledger_lock(args.repo):
+            box = _retract_box(args, options, found)
+            if isinstance(box, int):
+                return box
+            due = tuple(
+                item.destination
+                for item in box.retractions
+                if item.action != RECORD and item.destination in found.destinations
+            )
+            clients = _clients(due, found, os.environ) if due or found.missing else {}
+            if isinstance(clients, int):
+                return clients
+
+            def show(outcome: RetractResult) -> None:
+                label = _label(found, outcome.retraction.destination)
+                if outcome.done is not None:
+                    print(f"{'taken back':<11} {label} · {box.statement_id} · {outcome.done.note}")
+                else:
+                    print(f"FAILED      {label} · {box.statement_id}: {outcome.failure}",
+                          file=sys.stderr)  # fmt: skip
+
+            outcomes = retract(
+                args.repo,
+                box,
+                clients,
+                wall_clock=lambda: datetime.now(UTC),
+                report=show,
+                secrets=credential_values(os.environ),
+            )
+    except LedgerBusy as error:
+        print(f"{error}; nothing was retracted by this run.", file=sys.stderr)
+        return EXIT_NETWORK
+    failed = sum(1 for outcome in outcomes if outcome.done is None)
+    if failed:
+        print(
+            f"{len(outcomes) - failed} taken back, {failed} not: run post --retract "
+            f"{box.statement_id} again (nothing is deleted or corrected twice).",
+            file=sys.stderr,
+        )
+        return EXIT_NETWORK
+    print(f"{len(outcomes)} taken back." if outcomes else "Nothing to take back.")
     return EXIT_OK

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from balise import french
@@ -923,3 +924,62 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
         follow,
         *legal_pages(repository),
     )
+
+
+# --- status.json records: the objects the JSON outputs and the webhooks share ------------
+
+
+def redirect_record(repository: Repository, redirect: Redirect | None) -> dict[str, Any] | None:
+    if redirect is None:
+        return None
+    return {
+        "establishment": redirect.establishment,
+        "text": redirect_text(repository, redirect),
+    }
+
+
+def establishment_record(repository: Repository, current: EstablishmentStatus) -> dict[str, Any]:
+    """An establishment as status.json (and the webhooks) carry it: its status at the snapshot."""
+    tz = repository.organisation.tz
+    return {
+        "id": current.establishment.id,
+        "name": current.establishment.name,
+        "city": current.establishment.city,
+        "region": current.establishment.region,
+        "status": current.status.value,
+        "label": french.STATUS_LABELS[current.status],
+        "since": french.iso(current.since, tz),
+        "statement": current.statement.id if current.statement else None,
+        "services": [
+            {
+                "id": service.service.id,
+                "name": service.service.name,
+                "status": service.status.value,
+                "label": french.STATUS_LABELS[service.status],
+                "since": french.iso(service.since, tz),
+                "statement": service.statement.id if service.statement else None,
+                "redirect": redirect_record(repository, service.redirect),
+            }
+            for service in current.services
+        ],
+        "redirect": redirect_record(repository, current.redirect),
+    }
+
+
+def statement_record(repository: Repository, statement: Statement) -> dict[str, Any]:
+    """A statement as status.json (and the webhooks) carry it."""
+    tz = repository.organisation.tz
+    return {
+        "id": statement.id,
+        "title": statement.title,
+        "date": french.iso(statement.date, tz),
+        "type": statement.type.value,
+        "incident": statement.incident,
+        "status": {eid: status.value for eid, status in statement.status},
+        "url": repository.site.url + statement_path(statement.id),
+        "summary": statement.summary,
+        "concerns": list(statement.concerns),
+        "next_update": french.iso(statement.next_update, tz) if statement.next_update else None,
+        "start": french.iso(statement.start, tz) if statement.start else None,
+        "end": french.iso(statement.end, tz) if statement.end else None,
+    }

@@ -20,7 +20,6 @@ from balise.model import (
     Incident,
     MaintenanceState,
     Phase,
-    Redirect,
     Repository,
     Statement,
     Status,
@@ -49,42 +48,6 @@ def _organisation(repository: Repository) -> dict[str, Any]:
     }
 
 
-def _redirect(repository: Repository, redirect: Redirect | None) -> dict[str, Any] | None:
-    if redirect is None:
-        return None
-    return {
-        "establishment": redirect.establishment,
-        "text": views.redirect_text(repository, redirect),
-    }
-
-
-def _establishment(repository: Repository, current: EstablishmentStatus) -> dict[str, Any]:
-    tz = repository.organisation.tz
-    return {
-        "id": current.establishment.id,
-        "name": current.establishment.name,
-        "city": current.establishment.city,
-        "region": current.establishment.region,
-        "status": current.status.value,
-        "label": french.STATUS_LABELS[current.status],
-        "since": french.iso(current.since, tz),
-        "statement": current.statement.id if current.statement else None,
-        "services": [
-            {
-                "id": service.service.id,
-                "name": service.service.name,
-                "status": service.status.value,
-                "label": french.STATUS_LABELS[service.status],
-                "since": french.iso(service.since, tz),
-                "statement": service.statement.id if service.statement else None,
-                "redirect": _redirect(repository, service.redirect),
-            }
-            for service in current.services
-        ],
-        "redirect": _redirect(repository, current.redirect),
-    }
-
-
 def _maintenance(repository: Repository, maintenance: Maintenance) -> dict[str, Any]:
     tz = repository.organisation.tz
     statement = maintenance.statement
@@ -99,32 +62,16 @@ def _maintenance(repository: Repository, maintenance: Maintenance) -> dict[str, 
     }
 
 
-def _statement(repository: Repository, statement: Statement) -> dict[str, Any]:
-    tz = repository.organisation.tz
-    return {
-        "id": statement.id,
-        "title": statement.title,
-        "date": french.iso(statement.date, tz),
-        "type": statement.type.value,
-        "incident": statement.incident,
-        "status": {eid: status.value for eid, status in statement.status},
-        "url": repository.site.url + views.statement_path(statement.id),
-        "summary": statement.summary,
-        "concerns": list(statement.concerns),
-        "next_update": french.iso(statement.next_update, tz) if statement.next_update else None,
-        "start": french.iso(statement.start, tz) if statement.start else None,
-        "end": french.iso(statement.end, tz) if statement.end else None,
-    }
-
-
 def status_document(repository: Repository, snap: Snapshot) -> dict[str, Any]:
     """The `status.json` document."""
     tz = repository.organisation.tz
     document = {
         "generated_at": french.iso(snap.now, tz),
         "organisation": _organisation(repository),
-        "establishments": [_establishment(repository, current) for current in snap.current],
-        "statements": [_statement(repository, s) for s in reversed(snap.published)],
+        "establishments": [
+            views.establishment_record(repository, current) for current in snap.current
+        ],
+        "statements": [views.statement_record(repository, s) for s in reversed(snap.published)],
         "maintenances": [_maintenance(repository, m) for m in snap.maintenances],
     }
     if snap.withdrawn:

@@ -5,29 +5,38 @@ Runs in-process against the local fakes (X intercepted by `responses`); nothing 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import requests
-from conftest import ROOT
-from social_fakes import (  # noqa: F401  (fixtures)
+from announce_fakes import (  # noqa: F401  (fixtures)
     BLUESKY_PASSWORD,
     DROP,
+    EMAIL_TO,
     MASTODON_TOKEN,
+    SMTP_PASSWORD,
     FakeBluesky,
     FakeMastodon,
+    FakeWebhook,
     FakeX,
     all_secrets,
+    certificate,
+    email_environment,
     environment,
     second_server,
+    smtp_server,
     x_mock,
 )
+from conftest import ROOT
 
 import balise.cli_social
+from balise.announce import webhook
 from balise.cli import main
 
 NOW = "2024-10-09T12:00:00+02:00"
@@ -336,5 +345,105 @@ def test_the_readme_documents_social_posting() -> None:
         ".balise/posted.json",
         "--since",
         "--window",
+        "BALISE_SMTP_URL",
+        "BALISE_EMAIL_FROM",
+        "BALISE_EMAIL_TO",
+        "BALISE_WEBHOOK_URLS",
+        "BALISE_WEBHOOK_SECRET",
+        "X-Balise-Signature",
+        "hmac.compare_digest",
+        "--retract",
+        "## Announcements",
     ):
         assert name in readme, name
+    assert "## Social posting" not in readme
+    assert ".env" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+
+
+# --- email and webhook ----------------------------------------------------------------
+
+
+def test_social_says_each_channel_without_settings_is_off(tiny: Path, capsys, no_credentials):
+    assert publish("social", "--repo", str(tiny), "--now", NOW, "--since", SINCE) == 0
+    out = capsys.readouterr().out
+    assert "E-mail: off (BALISE_SMTP_URL, BALISE_EMAIL_FROM, BALISE_EMAIL_TO not set).\n" in out
+    assert "Webhook: off (BALISE_WEBHOOK_URLS not set).\n" in out
+
+
+def test_the_demo_dry_run_shows_an_email_and_a_webhook_for_each_recent_statement(
+    capsys, monkeypatch, no_credentials
+) -> None:
+    monkeypatch.setenv("BALISE_SMTP_URL", "smtp://hospi:pw-SECRET-1@mail.example.org")
+    monkeypatch.setenv("BALISE_EMAIL_FROM", "Presse <presse@example.org>")
+    monkeypatch.setenv("BALISE_EMAIL_TO", "a@journal.test, b@radio.test")
+    monkeypatch.setenv("BALISE_WEBHOOK_URLS", "https://hooks.example.org/T0/B0/SECRET-path")
+    monkeypatch.setenv("BALISE_WEBHOOK_SECRET", "whsec-SECRET-2")
+    now = "2024-10-09T18:00:00+02:00"
+    args = ("social", "--repo", str(ROOT), "--now", now, "--window", "36")
+    assert publish(*args, "--network", "email,webhook") == 0
+    out = capsys.readouterr().out
+    recent = ["2024-10-08-la-sagesse-reprise-partielle", "2024-10-09-communique-demande-de-rancon"]
+    hook = "Webhook " + hashlib.sha256(b"https://hooks.example.org/T0/B0/SECRET-path").hexdigest()
+    for statement_id in recent:
+        assert re.search(
+            rf"^E-mail · {statement_id} · 2 recipients \(Bcc\) · \d+ bytes$", out, re.M
+        )
+        assert re.search(rf"^{hook[:16]} · {statement_id} · \d+ bytes of JSON · signed$", out, re.M)
+    assert "    Subject: La Sagesse : reprise partielle" in out
+    assert "4 posts to send." in out
+    for secret in ("pw-SECRET-1", "whsec-SECRET-2", "SECRET-path", "a@journal.test"):
+        assert secret not in out
+
+
+def test_post_sends_email_and_webhooks_once_and_exits_3_when_one_fails(
+    tiny: Path,
+    capsys,
+    monkeypatch,
+    no_credentials,
+    smtp_server,  # noqa: F811
+    certificate,  # noqa: F811
+    httpserver,
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))  # trust the test's certificate
+    for name, value in email_environment(smtp_server).items():
+        monkeypatch.setenv(name, value)
+    hook = FakeWebhook(httpserver, fail=lambda attempt: 500)
+    monkeypatch.setenv("BALISE_WEBHOOK_URLS", hook.url)
+    args = ("post", "--repo", str(tiny), "--now", NOW, "--network", "email,webhook")
+    assert publish(*args, "--since", SINCE) == 3
+    captured = capsys.readouterr()
+    assert (
+        "sent    E-mail · 2024-10-05-alerte · accepted by the SMTP server for 3 recipients\n"
+        in (captured.out)
+    )
+    label = "Webhook " + webhook.destination(hook.url)[8:]
+    assert f"FAILED  {label} · 2024-10-05-alerte: {label} answered HTTP 500" in captured.err
+    assert len(smtp_server.messages) == 3
+    for secret in (SMTP_PASSWORD, hook.url, *EMAIL_TO):
+        assert secret not in captured.out + captured.err
+
+    hook.fail = lambda attempt: None
+    assert publish(*args) == 0
+    assert "3 posts sent." in capsys.readouterr().out
+    assert len(smtp_server.messages) == 3 and len(hook.accepted) == 3  # nothing twice
+
+
+def test_an_email_setting_set_in_part_is_named_and_nothing_is_sent(
+    tiny: Path, capsys, monkeypatch, no_credentials
+) -> None:
+    monkeypatch.setenv("BALISE_SMTP_URL", "smtp://mail.example.org")
+    args = ("post", "--repo", str(tiny), "--now", NOW, "--since", SINCE, "--network", "mastodon")
+    assert publish(*args[:-2]) == 2
+    err = capsys.readouterr().err
+    assert "BALISE_EMAIL_FROM, BALISE_EMAIL_TO" in err and "Nothing was posted." in err
+    assert not (tiny / ".balise/posted.json").exists()
+
+
+def test_an_unusable_setting_is_a_usage_error_that_never_quotes_it(
+    tiny: Path, capsys, monkeypatch, no_credentials
+) -> None:
+    monkeypatch.setenv("BALISE_WEBHOOK_URLS", "ftp://user:pw-SECRET@example.org/")
+    assert publish("social", "--repo", str(tiny), "--now", NOW) == 2
+    err = capsys.readouterr().err
+    assert "the 1st address of BALISE_WEBHOOK_URLS is not an http:// or https:// URL" in err
+    assert "pw-SECRET" not in err

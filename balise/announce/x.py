@@ -11,8 +11,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from balise.social.compose import Post
-from balise.social.network import (
+from balise.announce import CHANNELS
+from balise.announce import compose as posts
+from balise.announce.compose import Post, Templates
+from balise.announce.network import (
     DEFAULT_BACKOFF,
     Backoff,
     PostFailed,
@@ -22,6 +24,8 @@ from balise.social.network import (
     redact,
     with_retries,
 )
+from balise.model import Repository, Statement
+from balise.timeline import Snapshot
 
 ENVIRONMENT = (
     "BALISE_X_API_KEY",
@@ -141,3 +145,58 @@ class XClient:
             raise PostFailed(
                 redact(str(failure), self.secrets()), transient=failure.transient
             ) from None
+
+    def delete(self, remote_id: str) -> Sent:
+        """Delete a tweet (`post --retract`); one already gone counts as deleted."""
+        import requests
+        import tweepy
+
+        def attempt(number: int) -> Sent:
+            try:
+                self._client.delete_tweet(remote_id, user_auth=True)
+            except tweepy.NotFound:
+                return Sent(remote_id, None, "already deleted on X")
+            except tweepy.TooManyRequests as error:
+                raise PostFailed(_detail(error), transient=True) from None
+            except tweepy.TwitterServerError as error:
+                raise PostFailed(_detail(error), transient=True) from None
+            except tweepy.HTTPException as error:
+                raise PostFailed(_detail(error), transient=False) from None
+            except requests.RequestException as error:
+                raise PostFailed(
+                    f"no answer from X: {type(error).__name__}", transient=True
+                ) from None
+            return Sent(remote_id, None, "deleted on X")
+
+        try:
+            return with_retries(attempt, self._backoff, self._sleep)
+        except PostFailed as failure:
+            raise PostFailed(
+                redact(str(failure), self.secrets()), transient=failure.transient
+            ) from None
+
+
+# --- the channel (balise.announce.channels.Channel) ----------------------------------------
+
+OPTIONAL = False  # asked for, it needs its credentials
+DELETES = True  # `post --retract` deletes the post (client.delete)
+
+
+def destinations(settings: object | None) -> dict[str, str]:
+    return {"x": CHANNELS["x"]}
+
+
+def compose(
+    statement: Statement, repository: Repository, snap: Snapshot, templates: Templates
+) -> Post:
+    return posts.compose(statement, repository, "x", templates.text)
+
+
+def clients(
+    creds: XCredentials, *, timeout: float, sleep: Callable[[float], None]
+) -> dict[str, XClient]:
+    return {"x": XClient(creds, timeout=timeout, sleep=sleep)}
+
+
+def facts(post: Post, settings: object | None) -> list[str]:
+    return posts.limited_facts(post)

@@ -27,7 +27,10 @@ FORMAT = 1
 POSTED = "posted"  # sent; never send again
 SKIPPED = "skipped"  # recorded as not to post (older than the first run); `--since` reopens it
 ATTEMPTED = "attempted"  # a send began and did not finish: resend with the same `key`
-STATUSES = (POSTED, SKIPPED, ATTEMPTED)
+FAILED = "failed"  # refused for good (a webhook's 4xx): not sent again; `--since` reopens it
+RETRACTING = "retracting"  # `post --retract` began deleting it (or sending its correction)
+RETRACTED = "retracted"  # deleted, or its correction sent, or withdrawn before it went out
+STATUSES = (POSTED, SKIPPED, ATTEMPTED, FAILED, RETRACTING, RETRACTED)
 
 
 class LedgerError(Exception):

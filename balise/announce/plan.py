@@ -10,8 +10,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
+from balise.announce.ledger import (
+    ATTEMPTED,
+    FAILED,
+    POSTED,
+    RETRACTED,
+    RETRACTING,
+    SKIPPED,
+    Entry,
+    Ledger,
+)
 from balise.model import Statement, sort_key
-from balise.social.ledger import ATTEMPTED, POSTED, SKIPPED, Entry, Ledger
 from balise.timeline import Snapshot
 
 DEFAULT_WINDOW = timedelta(hours=24)
@@ -75,13 +84,16 @@ def plan(
     # In the order the public saw them: an embargo lifted today comes after yesterday's news.
     ordered = sorted(snapshot.published, key=lambda s: (publication(s), sort_key(s)))
     for statement in ordered:
-        if not statement.postable:
+        # A withdrawn statement (`withdrawn: "reason"`, issue 17) is never posted again.
+        if not statement.postable or getattr(statement, "withdrawn", None):
             continue
         published = publication(statement)
         for network in networks:
             entry = ledger.entry(statement.id, network)
             status = entry.status if entry is not None else None
-            if status == POSTED or (status == SKIPPED and since is None):
+            if status in (POSTED, RETRACTING, RETRACTED):
+                continue  # sent, or taken back: never again
+            if status in (SKIPPED, FAILED) and since is None:
                 continue
             if status == ATTEMPTED:
                 # It was due when it was tried; only an explicit later --since holds it back.

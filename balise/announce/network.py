@@ -1,7 +1,8 @@
 """What every network client shares: credentials from the environment, the result of a send,
 failures (transient or not), retries with backoff, and keeping secrets out of messages.
 
-No client lives here; x.py, mastodon.py and bluesky.py each hold one.
+No client lives here; each channel module (x.py, mastodon.py, bluesky.py, email.py,
+webhook.py) holds one.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import datetime
 from typing import Protocol
 from urllib.parse import quote
 
-from balise.social.compose import Post
+from balise.announce.compose import Post
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,21 @@ class Sent:
 
 
 class PostFailed(Exception):
-    """A send did not succeed. `transient` failures (429, 5xx, timeouts) are worth retrying."""
+    """A send did not succeed. `transient` failures (429, 5xx, timeouts) are worth retrying;
+    a `final` one (a webhook's 4xx) is recorded as failed and not tried again by later runs."""
 
-    def __init__(self, message: str, *, transient: bool, retry_after: float | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        transient: bool,
+        retry_after: float | None = None,
+        final: bool = False,
+    ):
         super().__init__(message)
         self.transient = transient
         self.retry_after = retry_after
+        self.final = final
 
 
 class MissingCredentials(Exception):
@@ -43,6 +53,10 @@ class MissingCredentials(Exception):
     def __init__(self, names: Iterable[str]) -> None:
         self.names = tuple(names)
         super().__init__(", ".join(self.names))
+
+
+class BadSetting(Exception):
+    """A setting that is present but cannot be used; the message never quotes its value."""
 
 
 def read_credentials(environ: Mapping[str, str], names: Iterable[str]) -> dict[str, str]:

@@ -7,13 +7,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from announce_fakes import make_repository, statement
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from social_fakes import make_repository, statement
 
-from balise.build import check
-from balise.model import Repository, Statement, Status
-from balise.social.compose import (
+from balise.announce.compose import (
     LIMITS,
     bluesky_length,
     compose,
@@ -25,7 +23,9 @@ from balise.social.compose import (
     without_markdown,
     x_length,
 )
-from balise.social.post import social_problems
+from balise.announce.post import social_problems
+from balise.build import check
+from balise.model import Repository, Statement, Status
 from balise.templating import environment
 
 NETWORKS = ("x", "mastodon", "bluesky")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from social_fakes import (  # noqa: F401  (fixtures)
+from announce_fakes import (  # noqa: F401  (fixtures)
     BLUESKY_PASSWORD,
     DID,
     HANDLE,
@@ -28,11 +28,10 @@ from social_fakes import (  # noqa: F401  (fixtures)
     x_mock,
 )
 
-from balise.build import check
-from balise.social import bluesky, mastodon, x
-from balise.social.bluesky import tid
-from balise.social.ledger import ATTEMPTED, POSTED, SKIPPED, read_ledger
-from balise.social.network import (
+from balise.announce import bluesky, mastodon, x
+from balise.announce.bluesky import tid
+from balise.announce.ledger import ATTEMPTED, POSTED, SKIPPED, read_ledger
+from balise.announce.network import (
     Backoff,
     MissingCredentials,
     PostFailed,
@@ -40,7 +39,8 @@ from balise.social.network import (
     redact,
     with_retries,
 )
-from balise.social.post import outbox, send
+from balise.announce.post import outbox, send
+from balise.build import check
 
 NOW = datetime.fromisoformat("2024-10-09T12:00:00+02:00")
 SINCE = datetime.fromisoformat("2024-10-01T00:00:00+02:00")

@@ -1,4 +1,4 @@
-"""Posts as values: statement + repository + network -> the exact text, its counted length, facets.
+"""Posts as values: statement + repository + channel -> the exact text, its counted length, facets.
 
 Pure: no network, no clock, no ledger. Templates come from the Jinja environment passed in.
 """
@@ -8,16 +8,17 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import grapheme
 import jinja2
 
 from balise import french
+from balise.announce import CHANNELS, NETWORKS
 from balise.errors import Problem
 from balise.model import Repository, Statement, Status
-from balise.social import NETWORK_NAMES, NETWORKS
 from balise.timeline import severity_key
 from balise.views import statement_path
 
@@ -37,7 +38,7 @@ class Limit:
 
     @property
     def name(self) -> str:
-        return NETWORK_NAMES[self.network]
+        return CHANNELS[self.network]
 
 
 LIMITS: dict[str, Limit] = {
@@ -64,21 +65,40 @@ class Facet:
 
 
 @dataclass(frozen=True)
+class Templates:
+    """The posts' Jinja environments: plain text (every channel) and HTML (email)."""
+
+    text: jinja2.Environment
+    html: jinja2.Environment
+
+
+@dataclass(frozen=True)
 class Post:
-    """One post for one network, exactly as it would be sent."""
+    """One post for one channel, exactly as it would be sent."""
 
     statement_id: str
-    network: str
-    text: str
+    network: str  # the channel
+    text: str  # the post; an email's plain-text part; a webhook's `text`
     length: int  # as the network counts it
-    limit: Limit
+    limit: Limit | None  # None: a channel without a length limit (email, webhook)
     link: str
     facets: tuple[Facet, ...] = ()
     adjustments: tuple[str, ...] = ()  # what was shortened to fit, for the preview
+    subject: str | None = None  # an email's Subject
+    html: str | None = None  # an email's HTML part
+    headers: tuple[tuple[str, str], ...] = ()  # an email's own headers (Message-ID, Date...)
+    document: Mapping[str, Any] | None = None  # a webhook's JSON body
 
     @property
     def fits(self) -> bool:
-        return 0 < self.length <= self.limit.maximum
+        return self.length > 0 and (self.limit is None or self.length <= self.limit.maximum)
+
+
+def limited_facts(post: Post) -> list[str]:
+    """What the dry run says of a social network's post: its counted length against the limit."""
+    limit = post.limit
+    assert limit is not None
+    return [f"{post.length}/{limit.maximum} {limit.unit}", *post.adjustments]
 
 
 # --- counting -------------------------------------------------------------------------
@@ -127,7 +147,8 @@ COUNTERS = {"x": x_length, "mastodon": mastodon_length, "bluesky": bluesky_lengt
 
 
 def count(network: str, text: str) -> int:
-    return COUNTERS[network](text)
+    """The length as the network counts it; graphemes for a channel without a limit."""
+    return COUNTERS.get(network, grapheme.length)(text)
 
 
 def link_facets(text: str, link: str) -> tuple[Facet, ...]:
@@ -297,6 +318,20 @@ def _service_parts(
     return parts
 
 
+def correction_text(
+    statement: Statement | None, statement_id: str, repository: Repository, reason: str | None
+) -> str:
+    """What a channel that cannot take a message back sends instead (`post --retract`):
+    « Correctif : le communiqué « TITRE » du DATE a été retiré. RAISON. » and the permalink."""
+    if statement is None:  # its file is gone: the ledger knows only its id
+        return f"Correctif : le communiqué {statement_id} a été retiré."
+    date = french.long_date(statement.date, repository.organisation.tz)
+    words = f"Correctif : le communiqué « {statement.title} » du {date} a été retiré."
+    if reason:
+        words += " " + reason.strip().rstrip(".") + "."
+    return f"{words}\n{permalink(statement, repository)}"
+
+
 # --- composing and fitting ------------------------------------------------------------
 
 
@@ -324,16 +359,18 @@ def _render(
     network: str,
     statement: Statement,
     repository: Repository,
+    **extra: Any,
 ) -> str:
     rendered = template.render(
         text=text,
         statuses=statuses,
         link=link,
         network=network,
-        network_name=NETWORK_NAMES[network],
+        network_name=CHANNELS[network],
         is_press_release=statement.is_press_release,
         type_label=french.TYPE_LABELS[statement.type],
         organisation=repository.organisation.name,
+        **extra,
     )
     lines = [line.rstrip() for line in rendered.splitlines()]
     return unicodedata.normalize("NFC", re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip())
@@ -363,7 +400,7 @@ def compose(
     at a word with the statuses counted; then without the status line. A `social` text that
     does not fit even alone with the link is returned as it is, over the limit (a check error).
     """
-    limit = LIMITS[network]
+    limit = LIMITS.get(network)
     template = env.select_template([f"posts/{network}.txt", TEMPLATE])
     link = permalink(statement, repository)
     text, authored = headline(statement)
@@ -385,7 +422,7 @@ def compose(
         )
 
     post = attempt(text, full, ())
-    if post.fits:
+    if post.fits or limit is None:
         return post
     counted = status_line(statement, repository, counted=True)
     if len(counted) >= len(full):  # a count is no shorter than one or two short names
@@ -498,7 +535,9 @@ __all__ = [
     "Facet",
     "Limit",
     "Post",
+    "Templates",
     "compose",
+    "correction_text",
     "count",
     "post_problems",
     "short_name",

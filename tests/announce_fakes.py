@@ -1,5 +1,6 @@
-"""Test doubles for the social networks, at the HTTP layer: small repositories, a Mastodon
-and a Bluesky PDS on local pytest-httpserver servers, and X behind `responses`.
+"""Test doubles for every channel, at the wire: small repositories, a Mastodon and a Bluesky
+PDS on local pytest-httpserver servers, X behind `responses`, a real SMTP server (aiosmtpd)
+with STARTTLS or TLS and a self-signed certificate, and webhook receivers on loopback.
 
 Every fake records the requests it received so that tests assert the exact payloads.
 """
@@ -13,7 +14,7 @@ import shutil
 import socket
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 import responses
 from pytest_httpserver import HTTPServer
@@ -112,7 +113,24 @@ class FakeMastodon:
         self.requests: list[dict] = []
         self.statuses: list[dict] = []
         self._by_key: dict[str, dict] = {}
+        self.deleted: list[str] = []
+        self.delete_fail = lambda attempt: None  # attempt no. -> an HTTP code, or None
         server.expect_request("/api/v1/statuses", method="POST").respond_with_handler(self.handle)
+        server.expect_request(
+            re.compile(r"/api/v1/statuses/\d+"), method="DELETE"
+        ).respond_with_handler(self.delete)
+
+    def delete(self, request: Request) -> Response:
+        status_id = request.path.rsplit("/", 1)[1]
+        code = self.delete_fail(len(self.deleted) + 1)
+        if code:
+            return failure_response(code, {"error": f"failure {code}"})
+        found = [s for s in self.statuses if s["id"] == status_id]
+        if not found:
+            return failure_response(404, {"error": "Record not found"})
+        self.statuses.remove(found[0])
+        self.deleted.append(status_id)
+        return Response(json.dumps(found[0]), content_type="application/json")
 
     @property
     def url(self) -> str:
@@ -187,6 +205,16 @@ class FakeBluesky:
         server.expect_request(f"{xrpc}com.atproto.repo.getRecord").respond_with_handler(
             self.get_record
         )
+        self.deleted: list[str] = []
+        server.expect_request(f"{xrpc}com.atproto.repo.deleteRecord").respond_with_handler(
+            self.delete_record
+        )
+
+    def delete_record(self, request: Request) -> Response:
+        rkey = json.loads(request.get_data())["rkey"]
+        self.records.pop(rkey, None)  # deleting is idempotent on a PDS
+        self.deleted.append(rkey)
+        return Response(json.dumps({}), content_type="application/json")
 
     @property
     def url(self) -> str:
@@ -235,8 +263,16 @@ class FakeX:
         self.fail = fail or (lambda text, attempt: None)  # -> HTTP code, or an exception
         self.requests: list[dict] = []
         self.tweets: list[dict] = []
+        self.deleted: list[str] = []
         mock.add_passthru(LOCAL)
         mock.add_callback(responses.POST, X_TWEETS, callback=self.handle)
+        mock.add_callback(responses.DELETE, re.compile(X_TWEETS + r"/\d+"), callback=self.delete)
+
+    def delete(self, request):
+        tweet_id = request.url.rsplit("/", 1)[1]
+        self.deleted.append(tweet_id)
+        self.tweets = [t for t in self.tweets if t["id"] != tweet_id]
+        return (200, {}, json.dumps({"data": {"deleted": True}}))
 
     def handle(self, request):
         body = json.loads(request.body)
@@ -276,6 +312,176 @@ def all_secrets() -> list[str]:
     return [MASTODON_TOKEN, BLUESKY_PASSWORD, *X_SECRETS.values()]
 
 
+# --- SMTP -----------------------------------------------------------------------------
+
+SMTP_USER = "hospi"
+SMTP_PASSWORD = "smtp-SECRET-pass/word"
+EMAIL_FROM = "Hospi Test <presse@hospi.test>"
+EMAIL_TO = ("journaliste@journal.test", "redaction@radio.test", "ars@sante.test")
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for localhost and 127.0.0.1, and its key (PEM files in `folder`)."""
+    import ipaddress
+    from datetime import UTC, datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(datetime(2020, 1, 1, tzinfo=UTC))
+        .not_valid_after(datetime(2100, 1, 1, tzinfo=UTC))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class FakeSMTP:
+    """A real SMTP server on loopback (aiosmtpd): STARTTLS (`tls="starttls"`), TLS from the
+    first byte (`tls="implicit"`) or none; AUTH for one user; records what it accepts.
+
+    `fail(attempt)` -> an SMTP reply such as "451 4.3.0 try later" for that DATA, or None.
+    """
+
+    def __init__(self, certificate: tuple[Path, Path] | None, *, tls: str = "starttls",
+                 auth: bool = True, fail=None) -> None:  # fmt: skip
+        import ssl
+
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult
+
+        self.messages: list[dict] = []
+        self.logins: list[tuple[str, str]] = []
+        self.attempts = 0
+        self.fail = fail or (lambda attempt: None)
+        self.port = free_port()
+        context = None
+        if certificate is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*map(str, certificate))
+
+        def authenticate(server, session, envelope, mechanism, data):
+            login = (data.login.decode(), data.password.decode())
+            self.logins.append(login)
+            return AuthResult(success=login == (SMTP_USER, SMTP_PASSWORD), handled=False)
+
+        options: dict = {}
+        if auth:
+            # auth_require_tls=False: the server would take a password in clear; Balise must not.
+            options.update(authenticator=authenticate, auth_require_tls=False)
+        if tls == "implicit":
+            options.update(ssl_context=context)
+        elif tls == "starttls":
+            options.update(tls_context=context, require_starttls=True)
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **options)
+        self.controller.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes
+        from email.policy import default
+
+        self.attempts += 1
+        reply = self.fail(self.attempts)
+        if reply:
+            return reply
+        raw = envelope.original_content or envelope.content
+        self.messages.append(
+            {
+                "from": envelope.mail_from,
+                "to": list(envelope.rcpt_tos),
+                "raw": raw,
+                "message": message_from_bytes(raw, policy=default),
+                # STARTTLS sets session.ssl; TLS from the start shows on the transport.
+                "tls": session.ssl is not None
+                or server.transport.get_extra_info("ssl_object") is not None,
+                "authenticated": bool(session.authenticated),
+            }
+        )
+        return "250 2.0.0 Ok: queued"
+
+    def url(self, scheme: str = "smtp") -> str:
+        return f"{scheme}://{SMTP_USER}:{quote(SMTP_PASSWORD, safe='')}@localhost:{self.port}"
+
+
+def email_environment(smtp: FakeSMTP, scheme: str = "smtp") -> dict[str, str]:
+    return {
+        "BALISE_SMTP_URL": smtp.url(scheme),
+        "BALISE_EMAIL_FROM": EMAIL_FROM,
+        "BALISE_EMAIL_TO": ", ".join(EMAIL_TO),
+    }
+
+
+# --- webhooks -------------------------------------------------------------------------
+
+WEBHOOK_SECRET = "whsec-SECRET-0123456789"
+
+
+class FakeWebhook:
+    """An incoming-webhook receiver at /hooks/NAME; `fail(attempt)` -> an HTTP code, DROP, or
+    (code, headers) for that attempt, or None to accept."""
+
+    def __init__(self, server: HTTPServer, name: str = "newsroom", fail=None) -> None:
+        self.server = server
+        self.path = f"/hooks/{name}"
+        self.fail = fail or (lambda attempt: None)
+        self.requests: list[dict] = []
+        self.accepted: list[dict] = []
+        server.expect_request(self.path, method="POST").respond_with_handler(self.handle)
+
+    @property
+    def url(self) -> str:
+        return self.server.url_for(self.path)
+
+    def handle(self, request: Request) -> Response:
+        raw = request.get_data()
+        entry = {"raw": raw, "headers": dict(request.headers), "json": json.loads(raw)}
+        self.requests.append(entry)
+        answer = self.fail(len(self.requests))
+        if answer == DROP:
+            return dropped(request)
+        if isinstance(answer, tuple):
+            return Response("slow down", status=answer[0], headers=answer[1])
+        if answer:
+            echoed = request.headers.get("Authorization", "")
+            return Response(f"refused {answer}; authorization was {echoed}", status=answer)
+        self.accepted.append(entry)
+        return Response("ok", status=200)
+
+
 # --- fixtures (import them into a test module to use them) ------------------------------
 
 import pytest  # noqa: E402
@@ -296,3 +502,16 @@ def second_server():
 def x_mock():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory) -> tuple[Path, Path]:
+    return self_signed(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def smtp_server(certificate):
+    """A STARTTLS SMTP server with AUTH, stopped after the test."""
+    server = FakeSMTP(certificate)
+    yield server
+    server.stop()

@@ -12,8 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from balise.social.compose import Post
-from balise.social.network import (
+from balise.announce import CHANNELS
+from balise.announce import compose as posts
+from balise.announce.compose import Post, Templates
+from balise.announce.network import (
     DEFAULT_BACKOFF,
     Backoff,
     PostFailed,
@@ -22,6 +24,8 @@ from balise.social.network import (
     redact,
     with_retries,
 )
+from balise.model import Repository, Statement
+from balise.timeline import Snapshot
 
 ENVIRONMENT = ("BALISE_BLUESKY_HANDLE", "BALISE_BLUESKY_APP_PASSWORD")
 URL_VARIABLE = "BALISE_BLUESKY_URL"
@@ -211,3 +215,62 @@ class BlueskyClient:
             raise PostFailed(
                 redact(str(failure), self.secrets()), transient=failure.transient
             ) from None
+
+    def delete(self, remote_id: str) -> Sent:
+        """Delete a post by its AT URI (`post --retract`); deleting is idempotent on a PDS."""
+        import httpx
+        from atproto_client import exceptions
+
+        def attempt(number: int) -> Sent:
+            try:
+                self._login()
+                self._client.delete_post(remote_id)
+            except exceptions.RateLimitExceededError as error:
+                raise PostFailed(_detail(error), transient=True) from None
+            except exceptions.UnauthorizedError as error:
+                raise PostFailed(_detail(error), transient=False) from None
+            except exceptions.BadRequestError as error:
+                raise PostFailed(_detail(error), transient=False) from None
+            except exceptions.NetworkError as error:
+                raise PostFailed(_detail(error), transient=True) from None
+            except exceptions.RequestException as error:
+                status = error.response.status_code if error.response is not None else 0
+                raise PostFailed(_detail(error), transient=status >= 500) from None
+            except httpx.TransportError as error:
+                raise PostFailed(
+                    f"no answer from Bluesky ({type(error).__name__})", transient=True
+                ) from None
+            return Sent(remote_id, None, "deleted on Bluesky")
+
+        try:
+            return with_retries(attempt, self._backoff, self._sleep)
+        except PostFailed as failure:
+            raise PostFailed(
+                redact(str(failure), self.secrets()), transient=failure.transient
+            ) from None
+
+
+# --- the channel (balise.announce.channels.Channel) ----------------------------------------
+
+OPTIONAL = False  # asked for, it needs its credentials
+DELETES = True  # `post --retract` deletes the post (client.delete)
+
+
+def destinations(settings: object | None) -> dict[str, str]:
+    return {"bluesky": CHANNELS["bluesky"]}
+
+
+def compose(
+    statement: Statement, repository: Repository, snap: Snapshot, templates: Templates
+) -> Post:
+    return posts.compose(statement, repository, "bluesky", templates.text)
+
+
+def clients(
+    creds: BlueskyCredentials, *, timeout: float, sleep: Callable[[float], None]
+) -> dict[str, BlueskyClient]:
+    return {"bluesky": BlueskyClient(creds, timeout=timeout, sleep=sleep)}
+
+
+def facts(post: Post, settings: object | None) -> list[str]:
+    return posts.limited_facts(post)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from social_fakes import make_repository, statement
+from announce_fakes import make_repository, statement
 
+from balise.announce.ledger import ATTEMPTED, POSTED, SKIPPED, Entry, Ledger
+from balise.announce.plan import plan, publication
 from balise.build import check
-from balise.social.ledger import ATTEMPTED, POSTED, SKIPPED, Entry, Ledger
-from balise.social.plan import plan, publication
 from balise.timeline import snapshot
 
 NOW = datetime.fromisoformat("2024-10-09T12:00:00+02:00")

@@ -10,8 +10,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from balise.social.compose import Post
-from balise.social.network import (
+from balise.announce import CHANNELS
+from balise.announce import compose as posts
+from balise.announce.compose import Post, Templates
+from balise.announce.network import (
     DEFAULT_BACKOFF,
     Backoff,
     PostFailed,
@@ -21,6 +23,8 @@ from balise.social.network import (
     redact,
     with_retries,
 )
+from balise.model import Repository, Statement
+from balise.timeline import Snapshot
 
 ENVIRONMENT = ("BALISE_MASTODON_URL", "BALISE_MASTODON_TOKEN")
 LANGUAGE = "fr"
@@ -96,6 +100,32 @@ class MastodonClient:
                 redact(str(failure), self.secrets()), transient=failure.transient
             ) from None
 
+    def delete(self, remote_id: str) -> Sent:
+        """Delete a status (`post --retract`); one already gone counts as deleted."""
+        from mastodon import errors
+
+        def attempt(number: int) -> Sent:
+            try:
+                self._api.status_delete(remote_id)
+            except errors.MastodonNotFoundError:
+                return Sent(remote_id, None, "already deleted on Mastodon")
+            except errors.MastodonRatelimitError:
+                raise PostFailed(
+                    "Mastodon answered HTTP 429: too many requests", transient=True
+                ) from None
+            except (errors.MastodonServerError, errors.MastodonNetworkError) as error:
+                raise PostFailed(_detail(error), transient=True) from None
+            except errors.MastodonError as error:
+                raise PostFailed(_detail(error), transient=False) from None
+            return Sent(remote_id, None, "deleted on Mastodon")
+
+        try:
+            return with_retries(attempt, self._backoff, self._sleep)
+        except PostFailed as failure:
+            raise PostFailed(
+                redact(str(failure), self.secrets()), transient=failure.transient
+            ) from None
+
 
 def _detail(error: Exception) -> str:
     # Mastodon.py's API errors carry (message, status code, reason, server's error text).
@@ -105,3 +135,29 @@ def _detail(error: Exception) -> str:
         extra = args[3] if len(args) > 3 else args[2]
         return f"{detail}: {extra}" if extra else detail
     return f"Mastodon error: {error}"
+
+
+# --- the channel (balise.announce.channels.Channel) ----------------------------------------
+
+OPTIONAL = False  # asked for, it needs its credentials
+DELETES = True  # `post --retract` deletes the post (client.delete)
+
+
+def destinations(settings: object | None) -> dict[str, str]:
+    return {"mastodon": CHANNELS["mastodon"]}
+
+
+def compose(
+    statement: Statement, repository: Repository, snap: Snapshot, templates: Templates
+) -> Post:
+    return posts.compose(statement, repository, "mastodon", templates.text)
+
+
+def clients(
+    creds: MastodonCredentials, *, timeout: float, sleep: Callable[[float], None]
+) -> dict[str, MastodonClient]:
+    return {"mastodon": MastodonClient(creds, timeout=timeout, sleep=sleep)}
+
+
+def facts(post: Post, settings: object | None) -> list[str]:
+    return posts.limited_facts(post)

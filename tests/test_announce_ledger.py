@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from balise.social import ledger as ledger_module
-from balise.social.ledger import (
+from balise.announce import ledger as ledger_module
+from balise.announce.ledger import (
     ATTEMPTED,
     LEDGER_FILE,
     POSTED,

@@ -1,9 +1,0 @@
-"""Social posting (CONTRACT §8): compose, record and send one post per statement and network.
-
-compose, plan and ledger are pure or file-only; only the network modules talk to the outside.
-"""
-
-from __future__ import annotations
-
-NETWORKS: tuple[str, ...] = ("x", "mastodon", "bluesky")
-NETWORK_NAMES: dict[str, str] = {"x": "X", "mastodon": "Mastodon", "bluesky": "Bluesky"}
