@@ -122,3 +122,22 @@ def test_a_network_added_later_gets_its_own_first_run(tmp_path: Path) -> None:
     ]
     assert [(s.id, n) for s, n in decided.skipped] == [("ancien", "bluesky")]
     assert decided.new == ("bluesky",)
+
+
+def test_a_withdrawn_statement_is_never_planned_on_any_channel(tmp_path: Path) -> None:
+    root = make_repository(
+        tmp_path,
+        {
+            "juste": statement("Juste", "2024-10-09T08:00:00+02:00"),
+            "faux": statement(
+                "Faux", "2024-10-09T09:00:00+02:00", 'withdrawn: "Mauvais établissement"'
+            ),
+        },
+    )
+    outcome = check(root)
+    assert outcome.repository is not None, outcome.problems
+    channels = (*ALL, "email", "webhook:1a2b3c4d")
+    early = datetime.fromisoformat("2024-01-01T00:00:00+00:00")
+    decided = plan(snapshot(outcome.repository, NOW), Ledger(), channels, NOW, since=early)
+    assert {p.statement.id for p in decided.pending} == {"juste"}
+    assert "faux" not in {s.id for s, _ in decided.skipped}

@@ -83,9 +83,9 @@ def plan(
     skipped: list[tuple[Statement, str]] = []
     # In the order the public saw them: an embargo lifted today comes after yesterday's news.
     ordered = sorted(snapshot.published, key=lambda s: (publication(s), sort_key(s)))
+    # A withdrawn statement is never posted: the timeline leaves it out of `published`.
     for statement in ordered:
-        # A withdrawn statement (`withdrawn: "reason"`, issue 17) is never posted again.
-        if not statement.postable or getattr(statement, "withdrawn", None):
+        if not statement.postable:
             continue
         published = publication(statement)
         for network in networks:

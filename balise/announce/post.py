@@ -253,7 +253,7 @@ def retractions(
     recorded = ledger.entries.get(statement_id, {})
     every = dict.fromkeys([*destinations, *(d for d in recorded if channel_of(d) in channels)])
     statement = next((s for s in repository.statements if s.id == statement_id), None)
-    reason = getattr(statement, "withdrawn", None) if statement is not None else None
+    reason = statement.withdrawn if statement is not None else None
     snap = snapshot(repository, now)
     templates = post_templates(root)
     corrections: dict[str, Post] = {}
