@@ -26,6 +26,7 @@ from balise.timeline import EstablishmentStatus, Maintenance, ServiceStatus, Sna
 OVERVIEW = "index.html"
 PRESS = "presse.html"
 HISTORY = "historique.html"
+ESTABLISHMENTS = "etablissements.html"  # beside the folder: no establishment id can take it
 FOLLOW = "suivre.html"
 LEGAL = "mentions-legales.html"
 ACCESSIBILITY = "accessibilite.html"
@@ -405,6 +406,13 @@ class ListPage(Page):
 
 
 @dataclass(frozen=True)
+class EstablishmentsPage(Page):
+    """The index of establishments, by region: what the navigation links instead of each one."""
+
+    regions: tuple[RegionGroup, ...]
+
+
+@dataclass(frozen=True)
 class MachineLink:
     """A machine-readable file listed on the follow page."""
 
@@ -542,9 +550,12 @@ class SitePages:
     follow: FollowPage
     legal: LegalPage | None = None
     accessibility: LegalPage | None = None
+    directory: EstablishmentsPage | None = None
 
     def all(self) -> Iterable[Page]:
         yield self.overview
+        if self.directory is not None:
+            yield self.directory
         yield from self.establishments
         yield from self.statements
         yield from self.incidents
@@ -846,4 +857,11 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
         history,
         follow,
         *legal_pages(repository),
+        directory=EstablishmentsPage(
+            path=ESTABLISHMENTS,
+            title="Établissements",
+            description=f"Les établissements de {org.name}, par région, et leur état.",
+            feeds=GLOBAL_FEEDS,
+            regions=overview.regions,
+        ),
     )
