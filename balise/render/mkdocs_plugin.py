@@ -2,7 +2,9 @@
 
 MkDocs' own events only (no patching). A page whose inputs (its source, the configuration,
 the navigation, the theme) have a cached output is neither rendered nor templated: its file
-and search entries are the cached ones, and it costs a file link instead of milliseconds.
+is the cached one, and it costs a file link instead of milliseconds. Material's search plugin
+is switched off (Balise writes the search index from its views: render/search.py); a
+stand-in registered under its name keeps the theme's search box.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 import jinja2
+from mkdocs.config import config_options
+from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel, file_sort_key, set_exclusions
@@ -45,10 +49,17 @@ class BuildCache(Protocol):
     def memo(self, kind: str, function: Callable[..., Any]) -> Callable[..., Any]: ...
 
 
+SEARCH_PLUGIN = "material/search"  # the name Material's templates look for
+SEARCH_SETTINGS = ("lang", "separator", "pipeline", "fields")  # what its index carries
+
+
+class _SearchShown(Config):
+    enabled = config_options.Type(bool, default=True)
+
+
 RESTORED_TEMPLATE = "balise-restored.html"  # renders nothing: the output comes from the cache
 PAGES = "pages"  # blobs: whole output pages, by output key
 RECORDS = "page-records"  # what else a page left behind: anchors, warnings, its file's stat
-SEARCH = "page-search"  # a page's search index entries, as the index's JSON text
 # Plugins whose effect on a page is known (it depends on the page's own inputs only). Any other
 # plugin (blog, tags, git dates...) may make a page depend on others: pages are then all built.
 SAFE_PLUGINS = ("material.plugins.search.plugin.SearchPlugin",)
@@ -169,8 +180,6 @@ def _replay(messages: list[list[Any]]) -> None:
 
 # A statement in a list: one `<li>` line group, as Balise's templates write it.
 _ITEM_START = re.compile(r'<li class="balise-statement[ "]')  # at a line start: see _ASIDE
-_EMPTY = re.compile(r"<(p|li|ol|ul|code|pre|sub|sup)\b[^<>]*>\s*</\1>", re.IGNORECASE)
-_ATTRIBUTES = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)\s[^<>]*>")
 
 
 def _line_start(text: str, position: int) -> bool:
@@ -182,147 +191,34 @@ class _Readings:
     """How the plugin reads parts of pages: the pure functions, or the build's memos of them."""
 
     copied_unchanged: Callable[[str], bool]
-    item_read_alike: Callable[[str], bool]
-    search_text: Callable[[str], list[str]]
 
     @classmethod
     def of(cls, cache: BuildCache | None) -> _Readings:
         if cache is None:
-            return cls(
-                copied_unchanged, lambda i: _item_read_alike(i, copied_unchanged), _search_text
-            )
-        copied = cache.memo("copied-unchanged", copied_unchanged)
-        return cls(
-            copied,
-            cache.memo("item-read-alike", lambda item: _item_read_alike(item, copied)),
-            cache.memo("search-text", _search_text),
-        )
+            return cls(copied_unchanged)
+        return cls(cache.memo("copied-unchanged", copied_unchanged))
 
 
-def _items(inner: str, readings: _Readings) -> list[str] | None:
-    """A list's items, each with its line end, when all are read alike wherever they are."""
+def _items_copied(inner: str, readings: _Readings) -> bool:
+    """Whether a list is copied unchanged, read item by item (each item's reading is
+    memoized: a list of statements changes by an item or two from one build to the next)."""
     starts = [m.start() for m in _ITEM_START.finditer(inner) if _line_start(inner, m.start())]
     if not starts or starts[0] != 0:
-        return None
+        return False
     items = [inner[a:b] for a, b in zip(starts, [*starts[1:], len(inner)], strict=True)]
-    return items if all(readings.item_read_alike(item) for item in items) else None
+    # Each item starts a line and ends one: the list is copied unchanged when each item is.
+    return all(item.endswith("</li>\n") and readings.copied_unchanged(item) for item in items)
 
 
-def _offsets(items: list[str]) -> list[int]:
-    starts, position = [], 0
-    for item in items:
-        starts.append(position)
-        position += len(item)
-    return starts
+class SearchStandIn(BasePlugin):
+    """Registered as `material/search` once Balise writes the search index: its only use is
+    the `config.enabled` Material's templates read to show the search box. No events."""
 
-
-def _items_at(inner: str, starts: list[int]) -> list[str]:
-    return [inner[a:b] for a, b in zip(starts, [*starts[1:], len(inner)], strict=True)]
-
-
-def _item_read_alike(item: str, copied: Callable[[str], bool]) -> bool:
-    """An item that Markdown copies unchanged, and that the search index reads the same
-    wherever it is: no heading, no empty element, nothing excluded from search."""
-    return (
-        item.endswith("</li>\n")
-        and copied(item)
-        and _EMPTY.search(item) is None
-        and re.search(r"<(?:h[1-6]|pre)\b|data-search|linenodiv|headerlink", item, re.I) is None
-    )
-
-
-def _search_text(item: str) -> list[str]:
-    """What Material's search parser adds to a section's text for one item of a list.
-
-    Its parser keeps text and a few tags, never attributes (checked by _items), so the item
-    is read alone, after whitespace, as it would be read in place.
-    """
-    from material.plugins.search.plugin import Element, Parser, Section
-
-    parser = Parser()
-    parser.context = [Element("div"), Element("ol")]
-    parser.section = Section(Element("hx"))
-    parser.section.text = [" "]
-    parser.data = [parser.section]
-    parser.feed(item)
-    parser.close()
-    return parser.section.text[1:]
-
-
-def _search_sections(
-    content: str, lists: list[tuple[str, list[str]]], search_text: Callable[[str], list[str]]
-) -> Any:
-    """Material's search parser over the content; the lists' items from _search_text."""
-    from material.plugins.search.plugin import Parser
-
-    parser = Parser()
-    position = 0
-    for inner, items in lists:
-        start = content.find(inner, position)
-        if start < 0:
-            continue
-        parser.feed(content[position:start])
-        section = parser.section
-        ready = (
-            section is not None
-            and section.text
-            and section.text[-1].isspace()
-            and section.el not in parser.context
-            and section.depth <= len(parser.context)
-            and "pre" not in parser.context
-            and not parser.skip.intersection(parser.context)
-        )
-        if ready:
-            for item in items:
-                section.text.extend(search_text(_ATTRIBUTES.sub(r"<\1>", item)))
-        else:
-            parser.feed(inner)
-        position = start + len(inner)
-    parser.feed(content[position:])
-    parser.close()
-    return parser.data
-
-
-@dataclass(frozen=True)
-class _StoredEntries:
-    """A page's search entries: their JSON text, or where it is in the spill file."""
-
-    stored: str | tuple[int, int]
-
-
-class _CachedSearchIndex:
-    """Material's search index, fed cached entries for restored pages (the rest delegated)."""
-
-    def __init__(self, index: Any, plugin: BalisePlugin) -> None:
-        self._index = index
-        self._plugin = plugin
-
-    def add_entry_from_context(self, page: Page) -> None:
-        stored = self._plugin.restored_search.get(page.file.src_uri)
-        if stored is not None:  # written as it is by _write_index (never parsed again)
-            self._index.entries.append(_StoredEntries(stored))
-            return
-        before = len(self._index.entries)
-        lists = self._plugin.lists_in_content.pop(page.file.src_uri, None)
-        search = page.meta.get("search") or {}
-        if lists and not search.get("exclude"):
-            # As SearchIndex.add_entry_from_context, with the lists read item by item.
-            readings = self._plugin.readings
-            for section in _search_sections(page.content or "", lists, readings.search_text):
-                if not section.is_excluded():
-                    self._index.create_entry_for_section(section, page.toc, page.url, page)
-        else:
-            self._index.add_entry_from_context(page)
-        # Kept as the JSON text _write_index writes, in the scratch file: not as thousands
-        # of dictionaries in memory until the end of the build.
-        text = ",".join(_index_json(entry).decode() for entry in self._index.entries[before:])
-        del self._index.entries[before:]
-        stored = self._plugin._store(text, spill_above=0)
-        self._index.entries.append(_StoredEntries(stored))
-        self._plugin.search_entries[page.file.src_uri] = stored
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._index, name)
+    def __init__(self) -> None:
+        super().__init__()
+        self.config = _SearchShown()
+        self.config.load_dict({})
+        self.config.validate()
 
 
 class BalisePlugin(BasePlugin):
@@ -348,21 +244,18 @@ class BalisePlugin(BasePlugin):
         self.keys: dict[str, str] = {}  # source path -> output key
         self.restored: dict[str, dict[str, Any]] = {}  # source path -> cached record
         self.blobs: dict[str, Path] = {}  # source path -> cached output of a restored page
-        self.search_entries: dict[str, str | tuple[int, int]] = {}  # page -> as _store keeps it
-        self.restored_search: dict[str, str | tuple[int, int]] = {}  # page -> its entries' JSON
         self.script_sources: dict[str, list[str]] = {}  # output path -> its scripts' CSP sources
         self.read_warnings: dict[str, list[list[Any]]] = {}
         self.build_warnings: dict[str, list[list[Any]]] = {}
         self._order: list[str] = []  # every source, in MkDocs' order
         self._next = 0  # the first source whose reading warnings are not yet replayed
-        self._search: Any = None
+        # Material's search settings, when its search plugin is on: Balise writes the index.
+        self.search_settings: dict[str, Any] | None = None
         self._files: Files | None = None
-        # page -> (placeholder, what it stands for, the items of a list of statements)
-        self._lists: dict[str, list[tuple[str, str, list[str] | None]]] = {}
+        self._lists: dict[str, list[tuple[str, str]]] = {}  # page -> (placeholder, its part)
         self._original: dict[str, str] = {}  # page -> its markdown, when lists were set aside
-        self.lists_in_content: dict[str, list[tuple[str, list[str]]]] = {}  # page -> lists
-        # page -> (placeholder, the part or where it is in the spill file, its items' starts)
-        self._aside: dict[str, list[tuple[str, str | tuple[int, int], list[int] | None]]] = {}
+        # page -> (placeholder, the part or where it is in the spill file)
+        self._aside: dict[str, list[tuple[str, str | tuple[int, int]]]] = {}
         self._spill: BinaryIO | None = None
         self.setting_aside = self.SET_ASIDE
         self.safe = True  # every plugin's effect on a page is known (see SAFE_PLUGINS)
@@ -382,22 +275,17 @@ class BalisePlugin(BasePlugin):
 
     # --- configuration ----------------------------------------------------------------
 
-    @event_priority(-100)  # after every other plugin's on_config (search makes its index there)
+    @event_priority(-100)  # after every other plugin's on_config (search resolves its own)
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         for plugin in config.plugins.values():
-            if plugin is self:
-                continue
             kind = f"{type(plugin).__module__}.{type(plugin).__qualname__}"
-            if kind not in SAFE_PLUGINS:
+            if plugin is not self and kind not in SAFE_PLUGINS:
                 self.safe = self.caching = self.setting_aside = False
-            elif getattr(plugin, "search_index", None) is not None:
-                self._search = plugin
+        self._take_over_search(config)
         extensions = {
             str(e).removeprefix("markdown.extensions.") for e in config.markdown_extensions
         }
         self.setting_aside = self.setting_aside and extensions <= _PLAIN_EXTENSIONS
-        if self.safe and self._search is not None:
-            self._search.search_index = _CachedSearchIndex(self._search.search_index, self)
         if self.caching:
             settings = {
                 k: v for k, v in config.items() if k not in ("docs_dir", "site_dir", "plugins")
@@ -413,6 +301,18 @@ class BalisePlugin(BasePlugin):
                 _folder_digest(config.theme.custom_dir),
             )
         return config
+
+    def _take_over_search(self, config: MkDocsConfig) -> None:
+        """Balise indexes its own views (render/search.py) instead of Material parsing every
+        page: Material's search plugin is switched off by its documented `enabled` option,
+        and `material/search` names a stand-in whose `config.enabled` keeps the theme's
+        search box (Material's header shows it when that name is among the plugins)."""
+        material = config.plugins.get(SEARCH_PLUGIN)
+        if material is None or not material.config.get("enabled", True):
+            return
+        self.search_settings = {key: material.config.get(key) for key in SEARCH_SETTINGS}
+        material.config.enabled = False
+        config.plugins[SEARCH_PLUGIN] = SearchStandIn()
 
     # --- files: the sources, and which pages are restored --------------------------------
 
@@ -445,17 +345,11 @@ class BalisePlugin(BasePlugin):
             self.keys[f.src_uri] = key
             record = self.cache.get(RECORDS, key)
             blob = self.cache.blob(PAGES, key)
-            if record is None or blob is None or (self._search and not record["indexed"]):
+            if record is None or blob is None:
                 continue
             stat = blob.stat()
             if [stat.st_size, stat.st_mtime_ns] != record["stat"]:
                 continue  # the cached file was changed in place (through a published copy)
-            if self._search is not None:
-                entries = self.cache.get(SEARCH, key)
-                if entries is None:
-                    continue
-                # Out of memory until the index is written: in the scratch file when long.
-                self.restored_search[f.src_uri] = self._store(entries)
             self.restored[f.src_uri] = {**record, "front": front}
             self.blobs[f.src_uri] = blob
 
@@ -478,23 +372,6 @@ class BalisePlugin(BasePlugin):
         for f in self._files.documentation_pages():
             if f.src_uri in self.restored:
                 self.script_sources[f.dest_uri] = self.restored[f.src_uri]["scripts"]
-
-    def _write_search_index(self, config: MkDocsConfig) -> None:
-        search = self._search
-        if (
-            not self.safe
-            or search is None
-            or not search.config.enabled
-            or search.is_dirty
-            or search.search_index_prev is not None
-        ):
-            return
-        _write_index(
-            search.search_index._index,
-            Path(config.site_dir, "search/search_index.json"),
-            self._load,
-        )
-        search.config.enabled = False  # written: its own on_post_build has nothing left to do
 
     def _replay_reading_until(self, path: str | None) -> None:
         while self._next < len(self._order) and self._order[self._next] != path:
@@ -533,7 +410,7 @@ class BalisePlugin(BasePlugin):
     def _set_aside(self, path: str, markdown: str) -> str:
         """Replace each big list's items, each body, by a comment: Markdown and MkDocs would
         only parse them to copy them unchanged (see copied_unchanged); on_page_content puts
-        them back. A list whose items are all plain is also read item by item for search."""
+        them back."""
         parts: list[str] = []
         position = 0
         for start in _ASIDE.finditer(markdown):
@@ -547,11 +424,11 @@ class BalisePlugin(BasePlugin):
             inner = markdown[begin:end]
             if opening in inner:
                 continue  # nested: the end found is not this element's
-            items = _items(inner, self.readings) if opening == "<ol" else None
-            if items is None and not self.readings.copied_unchanged(inner):
+            by_items = opening == "<ol" and _items_copied(inner, self.readings)
+            if not by_items and not self.readings.copied_unchanged(inner):
                 continue
             placeholder = f"<!--balise-aside-{len(self._lists.get(path, ()))}-->"
-            self._lists.setdefault(path, []).append((placeholder, inner, items))
+            self._lists.setdefault(path, []).append((placeholder, inner))
             parts += [markdown[position:begin], placeholder]
             position = end
         if not parts:
@@ -568,12 +445,9 @@ class BalisePlugin(BasePlugin):
         if lists is None:
             return html
         original = self._original.pop(path)
-        if all(html.count(placeholder) == 1 for placeholder, _, _ in lists):
+        if all(html.count(placeholder) == 1 for placeholder, _ in lists):
             # Put back when the page is written (on_page_context); until then, on disk.
-            self._aside[path] = [
-                (placeholder, self._store(inner), None if items is None else _offsets(items))
-                for placeholder, inner, items in lists
-            ]
+            self._aside[path] = [(placeholder, self._store(inner)) for placeholder, inner in lists]
             return html
         page.markdown = original  # never seen; render the page the ordinary way
         page.render(config, files)
@@ -602,14 +476,9 @@ class BalisePlugin(BasePlugin):
         if not parts:
             return
         content = page.content or ""
-        lists = []
-        for placeholder, stored, offsets in parts:
-            inner = self._load(stored)
-            content = content.replace(placeholder, inner)
-            if offsets is not None:
-                lists.append((inner, _items_at(inner, offsets)))
+        for placeholder, stored in parts:
+            content = content.replace(placeholder, self._load(stored))
         page.content = content
-        self.lists_in_content[page.file.src_uri] = lists
 
     def on_env(
         self, env: jinja2.Environment, *, config: MkDocsConfig, files: Files
@@ -637,7 +506,7 @@ class BalisePlugin(BasePlugin):
 
     # --- writing ------------------------------------------------------------------------
 
-    @event_priority(100)  # before the search plugin indexes the page
+    @event_priority(100)  # before any other plugin reads the page
     def on_page_context(
         self, context: Any, *, page: Page, config: MkDocsConfig, nav: Navigation
     ) -> Any:
@@ -660,9 +529,7 @@ class BalisePlugin(BasePlugin):
         _link(self.blobs[path], Path(page.file.abs_dest_path))
         return ""  # nothing for MkDocs to write: the cached file is in place
 
-    @event_priority(50)  # before the search plugin writes its index
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        self._write_search_index(config)
         self._read_scripts()
         if not self.caching or self.cache is None or self._files is None:
             return
@@ -683,14 +550,10 @@ class BalisePlugin(BasePlugin):
                 self.cache.failed(error, blob)
                 continue
             page = f.page
-            entries = self.search_entries.get(path) if self._search is not None else ""
-            if entries is not None and self._search is not None:
-                self.cache.put(SEARCH, key, self._load(entries))
             self.cache.put(
                 RECORDS,
                 key,
                 {
-                    "indexed": entries is not None,
                     "scripts": self.script_sources[f.dest_uri],
                     "anchors": sorted(page.present_anchor_ids or ()),
                     "links": {
@@ -702,29 +565,6 @@ class BalisePlugin(BasePlugin):
                     "stat": [stat.st_size, stat.st_mtime_ns],
                 },
             )
-
-
-def _write_index(index: Any, path: Path, load: Callable[[str | tuple[int, int]], str]) -> None:
-    """Material's search_index.json, entry by entry: its bytes, without the whole text in
-    memory twice (SearchIndex.generate_search_index makes a string, then its bytes), and
-    restored pages' entries as they were written."""
-    settings = {key: index.config[key] for key in ("lang", "separator", "pipeline", "fields")}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as stream:
-        stream.write(b'{"config":' + _index_json(settings) + b',"docs":[')
-        first = True
-        for entry in index.entries:
-            text = load(entry.stored).encode() if isinstance(entry, _StoredEntries) else None
-            if text == b"":
-                continue  # a page without entries
-            stream.write(b"" if first else b",")
-            stream.write(_index_json(entry) if text is None else text)
-            first = False
-        stream.write(b"]}")
-
-
-def _index_json(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), default=str).encode("utf-8")
 
 
 def _link(source: Path, target: Path) -> None:
