@@ -144,7 +144,10 @@ class Cache:
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
         db = sqlite3.connect(path, timeout=60, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
+        # Each build closes it in rollback mode (see close); on a disk that refuses writes
+        # the switch fails and the tables are read as they are, never taken for damaged.
+        with suppress(sqlite3.Error):
+            db.execute("PRAGMA journal_mode=WAL")
         db.execute(
             "CREATE TABLE IF NOT EXISTS entry (kind TEXT, key TEXT, value TEXT, used INTEGER,"
             " PRIMARY KEY (kind, key)) WITHOUT ROWID"

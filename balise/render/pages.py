@@ -19,9 +19,11 @@ from balise.views import (
     EstablishmentPage,
     EstablishmentsPage,
     FollowPage,
+    HistoryPage,
     IncidentPage,
     LegalPage,
     ListPage,
+    MonthPage,
     OverviewPage,
     Page,
     SitePages,
@@ -31,7 +33,7 @@ from balise.views import (
 # Only the section pages are in the navigation: establishment, statement and incident pages
 # are listed from other pages. In the nav, every page would carry the whole list (40
 # establishments were half of a statement page's bytes and of its template time).
-NOT_IN_NAV = "/communiques/\n/incidents/\n/etablissements/\n"
+NOT_IN_NAV = "/communiques/\n/incidents/\n/etablissements/\n/historique/\n"
 
 _TEMPLATES: dict[type, tuple[str, list[str]]] = {
     OverviewPage: ("pages/overview.md", ["navigation", "toc"]),
@@ -40,6 +42,8 @@ _TEMPLATES: dict[type, tuple[str, list[str]]] = {
     StatementPage: ("pages/statement.md", []),
     IncidentPage: ("pages/incident.md", ["toc"]),
     ListPage: ("pages/list.md", ["toc"]),
+    HistoryPage: ("pages/history.md", ["toc"]),
+    MonthPage: ("pages/month.md", ["toc"]),
     FollowPage: ("pages/follow.md", []),
     LegalPage: ("pages/legal.md", ["navigation", "toc"]),
 }
