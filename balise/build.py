@@ -35,6 +35,7 @@ from balise.render.headers import render_headers
 from balise.render.origins import foreign_loads
 from balise.render.pages import navigation
 from balise.render.search import render_search
+from balise.render.sitemap import render_sitemap
 from balise.render.sources import PageSources, templates_digest
 from balise.render.templates import page_environment, page_template_problems
 from balise.stamp import STAMP_FILE, source_state, stamp, tree_digest
@@ -258,6 +259,8 @@ def _build(
                 write_tree(site_dir, outputs)
                 if site.search is not None:
                     write_tree(site_dir, render_search(pages, site.search, bodies.plain_text))
+                if site.sitemap is not None:  # MkDocs' lacks the pages carried from the cache
+                    write_tree(site_dir, render_sitemap(site.sitemap, now))
                 foreign = _foreign_loads(site_dir, repository, scan)
                 if foreign:
                     return BuildResult((*checked.problems, *foreign), repository)

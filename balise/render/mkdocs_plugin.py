@@ -1,10 +1,10 @@
-"""Balise's MkDocs plugin: sources from memory, and unchanged pages restored from the cache.
+"""Balise's MkDocs plugin: sources from memory, and unchanged pages carried from the cache.
 
-MkDocs' own events only (no patching). A page whose inputs (its source, the configuration,
-the navigation, the theme) have a cached output is neither rendered nor templated: its file
-is the cached one, and it costs a file link instead of milliseconds. Material's search plugin
-is switched off (Balise writes the search index from its views: render/search.py); a
-stand-in registered under its name keeps the theme's search box.
+MkDocs' own events only (no patching). A page outside the navigation whose inputs (its
+source, the configuration, the navigation, the theme) have a cached output is taken out of
+MkDocs' files (on_files): MkDocs never sees it, and its cached bytes are linked in place.
+Material's search plugin is switched off (Balise writes the search index from its views:
+render/search.py); a stand-in registered under its name keeps the theme's search box.
 """
 
 from __future__ import annotations
@@ -19,13 +19,14 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
+from urllib.parse import urljoin
 
 import jinja2
 from mkdocs.config import config_options
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import BasePlugin, event_priority
-from mkdocs.structure.files import File, Files, InclusionLevel, file_sort_key, set_exclusions
+from mkdocs.structure.files import File, Files, file_sort_key, set_exclusions
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils import meta as markdown_meta
@@ -57,9 +58,8 @@ class _SearchShown(Config):
     enabled = config_options.Type(bool, default=True)
 
 
-RESTORED_TEMPLATE = "balise-restored.html"  # renders nothing: the output comes from the cache
 PAGES = "pages"  # blobs: whole output pages, by output key
-RECORDS = "page-records"  # what else a page left behind: anchors, warnings, its file's stat
+RECORDS = "page-records"  # what else a page left behind: its scripts' CSP sources, its stat
 # Plugins whose effect on a page is known (it depends on the page's own inputs only). Any other
 # plugin (blog, tags, git dates...) may make a page depend on others: pages are then all built.
 SAFE_PLUGINS = ("material.plugins.search.plugin.SearchPlugin",)
@@ -159,7 +159,8 @@ def _folder_digest(folder: str | None) -> str:
 
 
 class _Replay(logging.Handler):
-    """Collects the warnings MkDocs logs while it works on one page, to replay them later."""
+    """Collects the warnings MkDocs logs while it works on one page: a page that caused any
+    is never carried from the cache (it would not say them again), always built."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -168,14 +169,6 @@ class _Replay(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if self.bucket is not None and not getattr(record, "balise_replay", False):
             self.bucket.append([record.levelno, record.getMessage()])
-
-
-_replay_log = logging.getLogger("mkdocs.plugins.balise")
-
-
-def _replay(messages: list[list[Any]]) -> None:
-    for level, message in messages:
-        _replay_log.log(level, message, extra={"balise_replay": True})
 
 
 # A statement in a list: one `<li>` line group, as Balise's templates write it.
@@ -241,14 +234,11 @@ class BalisePlugin(BasePlugin):
             cache is not None and cache.folder is not None and isinstance(sources, PageSources)
         )
         self.replay = _Replay()
-        self.keys: dict[str, str] = {}  # source path -> output key
-        self.restored: dict[str, dict[str, Any]] = {}  # source path -> cached record
-        self.blobs: dict[str, Path] = {}  # source path -> cached output of a restored page
+        self.keys: dict[str, str] = {}  # source path -> output key (pages outside the nav)
+        self.carried: dict[str, Path] = {}  # output path -> the cached output put there
+        self.sitemap: tuple[str, ...] = ()  # every page's canonical URL, in MkDocs' order
         self.script_sources: dict[str, list[str]] = {}  # output path -> its scripts' CSP sources
-        self.read_warnings: dict[str, list[list[Any]]] = {}
-        self.build_warnings: dict[str, list[list[Any]]] = {}
-        self._order: list[str] = []  # every source, in MkDocs' order
-        self._next = 0  # the first source whose reading warnings are not yet replayed
+        self.warned: dict[str, list[list[Any]]] = {}  # page -> the warnings it caused
         # Material's search settings, when its search plugin is on: Balise writes the index.
         self.search_settings: dict[str, Any] | None = None
         self._files: Files | None = None
@@ -322,27 +312,35 @@ class BalisePlugin(BasePlugin):
         ]
         pages.sort(key=file_sort_key)  # the order MkDocs gives files it finds in docs_dir
         set_exclusions(pages, config)
-        self._order = [f.src_uri for f in pages]
         everything = self._files = Files([*pages, *files])
-        if self.caching:
-            self._choose_restored(pages, everything)
+        # The sitemap's order and URLs, as MkDocs' sitemap template writes them (carried pages
+        # included): urljoin(site_url, url), as a Page's canonical_url.
+        self.sitemap = tuple(
+            urljoin(config.site_url or "", f.url) for f in everything.documentation_pages()
+        )
+        if self.caching and config.site_url:
+            self._carry_unchanged(pages, everything, config)
         return everything
 
-    def _choose_restored(self, pages: list[File], everything: Files) -> None:
+    def _carry_unchanged(self, pages: list[File], everything: Files, config: MkDocsConfig) -> None:
+        """Take out of MkDocs' files every page outside the navigation whose output is known
+        (its inputs have a cached output): MkDocs neither reads nor renders it; on_post_build
+        puts the cached bytes in place. Section pages (the navigation) are always built."""
         assert self.cache is not None and isinstance(self.sources, PageSources)
         facts = {f.src_uri: self.sources.facts(f.src_uri) for f in pages}
+        if any(links for _, links, _ in facts.values()):
+            return  # a markdown link (a repository's template) may check any page: build all
         shown: list[Any] = []  # what every page shows of the pages in the navigation
         for f in pages:
             if not f.inclusion.is_not_in_nav():
                 meta = markdown_meta.get_data(str(facts[f.src_uri][2]))[1]
                 shown.append([f.src_uri, {k: v for k, v in meta.items() if k not in _OWN_META}])
         context = digest(self.settings, json.dumps(shown, default=repr))
-        listing = digest(*(f.src_uri for f in everything))
         self.cache.blobs_in_use(PAGES)
         for f in pages:
-            source, links, front = facts[f.src_uri]
-            key = digest(context, f.src_uri, str(source), listing if links else "")
-            self.keys[f.src_uri] = key
+            if not f.inclusion.is_not_in_nav() or not f.inclusion.is_included():
+                continue
+            key = self.keys[f.src_uri] = digest(context, f.src_uri, str(facts[f.src_uri][0]))
             record = self.cache.get(RECORDS, key)
             blob = self.cache.blob(PAGES, key)
             if record is None or blob is None:
@@ -350,47 +348,18 @@ class BalisePlugin(BasePlugin):
             stat = blob.stat()
             if [stat.st_size, stat.st_mtime_ns] != record["stat"]:
                 continue  # the cached file was changed in place (through a published copy)
-            self.restored[f.src_uri] = {**record, "front": front}
-            self.blobs[f.src_uri] = blob
-
-    def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
-        # Restored pages outside the navigation are not read nor rendered (they come back in
-        # on_env for the sitemap and the page loop); pages in it are read for their titles.
-        for path in self.restored:
-            f = files.get_file_from_path(path)
-            if f is not None and f.inclusion.is_not_in_nav():
-                f.inclusion = InclusionLevel.EXCLUDED
-        return nav
+            self.carried[f.dest_uri] = blob
+            self.script_sources[f.dest_uri] = record["scripts"]
+            everything.remove(f)
 
     # --- reading and rendering ----------------------------------------------------------
 
-    def _read_scripts(self) -> None:
-        """The CSP sources of restored pages' inline scripts, as the cache recorded them
-        (those of the pages built now were read in on_post_page)."""
-        if not self.safe or self._files is None:
-            return
-        for f in self._files.documentation_pages():
-            if f.src_uri in self.restored:
-                self.script_sources[f.dest_uri] = self.restored[f.src_uri]["scripts"]
-
-    def _replay_reading_until(self, path: str | None) -> None:
-        while self._next < len(self._order) and self._order[self._next] != path:
-            done = self._order[self._next]
-            if done in self.restored:
-                _replay(self.restored[done]["read_warnings"])
-            self._next += 1
-        if path is not None:
-            self._next += 1
-
     def on_pre_page(self, page: Page, *, config: MkDocsConfig, files: Files) -> Page:
-        self._replay_reading_until(page.file.src_uri)
-        self.replay.bucket = self.read_warnings.setdefault(page.file.src_uri, [])
+        self.replay.bucket = self.warned.setdefault(page.file.src_uri, [])
         return page
 
     def on_page_read_source(self, *, page: Page, config: MkDocsConfig) -> str | None:
         path = page.file.src_uri
-        if path in self.restored:
-            return str(self.restored[path]["front"])  # its meta, for the navigation; no body
         if path not in self.sources:
             return None
         text = self.sources[path].decode("utf-8")
@@ -401,8 +370,6 @@ class BalisePlugin(BasePlugin):
     def on_page_markdown(
         self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str:
-        if page.file.src_uri in self.restored:
-            return ""
         if not self.setting_aside or "```" in markdown or "~~~" in markdown:
             return markdown
         return self._set_aside(page.file.src_uri, markdown)
@@ -483,60 +450,43 @@ class BalisePlugin(BasePlugin):
     def on_env(
         self, env: jinja2.Environment, *, config: MkDocsConfig, files: Files
     ) -> jinja2.Environment:
-        self._replay_reading_until(None)
         env.auto_reload = False  # no template changes during a build: spare a stat per use
-        env.loader = jinja2.ChoiceLoader([jinja2.DictLoader({RESTORED_TEMPLATE: ""}), env.loader])
-        for path, record in self.restored.items():
-            f = files.get_file_from_path(path)
-            assert f is not None
-            if f.inclusion is InclusionLevel.EXCLUDED:
-                f.inclusion = InclusionLevel.NOT_IN_NAV
-                Page(None, f, config)
-            page = f.page
-            assert page is not None
-            page.content = ""
-            page.meta["template"] = RESTORED_TEMPLATE
-            page.present_anchor_ids = set(record["anchors"])
-            page.links_to_anchors = {
-                target: links
-                for target_path, links in record["links"].items()
-                if (target := files.get_file_from_path(target_path)) is not None
-            }
         return env
 
     # --- writing ------------------------------------------------------------------------
+
+    def on_post_template(
+        self, output_content: str, *, template_name: str, config: MkDocsConfig
+    ) -> str:
+        if template_name == "sitemap.xml" and self.carried:
+            return ""  # it would lack the carried pages: the build writes it (render/sitemap.py)
+        return output_content
 
     @event_priority(100)  # before any other plugin reads the page
     def on_page_context(
         self, context: Any, *, page: Page, config: MkDocsConfig, nav: Navigation
     ) -> Any:
-        if page.file.src_uri not in self.restored:
-            self.replay.bucket = self.build_warnings.setdefault(page.file.src_uri, [])
-            self._put_back(page)
+        self.replay.bucket = self.warned.setdefault(page.file.src_uri, [])
+        self._put_back(page)
         return context
 
     @event_priority(-100)
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         self.replay.bucket = None
-        path = page.file.src_uri
-        record = self.restored.get(path)
-        if record is None:
-            if self.safe:  # no other plugin may change the page after this
-                self.script_sources[page.file.dest_uri] = script_sources(output, self.theme)
-                page.content = ""  # indexed and written: MkDocs needs it no more
-            return output
-        _replay(record["build_warnings"])
-        _link(self.blobs[path], Path(page.file.abs_dest_path))
-        return ""  # nothing for MkDocs to write: the cached file is in place
+        if self.safe:  # no other plugin may change the page after this
+            self.script_sources[page.file.dest_uri] = script_sources(output, self.theme)
+            page.content = ""  # written: MkDocs needs it no more
+        return output
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        self._read_scripts()
+        for dest_uri, blob in self.carried.items():
+            _link(blob, Path(config.site_dir, dest_uri))
         if not self.caching or self.cache is None or self._files is None:
             return
         for path, key in self.keys.items():
             f = self._files.get_file_from_path(path)
-            if path in self.restored or f is None or f.page is None:
-                continue
+            if f is None or f.page is None or self.warned.get(path):
+                continue  # carried, or warned: a carried page would not say it again
             output = Path(f.abs_dest_path)
             if not output.is_file() or f.dest_uri not in self.script_sources:
                 continue
@@ -549,21 +499,9 @@ class BalisePlugin(BasePlugin):
             except OSError as error:  # a full disk under the cache: the site is complete
                 self.cache.failed(error, blob)
                 continue
-            page = f.page
+            scripts = self.script_sources[f.dest_uri]
             self.cache.put(
-                RECORDS,
-                key,
-                {
-                    "scripts": self.script_sources[f.dest_uri],
-                    "anchors": sorted(page.present_anchor_ids or ()),
-                    "links": {
-                        target.src_uri: links
-                        for target, links in (page.links_to_anchors or {}).items()
-                    },
-                    "read_warnings": self.read_warnings.get(path, []),
-                    "build_warnings": self.build_warnings.get(path, []),
-                    "stat": [stat.st_size, stat.st_mtime_ns],
-                },
+                RECORDS, key, {"scripts": scripts, "stat": [stat.st_size, stat.st_mtime_ns]}
             )
 
 

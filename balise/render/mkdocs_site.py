@@ -127,12 +127,15 @@ def _foreign_culprit(error: BaseException) -> str | None:
 class BuiltSite:
     """What MkDocs made: the folder, its warnings, the CSP sources of the inline scripts of
     each page it knows (by output path; the others must be read), and Material's search
-    settings when the site has search (Balise then writes the index: render/search.py)."""
+    settings when the site has search (Balise then writes the index: render/search.py), and
+    when pages were carried from the cache (MkDocs' sitemap lacks them), the canonical URLs
+    of every page in MkDocs' order (for render/sitemap.py)."""
 
     site_dir: Path
     warnings: list[str]
     scripts: dict[str, list[str]]
     search: dict[str, Any] | None
+    sitemap: tuple[str, ...] | None = None
 
 
 def build_site(
@@ -146,8 +149,8 @@ def build_site(
     """Build the sources into scratch/site (see BuiltSite).
 
     The sources reach MkDocs from memory through Balise's plugin (scratch/docs stays empty),
-    which also restores from the build cache (`cache`, the build's) the pages whose inputs have
-    not changed.
+    which also carries from the build cache (`cache`, the build's) the pages outside the
+    navigation whose inputs have not changed.
     """
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
@@ -203,4 +206,10 @@ def build_site(
                     f"MkDocs stopped in {culprit}: {type(error).__name__}: {error}",
                 ]
             ) from None
-    return BuiltSite(site_dir, collected.messages, plugin.script_sources, plugin.search_settings)
+    return BuiltSite(
+        site_dir,
+        collected.messages,
+        plugin.script_sources,
+        plugin.search_settings,
+        plugin.sitemap if plugin.carried else None,
+    )
