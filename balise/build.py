@@ -34,6 +34,8 @@ from balise.render.feeds import render_feeds, render_feeds_sitemaps
 from balise.render.headers import render_headers
 from balise.render.origins import foreign_loads
 from balise.render.pages import navigation
+from balise.render.search import render_search
+from balise.render.sitemap import render_sitemap
 from balise.render.sources import PageSources, templates_digest
 from balise.render.templates import page_environment, page_template_problems
 from balise.stamp import STAMP_FILE, source_state, stamp, tree_digest
@@ -79,13 +81,20 @@ def check(
     strict: bool = False,
     wall_clock: datetime | None = None,
     renderings: Renderings | None = None,
+    cache: Path | None = None,
 ) -> BuildResult:
     """Load and validate every source; with NOW, add the guard-rail warnings. Writes nothing.
 
     `now` is the publication instant (NOW, CONTRACT §4); `wall_clock` the real time of the
     check, which judges whether a date is in the future (NOW when not given). `renderings`:
-    a build's memoized body renderings (without, each is computed as needed).
+    a build's memoized body renderings (without, each is computed as needed). `cache`: the
+    build cache folder, read (never written) for the records and renderings builds kept.
     """
+    if renderings is None and cache is not None:
+        with build_cache.reading(cache) as kept:
+            return check(
+                root, now, strict=strict, wall_clock=wall_clock, renderings=Renderings.of(kept)
+            )
     raw = load_repository(root, renderings.statement_records if renderings else statement_records)
     summary, removed = summarize, removed_markup
     if renderings is not None:
@@ -240,13 +249,18 @@ def _build(
                 return BuildResult((*checked.problems, problem), repository)
             with staging(out) as scratch:
                 try:
-                    site_dir, warnings, scripts = build_site(
+                    site = build_site(
                         root / "mkdocs.yml", sources, navigation(pages), scratch, now, cache
                     )
                 except SiteConfigError as error:
                     refused = tuple(Problem("mkdocs.yml", 1, message) for message in error.messages)
                     return BuildResult((*checked.problems, *refused), repository)
+                site_dir, warnings, scripts = site.site_dir, site.warnings, site.scripts
                 write_tree(site_dir, outputs)
+                if site.search is not None:
+                    write_tree(site_dir, render_search(pages, site.search, bodies.plain_text))
+                if site.sitemap is not None:  # MkDocs' lacks the pages carried from the cache
+                    write_tree(site_dir, render_sitemap(site.sitemap, now))
                 foreign = _foreign_loads(site_dir, repository, scan)
                 if foreign:
                     return BuildResult((*checked.problems, *foreign), repository)

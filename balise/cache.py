@@ -67,7 +67,7 @@ class Cache:
 
     _BATCH = 2000  # entries written at a time
 
-    def __init__(self, folder: Path | None) -> None:
+    def __init__(self, folder: Path | None, *, read_only: bool = False) -> None:
         self.folder = folder / code_digest() if folder is not None else None
         self._parent = folder
         self._memory: dict[str, dict[str, Any]] = {}  # memory-only and transient kinds
@@ -77,7 +77,10 @@ class Cache:
         self._unwritten: dict[tuple[str, str], Any] = {}  # their values, until written
         self._hits: list[tuple[str, str]] = []  # gets to mark as used
         self._blobs_used: dict[str, set[str]] = {}
-        self._read_only = False
+        # Read-only (`check`): what earlier builds kept is read, nothing is written; what is
+        # computed stays in memory for this process only.
+        self._read_only = read_only
+        self._reader = read_only  # never writes the folder at all, even at close
         self.trouble: str | None = None  # the first write that failed (a full disk...), if any
         self._inherited: sqlite3.Connection | None = None
         _caches.add(self)  # made read-only in a forked worker (parallel_map)
@@ -87,6 +90,9 @@ class Cache:
     def load(self) -> None:
         """Open the tables (at the start of a build; a damaged file is started afresh)."""
         if self.folder is None:
+            return
+        if self._reader:
+            self._db = self._open_read_only(self.folder / TABLES)
             return
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -121,15 +127,27 @@ class Cache:
         self._pending, self._hits = [], []
         self._read_only = True
         if self.folder is not None and self._inherited is not None:
-            with suppress(OSError, sqlite3.Error):
-                self._db = sqlite3.connect(
-                    f"file:{self.folder / TABLES}?mode=ro", uri=True, timeout=60
-                )
+            self._db = self._open_read_only(self.folder / TABLES)
+
+    @staticmethod
+    def _open_read_only(path: Path) -> sqlite3.Connection | None:
+        """The tables, for reading only; None when there are none (or they cannot be read)."""
+        if not path.is_file():
+            return None  # (SQLite would create an empty file in its place)
+        try:
+            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
+            db.execute("SELECT 1 FROM entry LIMIT 1").fetchall()
+        except sqlite3.Error:
+            return None
+        return db
 
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
         db = sqlite3.connect(path, timeout=60, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
+        # Each build closes it in rollback mode (see close); on a disk that refuses writes
+        # the switch fails and the tables are read as they are, never taken for damaged.
+        with suppress(sqlite3.Error):
+            db.execute("PRAGMA journal_mode=WAL")
         db.execute(
             "CREATE TABLE IF NOT EXISTS entry (kind TEXT, key TEXT, value TEXT, used INTEGER,"
             " PRIMARY KEY (kind, key)) WITHOUT ROWID"
@@ -251,6 +269,11 @@ class Cache:
         """Keep exactly what this build used; drop older code versions' folders."""
         if self.folder is None:
             return
+        if self._reader:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+            return
         self._flush()
         if self._db is not None:
             try:
@@ -258,6 +281,9 @@ class Cache:
                     self._db.execute("BEGIN")
                     self._db.execute("DELETE FROM entry WHERE used = 0")
                     self._db.execute("UPDATE entry SET used = 0")
+                # Back to one file between builds: `check` reads it without SQLite making
+                # or removing the WAL files beside it (a reader closing last would).
+                self._db.execute("PRAGMA journal_mode=DELETE")
             except sqlite3.Error:
                 pass
             self._db.close()
@@ -297,6 +323,18 @@ def session(folder: Path | None) -> Iterator[Cache]:
     cache.load()
     yield cache
     cache.close()  # not after a failure: what it holds may be half-made
+
+
+@contextmanager
+def reading(folder: Path | None) -> Iterator[Cache]:
+    """The cache of earlier builds, read only (for `check`, the pre-commit hook): found
+    entries save time, missing or damaged ones are computed, nothing is ever written."""
+    cache = Cache(folder, read_only=True)
+    cache.load()
+    try:
+        yield cache
+    finally:
+        cache.close()
 
 
 class Memoized(Generic[R]):

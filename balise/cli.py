@@ -62,7 +62,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     from balise.build import check
 
     outcome = check(
-        args.repo, parse_now(args.now), strict=args.strict, wall_clock=datetime.now(UTC)
+        args.repo,
+        parse_now(args.now),
+        strict=args.strict,
+        wall_clock=datetime.now(UTC),
+        cache=args.repo / CACHE_DIR,  # read only: what builds kept saves time
     )
     if outcome.repository is not None:  # posts that cannot fit, the ledger (CONTRACT §8)
         outcome = outcome.adding(social_problems(args.repo, outcome.repository))

@@ -86,6 +86,11 @@ def long_day(day: str) -> str:
     return f"{'1er' if moment.day == 1 else moment.day} {rest}"
 
 
+def long_month(month: str) -> str:
+    """« octobre 2024 » for an ISO month (`2024-10`)."""
+    return format_date(date.fromisoformat(f"{month}-01"), "MMMM y", locale=LOCALE)
+
+
 def short_datetime(moment: datetime, tz: ZoneInfo) -> str:
     """« 5 oct. 2024, 08:00 », for lists."""
     rest = format_datetime(moment, "MMM y, HH:mm", tzinfo=tz, locale=LOCALE)

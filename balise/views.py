@@ -35,6 +35,8 @@ from balise.timeline import (
 OVERVIEW = "index.html"
 PRESS = "presse.html"
 HISTORY = "historique.html"
+HISTORY_MONTHS = "historique/"  # historique/AAAA-MM.html: one page per month of statements
+ESTABLISHMENTS = "etablissements.html"  # beside the folder: no establishment id can take it
 FOLLOW = "suivre.html"
 LEGAL = "mentions-legales.html"
 ACCESSIBILITY = "accessibilite.html"
@@ -69,6 +71,11 @@ def redirect_text(repository: Repository, redirect: Redirect) -> str:
         return redirect.text or ""
     establishment = repository.establishment(redirect.establishment)
     return f"{establishment.name}, {establishment.city}"
+
+
+def history_month_path(month: str) -> str:
+    """The page of one month of the history (`2024-10` -> `historique/2024-10.html`)."""
+    return f"{HISTORY_MONTHS}{month}.html"
 
 
 def feed_path(name: str, kind: str) -> str:
@@ -472,6 +479,40 @@ class ListPage(Page):
 
 
 @dataclass(frozen=True)
+class MonthLink:
+    """One month of the history: its page, and how many statements it holds."""
+
+    month: str  # AAAA-MM, in the organisation's time zone
+    label: str  # « octobre 2024 »
+    path: str
+    count: int
+
+
+@dataclass(frozen=True)
+class MonthPage(ListPage):
+    """One month's statements. A closed month's view never changes: its page is carried
+    over from the previous build, never rewritten."""
+
+    month: MonthLink
+    index: str  # the history index's path
+
+
+@dataclass(frozen=True)
+class HistoryPage(ListPage):
+    """The history's index: the latest month's statements, then a link per month (the whole
+    history on one page grew with every statement and was rewritten by each)."""
+
+    months: tuple[MonthLink, ...] = ()  # newest first
+
+
+@dataclass(frozen=True)
+class EstablishmentsPage(Page):
+    """The index of establishments, by region: what the navigation links instead of each one."""
+
+    regions: tuple[RegionGroup, ...]
+
+
+@dataclass(frozen=True)
 class MachineLink:
     """A machine-readable file listed on the follow page."""
 
@@ -609,14 +650,19 @@ class SitePages:
     follow: FollowPage
     legal: LegalPage | None = None
     accessibility: LegalPage | None = None
+    directory: EstablishmentsPage | None = None
+    months: tuple[MonthPage, ...] = ()  # the history, month by month (newest first)
 
     def all(self) -> Iterable[Page]:
         yield self.overview
+        if self.directory is not None:
+            yield self.directory
         yield from self.establishments
         yield from self.statements
         yield from self.incidents
         yield self.press
         yield self.history
+        yield from self.months
         yield self.follow
         if self.legal is not None:
             yield self.legal
@@ -886,13 +932,35 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
         statements=b.newest_first(s for s in snap.issued if s.is_press_release),
         press=org.press,
     )
-    history = ListPage(
+    by_month: dict[str, list[StatementLink]] = {}
+    # Withdrawn ones too, marked « Retiré » (as on the press page)
+    for link in b.newest_first(snap.issued):
+        by_month.setdefault(link.date.iso[:7], []).append(link)  # local time: AAAA-MM
+    month_links = tuple(
+        MonthLink(m, french.long_month(m), history_month_path(m), len(links))
+        for m, links in by_month.items()
+    )
+    months = tuple(
+        MonthPage(
+            path=month.path,
+            title=f"Communiqués de {month.label}",
+            description=f"Les communiqués et points de situation de {org.name} en {month.label}.",
+            feeds=GLOBAL_FEEDS,
+            statements=tuple(by_month[month.month]),
+            press=None,
+            month=month,
+            index=HISTORY,
+        )
+        for month in month_links
+    )
+    history = HistoryPage(
         path=HISTORY,
         title="Tous les communiqués",
-        description=f"Tous les communiqués et points de situation de {org.name}.",
+        description=f"Tous les communiqués et points de situation de {org.name}, mois par mois.",
         feeds=GLOBAL_FEEDS,
-        statements=b.newest_first(snap.issued),
+        statements=months[0].statements if months else (),
         press=None,
+        months=month_links,
     )
     follow = FollowPage(
         path=FOLLOW,
@@ -923,6 +991,14 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
         history,
         follow,
         *legal_pages(repository),
+        directory=EstablishmentsPage(
+            path=ESTABLISHMENTS,
+            title="Établissements",
+            description=f"Les établissements de {org.name}, par région, et leur état.",
+            feeds=GLOBAL_FEEDS,
+            regions=overview.regions,
+        ),
+        months=months,
     )
 
 

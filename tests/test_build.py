@@ -101,11 +101,15 @@ def test_titles_and_summaries_are_escaped_everywhere(site: Path) -> None:
     assert title in [a.get_text() for a in history.select(".balise-statement-title a")]
 
 
-def test_statement_pages_are_not_in_the_navigation(site: Path) -> None:
+def test_the_navigation_lists_section_pages_only(site: Path) -> None:
     nav = soup(site / "index.html").select_one("nav.md-nav--primary")
     links = [a["href"] for a in nav.select("a[href]")]
-    assert not any("communiques/" in link for link in links)
-    assert "etablissements/alpha.html" in links
+    assert not any(link.startswith(("communiques/", "incidents/")) for link in links)
+    assert "etablissements/alpha.html" not in links
+    assert "etablissements.html" in links
+    index = soup(site / "etablissements.html")
+    listed = [a["href"] for a in index.select(".balise-directory a[href]")]
+    assert "etablissements/alpha.html" in listed
 
 
 def test_no_page_loads_anything_from_another_host(site: Path) -> None:

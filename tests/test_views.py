@@ -5,7 +5,10 @@ Values only: a repository built in memory, no files, no templates.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+
+from conftest import DATA
 
 from balise import views
 from balise.model import (
@@ -18,6 +21,8 @@ from balise.model import (
     StatementType,
     Status,
 )
+from balise.render.pages import render_page
+from balise.render.templates import page_environment
 from balise.timeline import snapshot, worst
 
 NOW = datetime(2024, 10, 10, 10, 0, tzinfo=UTC)
@@ -215,4 +220,52 @@ def test_follow_page_links_every_svg_badge() -> None:
 
 def test_every_page_has_a_distinct_path() -> None:
     paths = [page.path for page in PAGES.all()]
-    assert len(paths) == len(set(paths)) == 3 + 3 + 1 + 4 + 2  # + the two legal pages
+    # + the establishments' index, legal pages, history index, one month of history
+    assert len(paths) == len(set(paths)) == 3 + 3 + 1 + 4 + 2 + 1 + 1
+
+
+def months_repository(*statements: Statement) -> Repository:
+    return Repository(
+        organisation=Organisation(name="Hospi"),
+        establishments=ESTABLISHMENTS,
+        statements=statements,
+        site=Site(name="Hospi", url=SITE),
+    )
+
+
+def test_the_history_is_split_by_month_in_local_time() -> None:
+    late = statement("fin-septembre", 0, {"alpha": Status.DOWN})
+    first = statement("debut-octobre", 0, {"alpha": Status.NORMAL})
+    old = statement("aout", 0, {"beta": Status.DEGRADED})
+    repository = months_repository(
+        replace(old, date=datetime(2024, 8, 15, 8, 0, tzinfo=UTC)),
+        replace(late, date=datetime(2024, 9, 30, 21, 0, tzinfo=UTC)),  # 23:00 in Paris
+        replace(first, date=datetime(2024, 9, 30, 22, 30, tzinfo=UTC)),  # 00:30 on 1 Oct
+    )
+    pages = views.site_pages(repository, snapshot(repository, NOW))
+    assert [m.month for m in pages.history.months] == ["2024-10", "2024-09", "2024-08"]
+    assert pages.history.months[0].label == "octobre 2024"
+    assert [m.path for m in pages.months] == [
+        "historique/2024-10.html",
+        "historique/2024-09.html",
+        "historique/2024-08.html",
+    ]
+    assert [[s.id for s in m.statements] for m in pages.months] == [
+        ["debut-octobre"],
+        ["fin-septembre"],
+        ["aout"],
+    ]
+    assert [s.id for s in pages.history.statements] == ["debut-octobre"]  # the latest month
+    assert [m.count for m in pages.history.months] == [1, 1, 1]
+    assert set(pages.months) <= set(pages.all())
+
+
+def test_a_new_statement_leaves_closed_months_pages_as_they_were() -> None:
+    env = page_environment(DATA / "tiny")
+    old = replace(STATEMENTS[0], date=datetime(2024, 9, 1, 8, 0, tzinfo=UTC))
+    before = months_repository(old, STATEMENTS[2])
+    after = months_repository(old, STATEMENTS[1], STATEMENTS[2])
+    pages = [views.site_pages(r, snapshot(r, NOW)) for r in (before, after)]
+    closed = [{m.path: render_page(m, env) for m in p.months[1:]} for p in pages]
+    assert closed[0] == closed[1] and list(closed[0]) == ["historique/2024-09.html"]
+    assert render_page(pages[0].months[0], env) != render_page(pages[1].months[0], env)

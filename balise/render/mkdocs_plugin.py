@@ -1,8 +1,10 @@
-"""Balise's MkDocs plugin: sources from memory, and unchanged pages restored from the cache.
+"""Balise's MkDocs plugin: sources from memory, and unchanged pages carried from the cache.
 
-MkDocs' own events only (no patching). A page whose inputs (its source, the configuration,
-the navigation, the theme) have a cached output is neither rendered nor templated: its file
-and search entries are the cached ones, and it costs a file link instead of milliseconds.
+MkDocs' own events only (no patching). A page outside the navigation whose inputs (its
+source, the configuration, the navigation, the theme) have a cached output is taken out of
+MkDocs' files (on_files): MkDocs never sees it, and its cached bytes are linked in place.
+Material's search plugin is switched off (Balise writes the search index from its views:
+render/search.py); a stand-in registered under its name keeps the theme's search box.
 """
 
 from __future__ import annotations
@@ -17,11 +19,14 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
+from urllib.parse import urljoin
 
 import jinja2
+from mkdocs.config import config_options
+from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import BasePlugin, event_priority
-from mkdocs.structure.files import File, Files, InclusionLevel, file_sort_key, set_exclusions
+from mkdocs.structure.files import File, Files, file_sort_key, set_exclusions
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils import meta as markdown_meta
@@ -45,10 +50,16 @@ class BuildCache(Protocol):
     def memo(self, kind: str, function: Callable[..., Any]) -> Callable[..., Any]: ...
 
 
-RESTORED_TEMPLATE = "balise-restored.html"  # renders nothing: the output comes from the cache
+SEARCH_PLUGIN = "material/search"  # the name Material's templates look for
+SEARCH_SETTINGS = ("lang", "separator", "pipeline", "fields")  # what its index carries
+
+
+class _SearchShown(Config):
+    enabled = config_options.Type(bool, default=True)
+
+
 PAGES = "pages"  # blobs: whole output pages, by output key
-RECORDS = "page-records"  # what else a page left behind: anchors, warnings, its file's stat
-SEARCH = "page-search"  # a page's search index entries, as the index's JSON text
+RECORDS = "page-records"  # what else a page left behind: its scripts' CSP sources, its stat
 # Plugins whose effect on a page is known (it depends on the page's own inputs only). Any other
 # plugin (blog, tags, git dates...) may make a page depend on others: pages are then all built.
 SAFE_PLUGINS = ("material.plugins.search.plugin.SearchPlugin",)
@@ -148,7 +159,8 @@ def _folder_digest(folder: str | None) -> str:
 
 
 class _Replay(logging.Handler):
-    """Collects the warnings MkDocs logs while it works on one page, to replay them later."""
+    """Collects the warnings MkDocs logs while it works on one page: a page that caused any
+    is never carried from the cache (it would not say them again), always built."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -159,18 +171,8 @@ class _Replay(logging.Handler):
             self.bucket.append([record.levelno, record.getMessage()])
 
 
-_replay_log = logging.getLogger("mkdocs.plugins.balise")
-
-
-def _replay(messages: list[list[Any]]) -> None:
-    for level, message in messages:
-        _replay_log.log(level, message, extra={"balise_replay": True})
-
-
 # A statement in a list: one `<li>` line group, as Balise's templates write it.
 _ITEM_START = re.compile(r'<li class="balise-statement[ "]')  # at a line start: see _ASIDE
-_EMPTY = re.compile(r"<(p|li|ol|ul|code|pre|sub|sup)\b[^<>]*>\s*</\1>", re.IGNORECASE)
-_ATTRIBUTES = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)\s[^<>]*>")
 
 
 def _line_start(text: str, position: int) -> bool:
@@ -182,147 +184,34 @@ class _Readings:
     """How the plugin reads parts of pages: the pure functions, or the build's memos of them."""
 
     copied_unchanged: Callable[[str], bool]
-    item_read_alike: Callable[[str], bool]
-    search_text: Callable[[str], list[str]]
 
     @classmethod
     def of(cls, cache: BuildCache | None) -> _Readings:
         if cache is None:
-            return cls(
-                copied_unchanged, lambda i: _item_read_alike(i, copied_unchanged), _search_text
-            )
-        copied = cache.memo("copied-unchanged", copied_unchanged)
-        return cls(
-            copied,
-            cache.memo("item-read-alike", lambda item: _item_read_alike(item, copied)),
-            cache.memo("search-text", _search_text),
-        )
+            return cls(copied_unchanged)
+        return cls(cache.memo("copied-unchanged", copied_unchanged))
 
 
-def _items(inner: str, readings: _Readings) -> list[str] | None:
-    """A list's items, each with its line end, when all are read alike wherever they are."""
+def _items_copied(inner: str, readings: _Readings) -> bool:
+    """Whether a list is copied unchanged, read item by item (each item's reading is
+    memoized: a list of statements changes by an item or two from one build to the next)."""
     starts = [m.start() for m in _ITEM_START.finditer(inner) if _line_start(inner, m.start())]
     if not starts or starts[0] != 0:
-        return None
+        return False
     items = [inner[a:b] for a, b in zip(starts, [*starts[1:], len(inner)], strict=True)]
-    return items if all(readings.item_read_alike(item) for item in items) else None
+    # Each item starts a line and ends one: the list is copied unchanged when each item is.
+    return all(item.endswith("</li>\n") and readings.copied_unchanged(item) for item in items)
 
 
-def _offsets(items: list[str]) -> list[int]:
-    starts, position = [], 0
-    for item in items:
-        starts.append(position)
-        position += len(item)
-    return starts
+class SearchStandIn(BasePlugin):
+    """Registered as `material/search` once Balise writes the search index: its only use is
+    the `config.enabled` Material's templates read to show the search box. No events."""
 
-
-def _items_at(inner: str, starts: list[int]) -> list[str]:
-    return [inner[a:b] for a, b in zip(starts, [*starts[1:], len(inner)], strict=True)]
-
-
-def _item_read_alike(item: str, copied: Callable[[str], bool]) -> bool:
-    """An item that Markdown copies unchanged, and that the search index reads the same
-    wherever it is: no heading, no empty element, nothing excluded from search."""
-    return (
-        item.endswith("</li>\n")
-        and copied(item)
-        and _EMPTY.search(item) is None
-        and re.search(r"<(?:h[1-6]|pre)\b|data-search|linenodiv|headerlink", item, re.I) is None
-    )
-
-
-def _search_text(item: str) -> list[str]:
-    """What Material's search parser adds to a section's text for one item of a list.
-
-    Its parser keeps text and a few tags, never attributes (checked by _items), so the item
-    is read alone, after whitespace, as it would be read in place.
-    """
-    from material.plugins.search.plugin import Element, Parser, Section
-
-    parser = Parser()
-    parser.context = [Element("div"), Element("ol")]
-    parser.section = Section(Element("hx"))
-    parser.section.text = [" "]
-    parser.data = [parser.section]
-    parser.feed(item)
-    parser.close()
-    return parser.section.text[1:]
-
-
-def _search_sections(
-    content: str, lists: list[tuple[str, list[str]]], search_text: Callable[[str], list[str]]
-) -> Any:
-    """Material's search parser over the content; the lists' items from _search_text."""
-    from material.plugins.search.plugin import Parser
-
-    parser = Parser()
-    position = 0
-    for inner, items in lists:
-        start = content.find(inner, position)
-        if start < 0:
-            continue
-        parser.feed(content[position:start])
-        section = parser.section
-        ready = (
-            section is not None
-            and section.text
-            and section.text[-1].isspace()
-            and section.el not in parser.context
-            and section.depth <= len(parser.context)
-            and "pre" not in parser.context
-            and not parser.skip.intersection(parser.context)
-        )
-        if ready:
-            for item in items:
-                section.text.extend(search_text(_ATTRIBUTES.sub(r"<\1>", item)))
-        else:
-            parser.feed(inner)
-        position = start + len(inner)
-    parser.feed(content[position:])
-    parser.close()
-    return parser.data
-
-
-@dataclass(frozen=True)
-class _StoredEntries:
-    """A page's search entries: their JSON text, or where it is in the spill file."""
-
-    stored: str | tuple[int, int]
-
-
-class _CachedSearchIndex:
-    """Material's search index, fed cached entries for restored pages (the rest delegated)."""
-
-    def __init__(self, index: Any, plugin: BalisePlugin) -> None:
-        self._index = index
-        self._plugin = plugin
-
-    def add_entry_from_context(self, page: Page) -> None:
-        stored = self._plugin.restored_search.get(page.file.src_uri)
-        if stored is not None:  # written as it is by _write_index (never parsed again)
-            self._index.entries.append(_StoredEntries(stored))
-            return
-        before = len(self._index.entries)
-        lists = self._plugin.lists_in_content.pop(page.file.src_uri, None)
-        search = page.meta.get("search") or {}
-        if lists and not search.get("exclude"):
-            # As SearchIndex.add_entry_from_context, with the lists read item by item.
-            readings = self._plugin.readings
-            for section in _search_sections(page.content or "", lists, readings.search_text):
-                if not section.is_excluded():
-                    self._index.create_entry_for_section(section, page.toc, page.url, page)
-        else:
-            self._index.add_entry_from_context(page)
-        # Kept as the JSON text _write_index writes, in the scratch file: not as thousands
-        # of dictionaries in memory until the end of the build.
-        text = ",".join(_index_json(entry).decode() for entry in self._index.entries[before:])
-        del self._index.entries[before:]
-        stored = self._plugin._store(text, spill_above=0)
-        self._index.entries.append(_StoredEntries(stored))
-        self._plugin.search_entries[page.file.src_uri] = stored
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._index, name)
+    def __init__(self) -> None:
+        super().__init__()
+        self.config = _SearchShown()
+        self.config.load_dict({})
+        self.config.validate()
 
 
 class BalisePlugin(BasePlugin):
@@ -345,24 +234,18 @@ class BalisePlugin(BasePlugin):
             cache is not None and cache.folder is not None and isinstance(sources, PageSources)
         )
         self.replay = _Replay()
-        self.keys: dict[str, str] = {}  # source path -> output key
-        self.restored: dict[str, dict[str, Any]] = {}  # source path -> cached record
-        self.blobs: dict[str, Path] = {}  # source path -> cached output of a restored page
-        self.search_entries: dict[str, str | tuple[int, int]] = {}  # page -> as _store keeps it
-        self.restored_search: dict[str, str | tuple[int, int]] = {}  # page -> its entries' JSON
+        self.keys: dict[str, str] = {}  # source path -> output key (pages outside the nav)
+        self.carried: dict[str, Path] = {}  # output path -> the cached output put there
+        self.sitemap: tuple[str, ...] = ()  # every page's canonical URL, in MkDocs' order
         self.script_sources: dict[str, list[str]] = {}  # output path -> its scripts' CSP sources
-        self.read_warnings: dict[str, list[list[Any]]] = {}
-        self.build_warnings: dict[str, list[list[Any]]] = {}
-        self._order: list[str] = []  # every source, in MkDocs' order
-        self._next = 0  # the first source whose reading warnings are not yet replayed
-        self._search: Any = None
+        self.warned: dict[str, list[list[Any]]] = {}  # page -> the warnings it caused
+        # Material's search settings, when its search plugin is on: Balise writes the index.
+        self.search_settings: dict[str, Any] | None = None
         self._files: Files | None = None
-        # page -> (placeholder, what it stands for, the items of a list of statements)
-        self._lists: dict[str, list[tuple[str, str, list[str] | None]]] = {}
+        self._lists: dict[str, list[tuple[str, str]]] = {}  # page -> (placeholder, its part)
         self._original: dict[str, str] = {}  # page -> its markdown, when lists were set aside
-        self.lists_in_content: dict[str, list[tuple[str, list[str]]]] = {}  # page -> lists
-        # page -> (placeholder, the part or where it is in the spill file, its items' starts)
-        self._aside: dict[str, list[tuple[str, str | tuple[int, int], list[int] | None]]] = {}
+        # page -> (placeholder, the part or where it is in the spill file)
+        self._aside: dict[str, list[tuple[str, str | tuple[int, int]]]] = {}
         self._spill: BinaryIO | None = None
         self.setting_aside = self.SET_ASIDE
         self.safe = True  # every plugin's effect on a page is known (see SAFE_PLUGINS)
@@ -382,22 +265,17 @@ class BalisePlugin(BasePlugin):
 
     # --- configuration ----------------------------------------------------------------
 
-    @event_priority(-100)  # after every other plugin's on_config (search makes its index there)
+    @event_priority(-100)  # after every other plugin's on_config (search resolves its own)
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         for plugin in config.plugins.values():
-            if plugin is self:
-                continue
             kind = f"{type(plugin).__module__}.{type(plugin).__qualname__}"
-            if kind not in SAFE_PLUGINS:
+            if plugin is not self and kind not in SAFE_PLUGINS:
                 self.safe = self.caching = self.setting_aside = False
-            elif getattr(plugin, "search_index", None) is not None:
-                self._search = plugin
+        self._take_over_search(config)
         extensions = {
             str(e).removeprefix("markdown.extensions.") for e in config.markdown_extensions
         }
         self.setting_aside = self.setting_aside and extensions <= _PLAIN_EXTENSIONS
-        if self.safe and self._search is not None:
-            self._search.search_index = _CachedSearchIndex(self._search.search_index, self)
         if self.caching:
             settings = {
                 k: v for k, v in config.items() if k not in ("docs_dir", "site_dir", "plugins")
@@ -414,6 +292,18 @@ class BalisePlugin(BasePlugin):
             )
         return config
 
+    def _take_over_search(self, config: MkDocsConfig) -> None:
+        """Balise indexes its own views (render/search.py) instead of Material parsing every
+        page: Material's search plugin is switched off by its documented `enabled` option,
+        and `material/search` names a stand-in whose `config.enabled` keeps the theme's
+        search box (Material's header shows it when that name is among the plugins)."""
+        material = config.plugins.get(SEARCH_PLUGIN)
+        if material is None or not material.config.get("enabled", True):
+            return
+        self.search_settings = {key: material.config.get(key) for key in SEARCH_SETTINGS}
+        material.config.enabled = False
+        config.plugins[SEARCH_PLUGIN] = SearchStandIn()
+
     # --- files: the sources, and which pages are restored --------------------------------
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
@@ -422,98 +312,54 @@ class BalisePlugin(BasePlugin):
         ]
         pages.sort(key=file_sort_key)  # the order MkDocs gives files it finds in docs_dir
         set_exclusions(pages, config)
-        self._order = [f.src_uri for f in pages]
         everything = self._files = Files([*pages, *files])
-        if self.caching:
-            self._choose_restored(pages, everything)
+        # The sitemap's order and URLs, as MkDocs' sitemap template writes them (carried pages
+        # included): urljoin(site_url, url), as a Page's canonical_url.
+        self.sitemap = tuple(
+            urljoin(config.site_url or "", f.url) for f in everything.documentation_pages()
+        )
+        if self.caching and config.site_url:
+            self._carry_unchanged(pages, everything, config)
         return everything
 
-    def _choose_restored(self, pages: list[File], everything: Files) -> None:
+    def _carry_unchanged(self, pages: list[File], everything: Files, config: MkDocsConfig) -> None:
+        """Take out of MkDocs' files every page outside the navigation whose output is known
+        (its inputs have a cached output): MkDocs neither reads nor renders it; on_post_build
+        puts the cached bytes in place. Section pages (the navigation) are always built."""
         assert self.cache is not None and isinstance(self.sources, PageSources)
         facts = {f.src_uri: self.sources.facts(f.src_uri) for f in pages}
+        if any(links for _, links, _ in facts.values()):
+            return  # a markdown link (a repository's template) may check any page: build all
         shown: list[Any] = []  # what every page shows of the pages in the navigation
         for f in pages:
             if not f.inclusion.is_not_in_nav():
                 meta = markdown_meta.get_data(str(facts[f.src_uri][2]))[1]
                 shown.append([f.src_uri, {k: v for k, v in meta.items() if k not in _OWN_META}])
         context = digest(self.settings, json.dumps(shown, default=repr))
-        listing = digest(*(f.src_uri for f in everything))
         self.cache.blobs_in_use(PAGES)
         for f in pages:
-            source, links, front = facts[f.src_uri]
-            key = digest(context, f.src_uri, str(source), listing if links else "")
-            self.keys[f.src_uri] = key
+            if not f.inclusion.is_not_in_nav() or not f.inclusion.is_included():
+                continue
+            key = self.keys[f.src_uri] = digest(context, f.src_uri, str(facts[f.src_uri][0]))
             record = self.cache.get(RECORDS, key)
             blob = self.cache.blob(PAGES, key)
-            if record is None or blob is None or (self._search and not record["indexed"]):
+            if record is None or blob is None:
                 continue
             stat = blob.stat()
             if [stat.st_size, stat.st_mtime_ns] != record["stat"]:
                 continue  # the cached file was changed in place (through a published copy)
-            if self._search is not None:
-                entries = self.cache.get(SEARCH, key)
-                if entries is None:
-                    continue
-                # Out of memory until the index is written: in the scratch file when long.
-                self.restored_search[f.src_uri] = self._store(entries)
-            self.restored[f.src_uri] = {**record, "front": front}
-            self.blobs[f.src_uri] = blob
-
-    def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
-        # Restored pages outside the navigation are not read nor rendered (they come back in
-        # on_env for the sitemap and the page loop); pages in it are read for their titles.
-        for path in self.restored:
-            f = files.get_file_from_path(path)
-            if f is not None and f.inclusion.is_not_in_nav():
-                f.inclusion = InclusionLevel.EXCLUDED
-        return nav
+            self.carried[f.dest_uri] = blob
+            self.script_sources[f.dest_uri] = record["scripts"]
+            everything.remove(f)
 
     # --- reading and rendering ----------------------------------------------------------
 
-    def _read_scripts(self) -> None:
-        """The CSP sources of restored pages' inline scripts, as the cache recorded them
-        (those of the pages built now were read in on_post_page)."""
-        if not self.safe or self._files is None:
-            return
-        for f in self._files.documentation_pages():
-            if f.src_uri in self.restored:
-                self.script_sources[f.dest_uri] = self.restored[f.src_uri]["scripts"]
-
-    def _write_search_index(self, config: MkDocsConfig) -> None:
-        search = self._search
-        if (
-            not self.safe
-            or search is None
-            or not search.config.enabled
-            or search.is_dirty
-            or search.search_index_prev is not None
-        ):
-            return
-        _write_index(
-            search.search_index._index,
-            Path(config.site_dir, "search/search_index.json"),
-            self._load,
-        )
-        search.config.enabled = False  # written: its own on_post_build has nothing left to do
-
-    def _replay_reading_until(self, path: str | None) -> None:
-        while self._next < len(self._order) and self._order[self._next] != path:
-            done = self._order[self._next]
-            if done in self.restored:
-                _replay(self.restored[done]["read_warnings"])
-            self._next += 1
-        if path is not None:
-            self._next += 1
-
     def on_pre_page(self, page: Page, *, config: MkDocsConfig, files: Files) -> Page:
-        self._replay_reading_until(page.file.src_uri)
-        self.replay.bucket = self.read_warnings.setdefault(page.file.src_uri, [])
+        self.replay.bucket = self.warned.setdefault(page.file.src_uri, [])
         return page
 
     def on_page_read_source(self, *, page: Page, config: MkDocsConfig) -> str | None:
         path = page.file.src_uri
-        if path in self.restored:
-            return str(self.restored[path]["front"])  # its meta, for the navigation; no body
         if path not in self.sources:
             return None
         text = self.sources[path].decode("utf-8")
@@ -524,8 +370,6 @@ class BalisePlugin(BasePlugin):
     def on_page_markdown(
         self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str:
-        if page.file.src_uri in self.restored:
-            return ""
         if not self.setting_aside or "```" in markdown or "~~~" in markdown:
             return markdown
         return self._set_aside(page.file.src_uri, markdown)
@@ -533,7 +377,7 @@ class BalisePlugin(BasePlugin):
     def _set_aside(self, path: str, markdown: str) -> str:
         """Replace each big list's items, each body, by a comment: Markdown and MkDocs would
         only parse them to copy them unchanged (see copied_unchanged); on_page_content puts
-        them back. A list whose items are all plain is also read item by item for search."""
+        them back."""
         parts: list[str] = []
         position = 0
         for start in _ASIDE.finditer(markdown):
@@ -547,11 +391,11 @@ class BalisePlugin(BasePlugin):
             inner = markdown[begin:end]
             if opening in inner:
                 continue  # nested: the end found is not this element's
-            items = _items(inner, self.readings) if opening == "<ol" else None
-            if items is None and not self.readings.copied_unchanged(inner):
+            by_items = opening == "<ol" and _items_copied(inner, self.readings)
+            if not by_items and not self.readings.copied_unchanged(inner):
                 continue
             placeholder = f"<!--balise-aside-{len(self._lists.get(path, ()))}-->"
-            self._lists.setdefault(path, []).append((placeholder, inner, items))
+            self._lists.setdefault(path, []).append((placeholder, inner))
             parts += [markdown[position:begin], placeholder]
             position = end
         if not parts:
@@ -568,12 +412,9 @@ class BalisePlugin(BasePlugin):
         if lists is None:
             return html
         original = self._original.pop(path)
-        if all(html.count(placeholder) == 1 for placeholder, _, _ in lists):
+        if all(html.count(placeholder) == 1 for placeholder, _ in lists):
             # Put back when the page is written (on_page_context); until then, on disk.
-            self._aside[path] = [
-                (placeholder, self._store(inner), None if items is None else _offsets(items))
-                for placeholder, inner, items in lists
-            ]
+            self._aside[path] = [(placeholder, self._store(inner)) for placeholder, inner in lists]
             return html
         page.markdown = original  # never seen; render the page the ordinary way
         page.render(config, files)
@@ -602,74 +443,50 @@ class BalisePlugin(BasePlugin):
         if not parts:
             return
         content = page.content or ""
-        lists = []
-        for placeholder, stored, offsets in parts:
-            inner = self._load(stored)
-            content = content.replace(placeholder, inner)
-            if offsets is not None:
-                lists.append((inner, _items_at(inner, offsets)))
+        for placeholder, stored in parts:
+            content = content.replace(placeholder, self._load(stored))
         page.content = content
-        self.lists_in_content[page.file.src_uri] = lists
 
     def on_env(
         self, env: jinja2.Environment, *, config: MkDocsConfig, files: Files
     ) -> jinja2.Environment:
-        self._replay_reading_until(None)
         env.auto_reload = False  # no template changes during a build: spare a stat per use
-        env.loader = jinja2.ChoiceLoader([jinja2.DictLoader({RESTORED_TEMPLATE: ""}), env.loader])
-        for path, record in self.restored.items():
-            f = files.get_file_from_path(path)
-            assert f is not None
-            if f.inclusion is InclusionLevel.EXCLUDED:
-                f.inclusion = InclusionLevel.NOT_IN_NAV
-                Page(None, f, config)
-            page = f.page
-            assert page is not None
-            page.content = ""
-            page.meta["template"] = RESTORED_TEMPLATE
-            page.present_anchor_ids = set(record["anchors"])
-            page.links_to_anchors = {
-                target: links
-                for target_path, links in record["links"].items()
-                if (target := files.get_file_from_path(target_path)) is not None
-            }
         return env
 
     # --- writing ------------------------------------------------------------------------
 
-    @event_priority(100)  # before the search plugin indexes the page
+    def on_post_template(
+        self, output_content: str, *, template_name: str, config: MkDocsConfig
+    ) -> str:
+        if template_name == "sitemap.xml" and self.carried:
+            return ""  # it would lack the carried pages: the build writes it (render/sitemap.py)
+        return output_content
+
+    @event_priority(100)  # before any other plugin reads the page
     def on_page_context(
         self, context: Any, *, page: Page, config: MkDocsConfig, nav: Navigation
     ) -> Any:
-        if page.file.src_uri not in self.restored:
-            self.replay.bucket = self.build_warnings.setdefault(page.file.src_uri, [])
-            self._put_back(page)
+        self.replay.bucket = self.warned.setdefault(page.file.src_uri, [])
+        self._put_back(page)
         return context
 
     @event_priority(-100)
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         self.replay.bucket = None
-        path = page.file.src_uri
-        record = self.restored.get(path)
-        if record is None:
-            if self.safe:  # no other plugin may change the page after this
-                self.script_sources[page.file.dest_uri] = script_sources(output, self.theme)
-                page.content = ""  # indexed and written: MkDocs needs it no more
-            return output
-        _replay(record["build_warnings"])
-        _link(self.blobs[path], Path(page.file.abs_dest_path))
-        return ""  # nothing for MkDocs to write: the cached file is in place
+        if self.safe:  # no other plugin may change the page after this
+            self.script_sources[page.file.dest_uri] = script_sources(output, self.theme)
+            page.content = ""  # written: MkDocs needs it no more
+        return output
 
-    @event_priority(50)  # before the search plugin writes its index
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        self._write_search_index(config)
-        self._read_scripts()
+        for dest_uri, blob in self.carried.items():
+            _link(blob, Path(config.site_dir, dest_uri))
         if not self.caching or self.cache is None or self._files is None:
             return
         for path, key in self.keys.items():
             f = self._files.get_file_from_path(path)
-            if path in self.restored or f is None or f.page is None:
-                continue
+            if f is None or f.page is None or self.warned.get(path):
+                continue  # carried, or warned: a carried page would not say it again
             output = Path(f.abs_dest_path)
             if not output.is_file() or f.dest_uri not in self.script_sources:
                 continue
@@ -682,49 +499,10 @@ class BalisePlugin(BasePlugin):
             except OSError as error:  # a full disk under the cache: the site is complete
                 self.cache.failed(error, blob)
                 continue
-            page = f.page
-            entries = self.search_entries.get(path) if self._search is not None else ""
-            if entries is not None and self._search is not None:
-                self.cache.put(SEARCH, key, self._load(entries))
+            scripts = self.script_sources[f.dest_uri]
             self.cache.put(
-                RECORDS,
-                key,
-                {
-                    "indexed": entries is not None,
-                    "scripts": self.script_sources[f.dest_uri],
-                    "anchors": sorted(page.present_anchor_ids or ()),
-                    "links": {
-                        target.src_uri: links
-                        for target, links in (page.links_to_anchors or {}).items()
-                    },
-                    "read_warnings": self.read_warnings.get(path, []),
-                    "build_warnings": self.build_warnings.get(path, []),
-                    "stat": [stat.st_size, stat.st_mtime_ns],
-                },
+                RECORDS, key, {"scripts": scripts, "stat": [stat.st_size, stat.st_mtime_ns]}
             )
-
-
-def _write_index(index: Any, path: Path, load: Callable[[str | tuple[int, int]], str]) -> None:
-    """Material's search_index.json, entry by entry: its bytes, without the whole text in
-    memory twice (SearchIndex.generate_search_index makes a string, then its bytes), and
-    restored pages' entries as they were written."""
-    settings = {key: index.config[key] for key in ("lang", "separator", "pipeline", "fields")}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as stream:
-        stream.write(b'{"config":' + _index_json(settings) + b',"docs":[')
-        first = True
-        for entry in index.entries:
-            text = load(entry.stored).encode() if isinstance(entry, _StoredEntries) else None
-            if text == b"":
-                continue  # a page without entries
-            stream.write(b"" if first else b",")
-            stream.write(_index_json(entry) if text is None else text)
-            first = False
-        stream.write(b"]}")
-
-
-def _index_json(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), default=str).encode("utf-8")
 
 
 def _link(source: Path, target: Path) -> None:

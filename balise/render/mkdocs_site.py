@@ -10,6 +10,7 @@ import logging
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -122,6 +123,21 @@ def _foreign_culprit(error: BaseException) -> str | None:
     return f"{where.name}:{frame.tb_lineno}"
 
 
+@dataclass(frozen=True)
+class BuiltSite:
+    """What MkDocs made: the folder, its warnings, the CSP sources of the inline scripts of
+    each page it knows (by output path; the others must be read), and Material's search
+    settings when the site has search (Balise then writes the index: render/search.py), and
+    when pages were carried from the cache (MkDocs' sitemap lacks them), the canonical URLs
+    of every page in MkDocs' order (for render/sitemap.py)."""
+
+    site_dir: Path
+    warnings: list[str]
+    scripts: dict[str, list[str]]
+    search: dict[str, Any] | None
+    sitemap: tuple[str, ...] | None = None
+
+
 def build_site(
     config_file: Path,
     sources: Mapping[str, bytes],
@@ -129,13 +145,12 @@ def build_site(
     scratch: Path,
     now: datetime,
     cache: BuildCache | None = None,
-) -> tuple[Path, list[str], dict[str, list[str]]]:
-    """Build the sources into scratch/site; return it, MkDocs' warnings, and the CSP sources
-    of the inline scripts of each page it knows (by output path; the others must be read).
+) -> BuiltSite:
+    """Build the sources into scratch/site (see BuiltSite).
 
     The sources reach MkDocs from memory through Balise's plugin (scratch/docs stays empty),
-    which also restores from the build cache (`cache`, the build's) the pages whose inputs have
-    not changed.
+    which also carries from the build cache (`cache`, the build's) the pages outside the
+    navigation whose inputs have not changed.
     """
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
@@ -191,4 +206,10 @@ def build_site(
                     f"MkDocs stopped in {culprit}: {type(error).__name__}: {error}",
                 ]
             ) from None
-    return site_dir, collected.messages, plugin.script_sources
+    return BuiltSite(
+        site_dir,
+        collected.messages,
+        plugin.script_sources,
+        plugin.search_settings,
+        plugin.sitemap if plugin.carried else None,
+    )

@@ -17,26 +17,33 @@ from markupsafe import Markup
 from balise.text.markdown import PURE_RENDERER, BodyRenderer
 from balise.views import (
     EstablishmentPage,
+    EstablishmentsPage,
     FollowPage,
+    HistoryPage,
     IncidentPage,
     LegalPage,
     ListPage,
+    MonthPage,
     OverviewPage,
     Page,
     SitePages,
     StatementPage,
 )
 
-# Statement and incident pages are listed from other pages, never in the navigation:
-# in the nav every page would carry the whole list and the build would grow quadratically.
-NOT_IN_NAV = "/communiques/\n/incidents/\n"
+# Only the section pages are in the navigation: establishment, statement and incident pages
+# are listed from other pages. In the nav, every page would carry the whole list (40
+# establishments were half of a statement page's bytes and of its template time).
+NOT_IN_NAV = "/communiques/\n/incidents/\n/etablissements/\n/historique/\n"
 
 _TEMPLATES: dict[type, tuple[str, list[str]]] = {
     OverviewPage: ("pages/overview.md", ["navigation", "toc"]),
     EstablishmentPage: ("pages/establishment.md", ["toc"]),
+    EstablishmentsPage: ("pages/establishments.md", ["toc"]),
     StatementPage: ("pages/statement.md", []),
     IncidentPage: ("pages/incident.md", ["toc"]),
     ListPage: ("pages/list.md", ["toc"]),
+    HistoryPage: ("pages/history.md", ["toc"]),
+    MonthPage: ("pages/month.md", ["toc"]),
     FollowPage: ("pages/follow.md", []),
     LegalPage: ("pages/legal.md", ["navigation", "toc"]),
 }
@@ -99,15 +106,14 @@ def render_pages(
 
 
 def navigation(pages: SitePages) -> list[Any]:
-    """The MkDocs nav: overview, establishments, press, history, follow. Titles are escaped HTML."""
+    """The MkDocs nav: the section pages only (overview, establishments' index, press,
+    history, follow), never one establishment or statement. Titles are escaped HTML."""
+    directory = (
+        [] if pages.directory is None else [{"Établissements": source_path(pages.directory.path)}]
+    )
     return [
         {"Accueil": source_path(pages.overview.path)},
-        {
-            "Établissements": [
-                {html.escape(p.card.establishment.name): source_path(p.path)}
-                for p in pages.establishments
-            ]
-        },
+        *directory,
         {"Espace presse": source_path(pages.press.path)},
         {"Tous les communiqués": source_path(pages.history.path)},
         {"Suivre": source_path(pages.follow.path)},

@@ -102,3 +102,18 @@ def test_search_works_under_the_csp(strict_page: tuple[object, list[str]], stric
     results.first.wait_for(state="visible")
     assert results.count() > 0
     assert violations(messages) == []
+
+
+def test_search_finds_a_statement_by_a_word_of_its_body(
+    strict_page: tuple[object, list[str]], strict_url: str
+) -> None:
+    page, messages = strict_page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(strict_url + "index.html", wait_until="networkidle")
+    search = page.locator("input.md-search__input")
+    search.click()
+    search.press_sequentially("mutuelle")  # only in the body of the patients' instructions
+    result = page.locator(".md-search-result__item a").first
+    result.wait_for(state="visible")
+    assert "communiques/2024-10-06-consignes-patients.html" in (result.get_attribute("href") or "")
+    assert violations(messages) == []
