@@ -65,6 +65,8 @@ def _document(page: Page, plain_text: Callable[[str], str]) -> dict[str, str]:
 
 def _documents(pages: SitePages, plain_text: Callable[[str], str]) -> Iterator[dict[str, str]]:
     for page in pages.all():
+        if isinstance(page, StatementPage) and page.withdrawn is not None:
+            continue  # its link still works, saying so; the site's search drops it
         yield _document(page, plain_text)
 
 
