@@ -38,7 +38,15 @@ from balise.render.search import render_search
 from balise.render.sitemap import render_sitemap
 from balise.render.sources import PageSources, templates_digest
 from balise.render.templates import page_environment, page_template_problems
-from balise.stamp import STAMP_FILE, source_state, stamp, tree_digest
+from balise.stamp import (
+    STAMP_FILE,
+    combined_digest,
+    file_digests,
+    record_digests,
+    recorded_digests,
+    source_state,
+    stamp,
+)
 from balise.templating import template_problem
 from balise.text.markdown import removed_markup
 from balise.timeline import snapshot
@@ -256,11 +264,15 @@ def _build(
                     refused = tuple(Problem("mkdocs.yml", 1, message) for message in error.messages)
                     return BuildResult((*checked.problems, *refused), repository)
                 site_dir, warnings, scripts = site.site_dir, site.warnings, site.scripts
-                write_tree(site_dir, outputs)
+                # The sha256 of what Balise writes, and of what it carried over unchanged from
+                # the last build (same inode): the stamp reads back only what MkDocs wrote.
+                known = recorded_digests(site_dir, record_of=out)
+                known |= write_tree(site_dir, outputs)
                 if site.search is not None:
-                    write_tree(site_dir, render_search(pages, site.search, bodies.plain_text))
+                    search = render_search(pages, site.search, bodies.plain_text)
+                    known |= write_tree(site_dir, search)
                 if site.sitemap is not None:  # MkDocs' lacks the pages carried from the cache
-                    write_tree(site_dir, render_sitemap(site.sitemap, now))
+                    known |= write_tree(site_dir, render_sitemap(site.sitemap, now))
                 foreign = _foreign_loads(site_dir, repository, scan)
                 if foreign:
                     return BuildResult((*checked.problems, *foreign), repository)
@@ -273,13 +285,14 @@ def _build(
                     f.relative_to(site_dir).as_posix() for f in site_dir.rglob("*") if f.is_file()
                 ]
                 served = [*files, STAMP_FILE]  # every file gets its Cache-Control
-                write_tree(
-                    site_dir, render_headers(others, material_scripts(), also=also, paths=served)
-                )
-                digest = tree_digest(site_dir)
-                built = stamp(state, now, digest, strict=strict, warnings=warned)
+                headers = render_headers(others, material_scripts(), also=also, paths=served)
+                known |= write_tree(site_dir, headers)
+                digests = file_digests(site_dir, known)
+                built = stamp(state, now, combined_digest(digests), strict=strict, warnings=warned)
                 write_tree(site_dir, {STAMP_FILE: built})
                 replace_dir(site_dir, out)
+            # For `deploy` and the next build: what each file holds, with its stat now.
+            record_digests(out, digests)
     except OSError as error:  # a full disk, a read-only or forbidden folder: the old site stays
         return BuildResult((*checked.problems, write_problem(error, out)), repository)
     return BuildResult(checked.problems, repository, out, tuple(warnings), strict=strict)

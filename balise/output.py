@@ -9,6 +9,7 @@ import ctypes
 import errno
 import fcntl
 import functools
+import hashlib
 import os
 import shutil
 import sys
@@ -61,14 +62,20 @@ def inside(root: Path, relative: str) -> Path:
     return target
 
 
-def write_tree(root: Path, tree: Mapping[str, bytes], *, overwrite: bool = False) -> None:
-    """Write `{relative path: bytes}` under root; an existing file is refused unless overwrite."""
+def write_tree(root: Path, tree: Mapping[str, bytes], *, overwrite: bool = False) -> dict[str, str]:
+    """Write `{relative path: bytes}` under root; an existing file is refused unless overwrite.
+
+    Returns the sha256 (hex) of each file written: the build stamp need not read them back."""
+    written = {}
     for relative in sorted(tree):
         target = inside(root, relative)
         if not overwrite and target.exists():
             raise FileExistsError(f"two outputs want {relative}")
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(tree[relative])  # read here: a lazy tree makes one file at a time
+        data = tree[relative]  # read here: a lazy tree makes one file at a time
+        target.write_bytes(data)
+        written[relative] = hashlib.sha256(data).hexdigest()
+    return written
 
 
 def read_files(root: Path, pattern: str, skip: Container[str] = ()) -> Iterator[bytes]:

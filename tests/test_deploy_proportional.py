@@ -183,6 +183,16 @@ def test_the_digest_from_the_record_is_the_digest_of_the_files(repo: Path) -> No
     assert STAMP_FILE not in site_digests(site)
 
 
+def test_a_build_records_the_digest_of_every_file_it_wrote(repo: Path, monkeypatch) -> None:
+    site = repo / "site"
+    recorded = recorded_digests(site)  # the build's record: no deploy has hashed it yet
+    assert recorded.keys() == site_digests(site).keys()
+    assert combined_digest(recorded) == tree_digest(site)
+    # so a deploy's check of the site reads no file back
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail(f"read {self}"))
+    assert site_digest(site) == combined_digest(recorded)
+
+
 def test_a_file_edited_after_its_digest_was_recorded_is_read_again(repo: Path) -> None:
     site = repo / "site"
     clean = site_digest(site)
@@ -251,6 +261,7 @@ def test_an_unwritable_place_for_the_record_only_costs_a_hashing(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     site = repo / "site"
+    record_path(site).unlink(missing_ok=True)  # the build's own record
 
     def refuse(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system")
