@@ -23,23 +23,15 @@ from pathlib import Path
 import boto3
 import pytest
 from conftest import DATA, ROOT, TINY_NOW, tree_bytes
-from hypothesis import given
-from hypothesis import strategies as st
 from moto.server import ThreadedMotoServer
 
 import balise.cli_deploy
 from balise.build import build
 from balise.cli import main
-from balise.deploy import TargetError, parse_target
 from balise.object_store import (
     MANIFEST,
-    Deployed,
-    S3Target,
     Stage,
     content_type,
-    plan_upload,
-    read_manifest,
-    site_object,
     stage,
 )
 from balise.render.headers import cache_control
@@ -511,76 +503,3 @@ def test_without_boto3_the_message_says_what_to_install(
     code, err = deploy(capsys, repo, "--to", "s3://statut/public")
     assert code == 2
     assert "deploying to s3:// needs boto3: pip install 'balise[s3]'" in err
-
-
-# --- the plan, pure -------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "bucket", "prefix"),
-    [
-        ("s3://statut", "statut", ""),
-        ("s3://statut/", "statut", ""),
-        ("s3://statut/public", "statut", "public/"),
-        ("s3://statut.chu-exemple.fr/site/v2/", "statut.chu-exemple.fr", "site/v2/"),
-    ],
-)
-def test_an_s3_target_names_a_bucket_and_a_prefix(text: str, bucket: str, prefix: str) -> None:
-    target = parse_target(text, Path("."))
-    assert target == S3Target(bucket, prefix)
-    assert target.key("index.html") == prefix + "index.html"
-
-
-@pytest.mark.parametrize(
-    "text", ["s3://", "s3:statut", "s3://Statut/x", "s3://st/x", "s3://b..c/x", "s3://statut/../x"]
-)
-def test_an_s3_target_that_is_not_a_bucket_is_refused(text: str) -> None:
-    with pytest.raises(TargetError, match="s3://BUCKET/PREFIX"):
-        parse_target(text, Path("."))
-
-
-_PATHS = st.sampled_from(
-    [
-        "index.html",
-        "status.json",
-        "feeds/all.atom",
-        "feeds/archives/2024.atom",
-        "api/v2/summary.json",
-        "communiques/a.html",
-        "etablissements/alpha.html",
-        "assets/javascripts/bundle.0123abcd.min.js",
-        "badges/alpha.svg",
-        STAMP_FILE,
-        "_headers",
-        "search/search_index.json",
-    ]
-)
-
-
-@given(
-    site=st.dictionaries(_PATHS, st.binary(max_size=4), max_size=12),
-    before=st.dictionaries(_PATHS, st.binary(max_size=4), max_size=12),
-    foreign=st.sets(st.sampled_from(["robots.txt", "old/page.html"])),
-)
-def test_a_plan_puts_what_changed_stage_by_stage_and_deletes_only_balise_s_objects(
-    site: dict[str, bytes], before: dict[str, bytes], foreign: set[str]
-) -> None:
-    objects = [site_object(p, c) for p, c in sorted(site.items())]
-    previous = {p: site_object(p, c).digest for p, c in before.items()}
-    deployed = Deployed(frozenset(previous) | frozenset(foreign), previous)
-    plan = plan_upload(objects, deployed)
-    put = {o.path for o in plan.puts}
-    assert put == {p for p in site if previous.get(p) != site_object(p, site[p]).digest}
-    assert plan.unchanged == len(site) - len(put)
-    assert set(plan.deletes) == set(before) - set(site)  # never a foreign object
-    order = [stage(o.path) for o in plan.puts]
-    assert order == sorted(order)
-    if "index.html" in put:  # the entry point comes after every page it may link to
-        assert all(stage(p) < stage("index.html") for p in put if p.startswith("communiques/"))
-    assert read_manifest(plan.manifest) == {o.path: o.digest for o in objects}
-
-
-def test_a_change_of_headers_alone_is_a_change() -> None:
-    as_text = site_object("notes.txt", b"x")
-    as_json = site_object("notes.json", b"x")
-    assert as_text.digest != as_json.digest  # same bytes, another Content-Type

@@ -21,6 +21,7 @@ from balise.object_store import (
     stage,
     to_inspect,
 )
+from balise.stamp import STAMP_FILE
 
 
 def test_s3_targets_name_a_bucket_and_a_prefix() -> None:
@@ -96,3 +97,44 @@ def test_puts_go_from_what_is_linked_to_the_entry_points(paths: set[str]) -> Non
         assert order.index("etablissements/b.html") < order.index("index.html")
     if {"feeds/archives/all-1.atom", "feeds/all.atom"} <= paths:
         assert order.index("feeds/archives/all-1.atom") < order.index("feeds/all.atom")
+
+
+_PATHS = st.sampled_from(
+    [
+        "index.html",
+        "status.json",
+        "feeds/all.atom",
+        "feeds/archives/2024.atom",
+        "api/v2/summary.json",
+        "communiques/a.html",
+        "etablissements/alpha.html",
+        "assets/javascripts/bundle.0123abcd.min.js",
+        "badges/alpha.svg",
+        STAMP_FILE,
+        "_headers",
+        "search/search_index.json",
+    ]
+)
+
+
+@given(
+    site=st.dictionaries(_PATHS, st.binary(max_size=4), max_size=12),
+    before=st.dictionaries(_PATHS, st.binary(max_size=4), max_size=12),
+    foreign=st.sets(st.sampled_from(["robots.txt", "old/page.html"])),
+)
+def test_a_plan_puts_what_changed_stage_by_stage_and_deletes_only_balise_s_objects(
+    site: dict[str, bytes], before: dict[str, bytes], foreign: set[str]
+) -> None:
+    objects = [site_object(p, c) for p, c in sorted(site.items())]
+    previous = {p: site_object(p, c).digest for p, c in before.items()}
+    deployed = Deployed(frozenset(previous) | frozenset(foreign), previous)
+    plan = plan_upload(objects, deployed)
+    put = {o.path for o in plan.puts}
+    assert put == {p for p in site if previous.get(p) != site_object(p, site[p]).digest}
+    assert plan.unchanged == len(site) - len(put)
+    assert set(plan.deletes) == set(before) - set(site)  # never a foreign object
+    order = [stage(o.path) for o in plan.puts]
+    assert order == sorted(order)
+    if "index.html" in put:  # the entry point comes after every page it may link to
+        assert all(stage(p) < stage("index.html") for p in put if p.startswith("communiques/"))
+    assert read_manifest(plan.manifest) == {o.path: o.digest for o in objects}
