@@ -21,7 +21,6 @@ from balise.announce.network import (
     PostFailed,
     Sent,
     read_credentials,
-    redact,
     with_retries,
 )
 from balise.model import Repository, Statement
@@ -209,12 +208,7 @@ class BlueskyClient:
                 raise PostFailed(f"Bluesky client error: {detail}", transient=False) from None
             return Sent(created.uri, self._url(key))
 
-        try:
-            return with_retries(attempt, self._backoff, self._sleep)
-        except PostFailed as failure:
-            raise PostFailed(
-                redact(str(failure), self.secrets()), transient=failure.transient
-            ) from None
+        return with_retries(attempt, self._backoff, self._sleep, self.secrets())
 
     def delete(self, remote_id: str) -> Sent:
         """Delete a post by its AT URI (`post --retract`); deleting is idempotent on a PDS."""
@@ -242,12 +236,7 @@ class BlueskyClient:
                 ) from None
             return Sent(remote_id, None, "deleted on Bluesky")
 
-        try:
-            return with_retries(attempt, self._backoff, self._sleep)
-        except PostFailed as failure:
-            raise PostFailed(
-                redact(str(failure), self.secrets()), transient=failure.transient
-            ) from None
+        return with_retries(attempt, self._backoff, self._sleep, self.secrets())
 
 
 # --- the channel (balise.announce.channels.Channel) ----------------------------------------

@@ -33,7 +33,6 @@ from balise.announce.network import (
     PostFailed,
     Sent,
     read_credentials,
-    redact,
     with_retries,
 )
 from balise.announce.plan import publication
@@ -356,12 +355,7 @@ class EmailClient:
                 note += f", refused for {len(refused)}"
             return Sent(key or None, None, note)
 
-        try:
-            return with_retries(attempt, self._backoff, self._sleep)
-        except PostFailed as failure:
-            raise PostFailed(
-                redact(str(failure), self.secrets()), transient=failure.transient
-            ) from None
+        return with_retries(attempt, self._backoff, self._sleep, self.secrets())
 
 
 # --- the channel (balise.announce.channels.Channel) ----------------------------------------

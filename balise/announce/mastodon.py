@@ -20,7 +20,6 @@ from balise.announce.network import (
     Sent,
     content_key,
     read_credentials,
-    redact,
     with_retries,
 )
 from balise.model import Repository, Statement
@@ -93,12 +92,7 @@ class MastodonClient:
                 raise PostFailed(_detail(error), transient=False) from None
             return Sent(str(status["id"]), status.get("url") or status.get("uri"))
 
-        try:
-            return with_retries(attempt, self._backoff, self._sleep)
-        except PostFailed as failure:
-            raise PostFailed(
-                redact(str(failure), self.secrets()), transient=failure.transient
-            ) from None
+        return with_retries(attempt, self._backoff, self._sleep, self.secrets())
 
     def delete(self, remote_id: str) -> Sent:
         """Delete a status (`post --retract`); one already gone counts as deleted."""
@@ -119,12 +113,7 @@ class MastodonClient:
                 raise PostFailed(_detail(error), transient=False) from None
             return Sent(remote_id, None, "deleted on Mastodon")
 
-        try:
-            return with_retries(attempt, self._backoff, self._sleep)
-        except PostFailed as failure:
-            raise PostFailed(
-                redact(str(failure), self.secrets()), transient=failure.transient
-            ) from None
+        return with_retries(attempt, self._backoff, self._sleep, self.secrets())
 
 
 def _detail(error: Exception) -> str:

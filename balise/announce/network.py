@@ -159,9 +159,26 @@ DEFAULT_BACKOFF = Backoff()
 
 
 def with_retries(
+    attempt: Callable[[int], Sent],
+    backoff: Backoff,
+    sleep: Callable[[float], None],
+    secrets: Iterable[str] = (),
+) -> Sent:
+    """Call `attempt(1)`, `attempt(2)`... until it succeeds, fails for good or runs out.
+
+    The failure it ends with is redacted (`secrets`, and whatever looks like a credential):
+    it is printed and recorded in the ledger."""
+    try:
+        return _retried(attempt, backoff, sleep)
+    except PostFailed as failure:
+        raise PostFailed(
+            redact(str(failure), secrets), transient=failure.transient, final=failure.final
+        ) from None
+
+
+def _retried(
     attempt: Callable[[int], Sent], backoff: Backoff, sleep: Callable[[float], None]
 ) -> Sent:
-    """Call `attempt(1)`, `attempt(2)`... until it succeeds, fails for good or runs out."""
     number = 1
     while True:
         try:

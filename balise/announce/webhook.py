@@ -30,7 +30,6 @@ from balise.announce.network import (
     Sent,
     content_key,
     read_credentials,
-    redact,
     with_retries,
 )
 from balise.model import Repository, Statement
@@ -223,14 +222,7 @@ class WebhookClient:
             # Any other answer (4xx, a redirect) will not change by itself: not sent again.
             raise PostFailed(detail, transient=False, final=True)
 
-        try:
-            return with_retries(attempt, self._backoff, self._sleep)
-        except PostFailed as failure:
-            raise PostFailed(
-                redact(str(failure), self.secrets()),
-                transient=failure.transient,
-                final=failure.final,
-            ) from None
+        return with_retries(attempt, self._backoff, self._sleep, self.secrets())
 
 
 # --- the channel (balise.announce.channels.Channel) ----------------------------------------

@@ -21,7 +21,6 @@ from balise.announce.network import (
     Sent,
     content_key,
     read_credentials,
-    redact,
     with_retries,
 )
 from balise.model import Repository, Statement
@@ -139,12 +138,7 @@ class XClient:
             tweet_id = str(response.data["id"])
             return Sent(tweet_id, STATUS_URL.format(id=tweet_id))
 
-        try:
-            return with_retries(attempt, self._backoff, self._sleep)
-        except PostFailed as failure:
-            raise PostFailed(
-                redact(str(failure), self.secrets()), transient=failure.transient
-            ) from None
+        return with_retries(attempt, self._backoff, self._sleep, self.secrets())
 
     def delete(self, remote_id: str) -> Sent:
         """Delete a tweet (`post --retract`); one already gone counts as deleted."""
@@ -168,12 +162,7 @@ class XClient:
                 ) from None
             return Sent(remote_id, None, "deleted on X")
 
-        try:
-            return with_retries(attempt, self._backoff, self._sleep)
-        except PostFailed as failure:
-            raise PostFailed(
-                redact(str(failure), self.secrets()), transient=failure.transient
-            ) from None
+        return with_retries(attempt, self._backoff, self._sleep, self.secrets())
 
 
 # --- the channel (balise.announce.channels.Channel) ----------------------------------------
