@@ -81,9 +81,9 @@ def render_page(page: Page, env: jinja2.Environment, bodies: BodyRenderer = PURE
     if hide:
         meta["hide"] = hide
     if isinstance(page, StatementPage) and page.withdrawn is not None:
-        # Search engines and the site's search drop a withdrawn statement; its link still works.
+        # Search engines drop a withdrawn statement (the site's own index leaves it out:
+        # render/search.py); its link still works.
         meta["balise_robots"] = "noindex"
-        meta["search"] = {"exclude": True}
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=10_000)
     # A statement's body is rendered and sanitized here (text/markdown.py), not by MkDocs:
     # the template inserts it as an HTML block that MkDocs passes through untouched.
