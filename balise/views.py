@@ -466,10 +466,26 @@ class StatementPage(Page):
 
 
 @dataclass(frozen=True)
+class ThreadMention:
+    """An establishment an incident named, as the latest point of the thread naming it left it.
+
+    Not its current state, which is on its own page: so an incident page changes only when its
+    own thread does, and the page of a closed incident never again."""
+
+    establishment: Establishment
+    path: str
+    phone_href: str | None
+    status_label: StatusLabel | None  # None: the thread set some of its services only
+    services: tuple[tuple[str, StatusLabel], ...]  # (name, status) set apart, registry order
+    point: StatementLink  # the thread's latest statement that set it
+
+
+@dataclass(frozen=True)
 class IncidentPage(Page):
     incident: IncidentLink
-    affected: tuple[EstablishmentCard, ...]
+    affected: tuple[ThreadMention, ...]  # registry order
     thread: tuple[StatementLink, ...]  # newest first
+    hotline: Hotline | None = None  # while the incident is active
 
 
 @dataclass(frozen=True)
@@ -797,6 +813,41 @@ class _Builder:
             ),
         )
 
+    def mentions(self, incident: Incident) -> tuple[ThreadMention, ...]:
+        """What the thread last said of each establishment it named (see ThreadMention)."""
+        status: dict[str, Status] = {}
+        services: dict[str, dict[str, Status]] = {}
+        point: dict[str, Statement] = {}
+        for statement in incident.statements:
+            for establishment_id, value in statement.status:
+                status[establishment_id] = value
+                point[establishment_id] = statement
+            for key, value in statement.service_status:
+                establishment_id, service_id = key.split("/", 1)
+                services.setdefault(establishment_id, {})[service_id] = value
+                point[establishment_id] = statement
+        mentions = []
+        for establishment_id in incident.establishments:
+            establishment = self.by_id[establishment_id]
+            own = status.get(establishment_id)
+            set_apart = services.get(establishment_id, {})
+            phone = establishment.phone
+            mentions.append(
+                ThreadMention(
+                    establishment=establishment,
+                    path=establishment_path(establishment_id),
+                    phone_href=tel_href(phone) if phone else None,
+                    status_label=status_label(own) if own is not None else None,
+                    services=tuple(
+                        (self.repository.service(service_id).name, status_label(value))
+                        for service_id in establishment.services
+                        if (value := set_apart.get(service_id)) is not None and value is not own
+                    ),
+                    point=self.statement_link(point[establishment_id]),
+                )
+            )
+        return tuple(mentions)
+
     def hotline(self, active: bool) -> Hotline | None:
         if not active:
             return None
@@ -917,8 +968,9 @@ def site_pages(repository: Repository, snap: Snapshot) -> SitePages:
             description=f"Suivi de l'incident « {i.title} » : tous les points de situation.",
             feeds=GLOBAL_FEEDS,
             incident=incidents[i.id],
-            affected=tuple(cards[eid] for eid in i.establishments),
+            affected=b.mentions(i),
             thread=b.newest_first(i.statements),
+            hotline=b.hotline(i.active),
         )
         for i in snap.incidents
     )

@@ -16,6 +16,7 @@ from balise.model import (
     Organisation,
     PressContact,
     Repository,
+    Service,
     Site,
     Statement,
     StatementType,
@@ -190,7 +191,50 @@ def test_incident_page_shows_its_worst_status_and_thread_newest_first() -> None:
     assert page.incident.worst.status is Status.DOWN
     assert page.incident.active and page.incident.resolved is None
     assert [link.id for link in page.thread] == ["reprise", "alerte"]
-    assert [card.establishment.id for card in page.affected] == ["alpha", "beta"]
+    assert [mention.establishment.id for mention in page.affected] == ["alpha", "beta"]
+    # what the thread last said of each: beta's return (reprise), alpha's outage (alerte),
+    # not the press release outside the thread that also set them
+    said = {m.establishment.id: (m.status_label.status, m.point.id) for m in page.affected}
+    assert said == {"alpha": (Status.DOWN, "alerte"), "beta": (Status.NORMAL, "reprise")}
+    assert page.hotline is not None  # active: the emergency rule is shown
+
+
+def test_incident_page_does_not_change_with_statements_outside_its_thread() -> None:
+    """Its page is the thread's record: a later statement elsewhere leaves it as it was."""
+    later = statement("ailleurs", 1, {"alpha": Status.NORMAL, "beta": Status.DOWN})
+    repository = replace(REPOSITORY, statements=(*STATEMENTS, later))
+    (after,) = views.site_pages(repository, snapshot(repository, NOW)).incidents
+    assert after == PAGES.incidents[0]
+    # while the overview's cards follow the new statement
+    cards = views.site_pages(repository, snapshot(repository, NOW)).overview
+    assert cards != PAGES.overview
+
+
+def test_incident_page_names_the_services_its_thread_set_apart() -> None:
+    services = (Service("urgences", "Urgences"), Service("imagerie", "Imagerie"))
+    alpha = replace(ESTABLISHMENTS[0], services=("urgences", "imagerie"))
+    thread = (
+        statement(
+            "coupure",
+            3,
+            {"alpha": Status.DEGRADED},
+            incident="reseau",
+            service_status=(("alpha/urgences", Status.DEGRADED), ("alpha/imagerie", Status.DOWN)),
+        ),
+    )
+    repository = replace(
+        REPOSITORY,
+        establishments=(alpha, *ESTABLISHMENTS[1:]),
+        services=services,
+        statements=thread,
+    )
+    (page,) = views.site_pages(repository, snapshot(repository, NOW)).incidents
+    (mention,) = page.affected
+    assert mention.status_label.status is Status.DEGRADED
+    # the service whose status differs from the establishment's, with its name
+    assert [(name, label.status) for name, label in mention.services] == [
+        ("Imagerie", Status.DOWN)
+    ]
 
 
 def test_press_page_lists_only_press_releases() -> None:
