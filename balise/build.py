@@ -5,7 +5,7 @@ Holds the order of the steps; the steps themselves live in their own modules.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -43,6 +43,7 @@ from balise.stamp import (
     combined_digest,
     file_digests,
     record_digests,
+    recorded,
     recorded_digests,
     source_state,
     stamp,
@@ -122,6 +123,19 @@ def check(
         )
         problems = (*problems, *page_template_problems(root, lambda: site_pages(repository, snap)))
     return BuildResult(problems, validated.repository, strict=strict)
+
+
+def carried_over(previous: Path, expected: Mapping[str, str]) -> dict[str, tuple[Path, str]]:
+    """Of the files whose bytes are known by their sha256 (path -> digest), those the
+    previous site holds, unchanged since its build recorded them: path -> (its file, digest)."""
+    if not expected:
+        return {}
+    kept = recorded(previous)
+    return {
+        path: (previous / path, sha)
+        for path, sha in expected.items()
+        if (entry := kept.get(path)) is not None and entry.sha256 == sha
+    }
 
 
 def _foreign_loads(
@@ -236,9 +250,10 @@ def _build(
         if problem is None:
             raise
         return BuildResult((*checked.problems, problem), repository)
+    feeds = render_feeds(repository, snap, bodies, cache)
     outputs = merge(
         render_api(repository, snap, bodies),
-        render_feeds(repository, snap, bodies, cache),
+        feeds,
         render_feeds_sitemaps(repository, snap),
         render_calendar(repository, snap),
         render_badges(repository, snap),
@@ -267,7 +282,12 @@ def _build(
                 # The sha256 of what Balise writes, and of what it carried over unchanged from
                 # the last build (same inode): the stamp reads back only what MkDocs wrote.
                 known = recorded_digests(site_dir, record_of=out)
-                known |= write_tree(site_dir, outputs)
+                # A feed document made of the same inputs as in the last build: that site's
+                # file (still as recorded) is linked in, and the document never made again.
+                carry = carried_over(out, feeds.expected())
+                written = write_tree(site_dir, outputs, carry=carry)
+                feeds.remember(written)
+                known |= written
                 if site.search is not None:
                     search = render_search(pages, site.search, bodies.plain_text)
                     known |= write_tree(site_dir, search)

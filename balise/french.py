@@ -6,10 +6,11 @@ Pure functions of values; babel does the calendar work. No HTML, no files.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, get_day_names, get_month_names
 
 from balise.model import StatementType, Status
 
@@ -60,23 +61,41 @@ ICONS: dict[Status, str] = {
 }
 
 
-def _day(moment: datetime, tz: ZoneInfo) -> str:
-    day = moment.astimezone(tz).day
-    return "1er" if day == 1 else str(day)
+@functools.cache
+def _names() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """Babel's French month names (wide, abbreviated) and weekday names (wide, Monday first).
+
+    A page set prints thousands of dates: formatting them from these names, rather than with
+    babel's pattern engine each time, makes the same text (tests compare both) ten times
+    faster."""
+    wide = get_month_names("wide", locale=LOCALE)
+    short = get_month_names("abbreviated", locale=LOCALE)
+    days = get_day_names("wide", locale=LOCALE)
+    months = range(1, 13)
+    return (
+        tuple(wide[m] for m in months),
+        tuple(short[m] for m in months),
+        tuple(days[d] for d in range(7)),
+    )
+
+
+def _day(local: datetime | date) -> str:
+    return "1er" if local.day == 1 else str(local.day)
 
 
 def long_datetime(moment: datetime, tz: ZoneInfo) -> str:
     """« samedi 5 octobre 2024 à 08:00 » (« 1er » on the first of the month)."""
-    weekday = format_datetime(moment, "EEEE", tzinfo=tz, locale=LOCALE)
-    rest = format_datetime(moment, "MMMM y 'à' HH:mm", tzinfo=tz, locale=LOCALE)
-    return f"{weekday} {_day(moment, tz)} {rest}"
+    local = moment.astimezone(tz)
+    months, _, days = _names()
+    day = f"{days[local.weekday()]} {_day(local)} {months[local.month - 1]} {local.year}"
+    return f"{day} à {local:%H:%M}"
 
 
 def long_date(moment: datetime, tz: ZoneInfo) -> str:
     """« samedi 5 octobre 2024 »."""
-    weekday = format_datetime(moment, "EEEE", tzinfo=tz, locale=LOCALE)
-    rest = format_datetime(moment, "MMMM y", tzinfo=tz, locale=LOCALE)
-    return f"{weekday} {_day(moment, tz)} {rest}"
+    local = moment.astimezone(tz)
+    months, _, days = _names()
+    return f"{days[local.weekday()]} {_day(local)} {months[local.month - 1]} {local.year}"
 
 
 def long_day(day: str) -> str:
@@ -93,8 +112,9 @@ def long_month(month: str) -> str:
 
 def short_datetime(moment: datetime, tz: ZoneInfo) -> str:
     """« 5 oct. 2024, 08:00 », for lists."""
-    rest = format_datetime(moment, "MMM y, HH:mm", tzinfo=tz, locale=LOCALE)
-    return f"{_day(moment, tz)} {rest}"
+    local = moment.astimezone(tz)
+    _, months, _ = _names()
+    return f"{_day(local)} {months[local.month - 1]} {local.year}, {local:%H:%M}"
 
 
 def iso(moment: datetime, tz: ZoneInfo) -> str:
@@ -119,10 +139,9 @@ MAINTENANCE_STATES: dict[str, str] = {
 def around(moment: datetime, tz: ZoneInfo) -> str:
     """« mardi 8 octobre vers 10 h » (« vers 10 h 30 »): a promised time, not an exact one."""
     local = moment.astimezone(tz)
-    weekday = format_datetime(moment, "EEEE", tzinfo=tz, locale=LOCALE)
-    month = format_datetime(moment, "MMMM", tzinfo=tz, locale=LOCALE)
+    months, _, days = _names()
     hour = f"{local.hour} h" + (f" {local.minute:02d}" if local.minute else "")
-    return f"{weekday} {_day(moment, tz)} {month} vers {hour}"
+    return f"{days[local.weekday()]} {_day(local)} {months[local.month - 1]} vers {hour}"
 
 
 # The pages a French public-service site must have, and the facts each needs.

@@ -62,16 +62,35 @@ def inside(root: Path, relative: str) -> Path:
     return target
 
 
-def write_tree(root: Path, tree: Mapping[str, bytes], *, overwrite: bool = False) -> dict[str, str]:
+def write_tree(
+    root: Path,
+    tree: Mapping[str, bytes],
+    *,
+    overwrite: bool = False,
+    carry: Mapping[str, tuple[Path, str]] | None = None,
+) -> dict[str, str]:
     """Write `{relative path: bytes}` under root; an existing file is refused unless overwrite.
 
+    `carry`: relative path -> (a file holding its bytes already, their sha256): that file is
+    hard-linked in place and the tree's value never read (a lazy tree does not make it); where
+    linking fails (another filesystem...), the bytes are written.
     Returns the sha256 (hex) of each file written: the build stamp need not read them back."""
     written = {}
+    carry = carry or {}
     for relative in sorted(tree):
         target = inside(root, relative)
         if not overwrite and target.exists():
             raise FileExistsError(f"two outputs want {relative}")
         target.parent.mkdir(parents=True, exist_ok=True)
+        if relative in carry:
+            source, sha = carry[relative]
+            with suppress(OSError):
+                if overwrite:
+                    with suppress(FileNotFoundError):
+                        target.unlink()  # never write through a link: it may be published
+                os.link(source, target)
+                written[relative] = sha
+                continue
         data = tree[relative]  # read here: a lazy tree makes one file at a time
         target.write_bytes(data)
         written[relative] = hashlib.sha256(data).hexdigest()

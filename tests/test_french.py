@@ -9,6 +9,9 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_datetime
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from balise import french
 from balise.model import StatementType, Status
@@ -73,3 +76,30 @@ def test_iso_has_seconds_and_the_local_offset() -> None:
         "2024-10-05T08:00:00+02:00"
     )
     assert french.iso(datetime(2024, 12, 5, 6, 0, tzinfo=UTC), PARIS) == "2024-12-05T07:00:00+01:00"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1990, 1, 1), max_value=datetime(2100, 12, 31), timezones=st.just(UTC)
+    ),
+    zone=st.sampled_from(["Europe/Paris", "America/Cayenne", "Indian/Reunion", "Pacific/Noumea"]),
+)
+def test_dates_read_as_babel_formats_them(moment: datetime, zone: str) -> None:
+    """The fast forms print what babel's own patterns print, in every zone, across DST."""
+    tz = ZoneInfo(zone)
+    day = moment.astimezone(tz).day
+    first = "1er" if day == 1 else str(day)
+    weekday = format_datetime(moment, "EEEE", tzinfo=tz, locale=french.LOCALE)
+    assert french.long_datetime(moment, tz) == (
+        f"{weekday} {first} "
+        + format_datetime(moment, "MMMM y 'à' HH:mm", tzinfo=tz, locale=french.LOCALE)
+    )
+    assert french.long_date(moment, tz) == (
+        f"{weekday} {first} " + format_datetime(moment, "MMMM y", tzinfo=tz, locale=french.LOCALE)
+    )
+    assert french.short_datetime(moment, tz) == (
+        f"{first} " + format_datetime(moment, "MMM y, HH:mm", tzinfo=tz, locale=french.LOCALE)
+    )
+    month = format_datetime(moment, "MMMM", tzinfo=tz, locale=french.LOCALE)
+    assert french.around(moment, tz).startswith(f"{weekday} {first} {month} vers ")

@@ -4,6 +4,10 @@ An entry's XML does not depend on the feed around it (feedgen indents by depth o
 statement's entry is serialised once per format, kept in the store the build hands over (its
 cache) under the digest of its inputs, and every feed document (a head or an archive,
 feed_pages) is its own head, the entries it holds, and its tail.
+
+A document's inputs (its own fields and its entries' keys) are digested too: the store keeps
+the sha256 of the bytes they made (`remember`), so a build knows the bytes of an unchanged
+document without making it (`expected`), and carries the previous site's file over instead.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from balise.model import Statement
 from balise.render.feed_pages import Document
 
 _KIND = "feed-entry"
+_DOCUMENT_KIND = "feed-document"  # a document's inputs -> the sha256 (hex) of its bytes
 _TAGS = {views.ATOM: b"entry", views.RSS: b"item"}
 
 # (feed document, only these entries) -> the serialised document
@@ -53,21 +58,18 @@ def _entries(
     documents: Sequence[Document],
     feed_of: dict[str, Document],
     serialize: Serialize,
-    inputs: Callable[[Statement], tuple[object, ...]],
+    inputs_keys: Mapping[str, str | None],
     store: Store | None,
 ) -> dict[tuple[str, str], bytes]:
-    """(media type, statement id) -> that statement's entry, from the store or serialised now."""
+    """(media type, statement id) -> that statement's entry, from the store or serialised now;
+    `inputs_keys`: statement id -> the digest of its entry's inputs (None: not digestible)."""
     found: dict[tuple[str, str], bytes] = {}
-    inputs_keys: dict[str, str | None] = {}
     for media_type, document in feed_of.items():
         wanted: dict[str, Statement] = {}
         for d in documents:
             if d.feed.media_type == media_type:
                 for statement in d.statements:
                     wanted.setdefault(statement.id, statement)
-        for sid, statement in wanted.items():
-            if sid not in inputs_keys:
-                inputs_keys[sid] = _key(inputs(statement))
         keys = {
             sid: None if inputs_keys[sid] is None else digest(media_type, inputs_keys[sid])
             for sid in wanted
@@ -97,13 +99,15 @@ def assemble(
     serialize: Serialize,
     inputs: Callable[[Statement], tuple[object, ...]],
     store: Store | None = None,
+    document_inputs: Callable[[Document], tuple[object, ...]] | None = None,
 ) -> FeedFiles:
     """`{feed path: bytes}` for every document, equal to serialising each whole.
 
     `serialize` builds one document (with only some entries when asked); `inputs` gives everything
-    an entry is made of (feeds.entry_inputs), the key of its XML kept in `store`.
+    an entry is made of (feeds.entry_inputs), the key of its XML kept in `store`;
+    `document_inputs` everything a document is made of but its entries (feeds.document_inputs).
     """
-    return FeedFiles(tuple(documents), serialize, inputs, store)
+    return FeedFiles(tuple(documents), serialize, inputs, store, document_inputs)
 
 
 class FeedFiles(Mapping[str, bytes]):
@@ -115,13 +119,63 @@ class FeedFiles(Mapping[str, bytes]):
         serialize: Serialize,
         inputs: Callable[[Statement], tuple[object, ...]],
         store: Store | None = None,
+        document_inputs: Callable[[Document], tuple[object, ...]] | None = None,
     ) -> None:
         self._documents = documents
         self._serialize = serialize
         self._inputs = inputs
         self._store = store
+        self._document_inputs = document_inputs
         self._feeds = {document.path: document for document in documents}
         self._entries: dict[tuple[str, str], bytes] | None = None
+        self._inputs_keys: dict[str, str | None] | None = None
+        self._document_keys: dict[str, str] | None = None
+
+    def _entry_keys(self) -> dict[str, str | None]:
+        """Statement id -> the digest of its entry's inputs, once per build."""
+        if self._inputs_keys is None:
+            keys: dict[str, str | None] = {}
+            for document in self._documents:
+                for statement in document.statements:
+                    if statement.id not in keys:
+                        keys[statement.id] = _key(self._inputs(statement))
+            self._inputs_keys = keys
+        return self._inputs_keys
+
+    def _keys(self) -> dict[str, str]:
+        """Document path -> the digest of all it is made of (documents that have one)."""
+        if self._document_keys is None:
+            keys: dict[str, str] = {}
+            if self._document_inputs is not None:
+                entry_keys = self._entry_keys()
+                for document in self._documents:
+                    own = _key(self._document_inputs(document))
+                    held = [entry_keys[s.id] for s in document.statements]
+                    if own is not None and None not in held:
+                        keys[document.path] = digest(own, *(k for k in held if k is not None))
+            self._document_keys = keys
+        return self._document_keys
+
+    def expected(self) -> dict[str, str]:
+        """Document path -> the sha256 (hex) of its bytes, for the documents an earlier build
+        made from the same inputs (see `remember`): known without making them."""
+        if self._store is None:
+            return {}
+        found = {}
+        for path, key in self._keys().items():
+            sha = self._store.get(_DOCUMENT_KIND, key)
+            if isinstance(sha, str):
+                found[path] = sha
+        return found
+
+    def remember(self, written: Mapping[str, str]) -> None:
+        """Keep the sha256 (hex) of the documents written (path -> digest of their bytes)."""
+        if self._store is None:
+            return
+        keys = self._keys()
+        for path, sha in written.items():
+            if path in keys:
+                self._store.put(_DOCUMENT_KIND, keys[path], sha)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._feeds)
@@ -139,7 +193,9 @@ class FeedFiles(Mapping[str, bytes]):
             feed_of: dict[str, Document] = {}
             for d in self._documents:
                 feed_of.setdefault(d.feed.media_type, d)
-            self._entries = _entries(self._documents, feed_of, serialize, self._inputs, self._store)
+            self._entries = _entries(
+                self._documents, feed_of, serialize, self._entry_keys(), self._store
+            )
         entries = self._entries
         media_type = document.feed.media_type
         # The document's own fields with one entry; the entries themselves from `entries`.

@@ -10,6 +10,7 @@ import html
 import posixpath
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
@@ -21,6 +22,9 @@ from balise.model import Repository, Statement
 from balise.render.feed_pages import Document, documents
 from balise.text.markdown import PURE_RENDERER, BodyRenderer
 from balise.timeline import Snapshot
+
+if TYPE_CHECKING:
+    from balise.render.feed_entries import FeedFiles
 
 GENERATOR = "Balise"
 HISTORY = "http://purl.org/syndication/history/1.0"  # RFC 5005's namespace
@@ -281,6 +285,29 @@ def entry_inputs(entries: _Entries, statement: Statement) -> tuple[object, ...]:
     )
 
 
+def document_inputs(entries: _Entries, document: Document) -> tuple[object, ...]:
+    """Everything _feed reads of a document but its entries (whose own inputs feed_entries
+    digests): an earlier build's bytes for it are taken only when all of these are equal."""
+    channel, repository = document.channel, entries.repository
+    dated = document.statements or channel.statements[views.FEED_PAGE_SIZE :]
+    return (
+        document.path,
+        document.feed,
+        document.page,
+        document.pages,
+        channel.name,
+        channel.title,
+        channel.explanation,
+        channel.page_path,
+        repository.organisation.name,
+        repository.organisation.url,
+        repository.site.url,
+        GENERATOR,
+        max((entries.updated(s) for s in dated), default=entries.now),
+        entries.published(document.statements[0]) if document.statements else None,
+    )
+
+
 def serialize(fg: FeedGenerator, feed: views.Feed) -> bytes:
     return fg.atom_str(pretty=True) if feed.media_type == views.ATOM else fg.rss_str(pretty=True)
 
@@ -290,12 +317,13 @@ def render_feeds(
     snap: Snapshot,
     bodies: BodyRenderer = PURE_RENDERER,
     store: Store | None = None,
-) -> dict[str, bytes]:
+) -> FeedFiles:
     """`{feeds/NAME.atom|rss: bytes}` for every channel of views.channels, and its archives
     (`feeds/archives/NAME-PAGE.atom|rss`, feed_pages).
 
     Each entry is serialised once and shared by the feeds that hold it (feed_entries), and
-    kept in `store` (the build's cache) for the next build.
+    kept in `store` (the build's cache) for the next build, as is the digest of each
+    document's bytes (`FeedFiles.expected`: the build carries an unchanged one over).
     """
     from balise.render.feed_entries import assemble
 
@@ -305,6 +333,7 @@ def render_feeds(
         lambda document, only: serialize(_feed(entries, document, only), document.feed),
         lambda statement: entry_inputs(entries, statement),
         store,
+        lambda document: document_inputs(entries, document),
     )
 
 
