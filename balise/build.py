@@ -139,19 +139,25 @@ def carried_over(previous: Path, expected: Mapping[str, str]) -> dict[str, tuple
 
 
 def _foreign_loads(
-    site_dir: Path, repository: Repository, scan: Callable[[str, str, str], list[str]]
+    site_dir: Path,
+    repository: Repository,
+    digests: Mapping[str, str],
+    built: dict[str, Path],
+    scan: Callable[[str, str, str], list[str]],
 ) -> list[Problem]:
     """What the built pages and stylesheets would load from another host (a theme.custom_dir
     override, a plugin...): refused, since hosts that cannot send the CSP would let it load.
-    `scan(text, own host, "html" or "css")` is the build's memo of origins.foreign_loads: a
-    warm build scans only the files that changed."""
+    `digests`: the sha256 of every file of the site. `scan(sha256, own host, "html" or "css")`
+    is the build's memo of origins.foreign_loads over the file holding those bytes (put in
+    `built` first): a warm build reads and scans only the files whose bytes are new."""
     own = urlsplit(repository.site.url).hostname or ""
     found: dict[str, str] = {}  # URL -> the first file loading it
     for kind in ("html", "css"):
-        for path in sorted(site_dir.rglob(f"*.{kind}")):
-            text = path.read_text("utf-8", errors="replace")
-            for url in scan(text, own, kind):
-                found.setdefault(url, path.relative_to(site_dir).as_posix())
+        for relative in sorted(r for r in digests if r.endswith(f".{kind}")):
+            sha = digests[relative]
+            built.setdefault(sha, site_dir / relative)
+            for url in scan(sha, own, kind):
+                found.setdefault(url, relative)
     return [
         Problem(
             MKDOCS_FILE,
@@ -220,8 +226,12 @@ def _build(
     """The build, its cache open: the cache is handed to each step that keeps results (the
     body renderings' memos, page sources, feed entries, MkDocs' pages); none imports it."""
     renderings = Renderings.of(cache)
+    holding: dict[str, Path] = {}  # sha256 -> a built file holding those bytes
     scan = cache.memo(
-        "foreign-loads", lambda text, own, kind: foreign_loads(text, own, css=kind == "css")
+        "foreign-loads",
+        lambda sha, own, kind: foreign_loads(
+            holding[sha].read_text("utf-8", errors="replace"), own, css=kind == "css"
+        ),
     )
     out = out.absolute()  # MkDocs reads relative folders from mkdocs.yml's folder, not ours
     checked = check(root, now, strict=strict, wall_clock=wall_clock, renderings=renderings)
@@ -293,7 +303,8 @@ def _build(
                     known |= write_tree(site_dir, search)
                 if site.sitemap is not None:  # MkDocs' lacks the pages carried from the cache
                     known |= write_tree(site_dir, render_sitemap(site.sitemap, now))
-                foreign = _foreign_loads(site_dir, repository, scan)
+                known = file_digests(site_dir, known)  # reads only what MkDocs wrote
+                foreign = _foreign_loads(site_dir, repository, known, holding, scan)
                 if foreign:
                     return BuildResult((*checked.problems, *foreign), repository)
                 # The CSP allows the theme's inline scripts by hash: those of the built pages
@@ -306,8 +317,7 @@ def _build(
                 ]
                 served = [*files, STAMP_FILE]  # every file gets its Cache-Control
                 headers = render_headers(others, material_scripts(), also=also, paths=served)
-                known |= write_tree(site_dir, headers)
-                digests = file_digests(site_dir, known)
+                digests = known | write_tree(site_dir, headers)
                 built = stamp(state, now, combined_digest(digests), strict=strict, warnings=warned)
                 write_tree(site_dir, {STAMP_FILE: built})
                 replace_dir(site_dir, out)
