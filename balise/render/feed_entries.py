@@ -55,43 +55,36 @@ def _key(inputs: tuple[object, ...]) -> str | None:
 
 
 def _entries(
-    documents: Sequence[Document],
-    feed_of: dict[str, Document],
+    document: Document,
+    found: dict[tuple[str, str], bytes],
     serialize: Serialize,
     inputs_keys: Mapping[str, str | None],
     store: Store | None,
-) -> dict[tuple[str, str], bytes]:
-    """(media type, statement id) -> that statement's entry, from the store or serialised now;
+) -> None:
+    """Put in `found` ((media type, statement id) -> its entry) the entries of the document's
+    statements it lacks: from the store, or serialised now (all of them in one call) and kept.
     `inputs_keys`: statement id -> the digest of its entry's inputs (None: not digestible)."""
-    found: dict[tuple[str, str], bytes] = {}
-    for media_type, document in feed_of.items():
-        wanted: dict[str, Statement] = {}
-        for d in documents:
-            if d.feed.media_type == media_type:
-                for statement in d.statements:
-                    wanted.setdefault(statement.id, statement)
-        keys = {
-            sid: None if inputs_keys[sid] is None else digest(media_type, inputs_keys[sid])
-            for sid in wanted
-        }
-        missing = []
-        for sid, statement in wanted.items():
-            key = keys[sid]
-            cached = store.get(_KIND, key) if store is not None and key is not None else None
-            if cached is None:
-                missing.append(statement)
-            else:
-                found[(media_type, sid)] = cached.encode("utf-8")
-        if missing:
-            _, chunks, _ = split(serialize(document, missing), _TAGS[media_type])
-            if len(chunks) != len(missing):
-                raise ValueError("a serialised feed does not hold one entry per statement")
-            for statement, chunk in zip(missing, chunks, strict=True):
-                found[(media_type, statement.id)] = chunk
-                key = keys[statement.id]
-                if store is not None and key is not None:
-                    store.put(_KIND, key, chunk.decode("utf-8"))
-    return found
+    media_type = document.feed.media_type
+    missing: list[tuple[Statement, str | None]] = []
+    for statement in document.statements:
+        if (media_type, statement.id) in found:
+            continue
+        own = inputs_keys[statement.id]
+        key = None if own is None else digest(media_type, own)
+        cached = store.get(_KIND, key) if store is not None and key is not None else None
+        if cached is None:
+            missing.append((statement, key))
+        else:
+            found[(media_type, statement.id)] = cached.encode("utf-8")
+    if not missing:
+        return
+    _, chunks, _ = split(serialize(document, [s for s, _ in missing]), _TAGS[media_type])
+    if len(chunks) != len(missing):
+        raise ValueError("a serialised feed does not hold one entry per statement")
+    for (statement, key), chunk in zip(missing, chunks, strict=True):
+        found[(media_type, statement.id)] = chunk
+        if store is not None and key is not None:
+            store.put(_KIND, key, chunk.decode("utf-8"))
 
 
 def assemble(
@@ -127,7 +120,7 @@ class FeedFiles(Mapping[str, bytes]):
         self._store = store
         self._document_inputs = document_inputs
         self._feeds = {document.path: document for document in documents}
-        self._entries: dict[tuple[str, str], bytes] | None = None
+        self._entries: dict[tuple[str, str], bytes] = {}  # of the documents made so far
         self._inputs_keys: dict[str, str | None] | None = None
         self._document_keys: dict[str, str] | None = None
 
@@ -189,14 +182,8 @@ class FeedFiles(Mapping[str, bytes]):
         statements = document.statements
         if not statements:
             return serialize(document, None)
-        if self._entries is None:
-            feed_of: dict[str, Document] = {}
-            for d in self._documents:
-                feed_of.setdefault(d.feed.media_type, d)
-            self._entries = _entries(
-                self._documents, feed_of, serialize, self._entry_keys(), self._store
-            )
         entries = self._entries
+        _entries(document, entries, serialize, self._entry_keys(), self._store)
         media_type = document.feed.media_type
         # The document's own fields with one entry; the entries themselves from `entries`.
         head, first, tail = split(serialize(document, statements[:1]), _TAGS[media_type])
