@@ -180,9 +180,17 @@ def _offset(moment: datetime) -> timezone:
 
 
 def statement_text(
-    rng: random.Random, found: list[Establishment], date: datetime, incident: str | None
-) -> tuple[str, bool]:
-    """A statement file's text, and whether it is a press release."""
+    rng: random.Random,
+    found: list[Establishment],
+    date: datetime,
+    incident: str | None,
+    closing: set[str] | None = None,
+) -> tuple[str, bool, set[str]]:
+    """A statement file's text, whether it is a press release, and the ids it names.
+
+    `closing`: the ids its incident thread named, all set back to normal by this statement
+    (the last of the thread). The same random draws either way: the rest of the corpus does
+    not change with it."""
     press = rng.random() < 0.10
     title = _sentence(rng, rng.randint(4, 9)).rstrip(".")
     lines = ["---", f'title: "{title}"', f"date: {date.isoformat()}"]
@@ -191,15 +199,23 @@ def statement_text(
     if incident:
         lines.append(f"incident: {incident}")
     shape = rng.random()
+    status: list[str] = []
+    ids: set[str] = set()
     if shape < 0.08:
-        lines += ["status:", f"  all: {rng.choices(STATUSES, STATUS_WEIGHTS)[0]}"]
+        status = [f"  all: {rng.choices(STATUSES, STATUS_WEIGHTS)[0]}"]
+        ids = {e.id for e in found}
     elif shape < 0.92:
         named = rng.sample(found, rng.randint(1, 3))
-        lines.append("status:")
-        lines += [f"  {e.id}: {rng.choices(STATUSES, STATUS_WEIGHTS)[0]}" for e in named]
+        status = [f"  {e.id}: {rng.choices(STATUSES, STATUS_WEIGHTS)[0]}" for e in named]
+        ids = {e.id for e in named}
     # else: pure information, no status
+    if closing:
+        status = [f"  {e.id}: normal" for e in found if e.id in closing]
+        ids = set(closing)
+    if status:
+        lines += ["status:", *status]
     lines.append("---")
-    return "\n".join(lines) + "\n" + body(rng), press
+    return "\n".join(lines) + "\n" + body(rng), press, ids
 
 
 @dataclass(frozen=True)
@@ -222,9 +238,19 @@ def _dates(rng: random.Random, count: int) -> list[datetime]:
 
 
 def generate(
-    root: Path, statements: int, establishment_count: int = 40, seed: int = 1, git: bool = False
+    root: Path,
+    statements: int,
+    establishment_count: int = 40,
+    seed: int = 1,
+    git: bool = False,
+    closing: bool = False,
 ) -> Corpus:
-    """Write a whole status repository into `root` (replaced when it exists)."""
+    """Write a whole status repository into `root` (replaced when it exists).
+
+    `closing`: each incident thread ends as a real one does, its last statement setting every
+    establishment it named back to normal (the thread still running at the end stays open).
+    Without, statuses are random throughout and almost every thread is still open at the end:
+    the worst case for what lists the open incidents (the overview, the Statuspage API)."""
     if root.exists():
         shutil.rmtree(root)
     (root / "statements").mkdir(parents=True)
@@ -236,13 +262,17 @@ def generate(
     files: list[str] = []
     incident: str | None = None
     incident_left = 0
+    named: set[str] = set()  # what the current incident thread has named so far
     for index, date in enumerate(_dates(rng, statements)):
         if incident_left == 0:
             # Statements come in incident threads of a few points, with quiet news between.
             incident = f"incident-{index:05d}" if rng.random() < 0.6 else None
             incident_left = rng.randint(3, 15)
+            named = set()
         incident_left -= 1
-        text, _ = statement_text(rng, found, date, incident)
+        last = closing and incident is not None and incident_left == 0 and bool(named)
+        text, _, ids = statement_text(rng, found, date, incident, named if last else None)
+        named |= ids
         path = f"statements/{date:%Y-%m}/{date:%Y-%m-%d}-point-{index:05d}.md"
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text(text, encoding="utf-8")
@@ -312,8 +342,13 @@ def main() -> None:
     parser.add_argument("-e", "--establishments", type=int, default=40)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--git", action="store_true", help="commit the statements, one per day")
+    parser.add_argument(
+        "--closing", action="store_true", help="each incident thread ends back to normal"
+    )
     args = parser.parse_args()
-    corpus = generate(args.root, args.statements, args.establishments, args.seed, args.git)
+    corpus = generate(
+        args.root, args.statements, args.establishments, args.seed, args.git, args.closing
+    )
     print(f"{corpus.root}: {corpus.establishments} establishments, {corpus.statements} statements")
     print(f"build it with: python3 publish.py build --repo {corpus.root} --now {NOW}")
 

@@ -10,6 +10,7 @@ the tables; run it from anywhere:
     python3 bench/run.py              # N = 500, 2,000 and 10,000 at E = 40 (several minutes)
     python3 bench/run.py --quick      # N = 200 and 500: a smoke test of the benchmark itself
     python3 bench/run.py --repeat 3   # each N three times: medians, and min to max
+    python3 bench/run.py --closing    # incident threads that end, as real ones do
 """
 
 from __future__ import annotations
@@ -179,9 +180,9 @@ class Row:
     git_change: Run
 
 
-def bench_size(n: int, establishments: int, work: Path, verify: bool) -> Row:
+def bench_size(n: int, establishments: int, work: Path, verify: bool, closing: bool) -> Row:
     repo = work / f"repo-{n}"
-    corpus.generate(repo, n, establishments, git=True)
+    corpus.generate(repo, n, establishments, git=True, closing=closing)
     floor_out = work / f"floor-{n}"
     shutil.rmtree(floor_out, ignore_errors=True)
     floor_run = measure(floor(repo, floor_out), floor_out)
@@ -360,6 +361,12 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=1, help="run each N K times: medians, then the spread"
     )
+    parser.add_argument(
+        "--closing",
+        action="store_true",
+        help="incident threads end back to normal, as real ones do (default: random statuses, "
+        "nearly every thread still open: the worst case for the API and the overview)",
+    )
     args = parser.parse_args()
     sizes = [200, 500] if args.quick else [500, 2000, 10_000]
     if args.sizes:
@@ -369,10 +376,14 @@ def main() -> None:
     global CODE
     CODE = snapshot_code(work)  # other edits of the tree during the run do not reach it
     print(f"Benchmark in {work} ({os.cpu_count()} CPUs); one line per N as it completes.")
+    if args.closing:
+        print("Corpus: every incident thread ends with its establishments back to normal.")
     runs: dict[int, list[Row]] = {}
     for n in sizes:
         for _ in range(max(1, args.repeat)):
-            row = bench_size(n, args.establishments, work, args.verify_all or n <= 2000)
+            row = bench_size(
+                n, args.establishments, work, args.verify_all or n <= 2000, args.closing
+            )
             runs.setdefault(n, []).append(row)
             print(
                 f"N={n}: floor {row.floor.wall:.1f} s, theme floor {row.theme.wall:.1f} s, "
