@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from balise import cache as build_cache
 from balise.errors import Problem
 from balise.guards import guard_warnings, legal_warnings
-from balise.load import MKDOCS_FILE, load_repository, statement_records
+from balise.load import MKDOCS_FILE, load_repository, read_sources
 from balise.model import Repository
 from balise.output import (
     clear_leftovers,
@@ -48,9 +48,9 @@ from balise.stamp import (
     stamp,
 )
 from balise.templating import template_problem
-from balise.text.markdown import removed_markup
+from balise.text.markdown import Removed, removed_markup
 from balise.timeline import snapshot
-from balise.validate import summarize, validate_repository
+from balise.validate import validate_repository
 from balise.views import site_pages
 
 SITE_MARKER = "status.json"  # every Balise build has it; a folder without it is not ours to replace
@@ -103,12 +103,12 @@ def check(
             return check(
                 root, now, strict=strict, wall_clock=wall_clock, renderings=Renderings.of(kept)
             )
-    raw = load_repository(root, renderings.statement_records if renderings else statement_records)
-    summary, removed = summarize, removed_markup
-    if renderings is not None:
-        renderings.prefetch(raw.statements)  # bodies no build has seen, on two cores
-        summary, removed = renderings.summary, renderings.removed
-    validated = validate_repository(raw, summarize=summary)
+    removed: Callable[[str], tuple[Removed, ...]] = removed_markup
+    if renderings is None:
+        validated = validate_repository(load_repository(root))
+    else:  # the reader cache: files judged by an earlier build are read back
+        reading = renderings.validate(read_sources(root))
+        validated, removed = reading.validated, reading.removed
     problems = validated.problems
     if validated.repository is not None:
         problems = tuple(sorted(set(problems)))

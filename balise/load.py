@@ -427,18 +427,24 @@ def _encode_parsed(parsed: tuple[RawFile | None, list[Problem]]) -> Any:
     return [raw, [[p.path, p.line, p.message, p.hint, p.warning] for p in problems]]
 
 
-def statement_record(text: str, path: str) -> Any:
-    """The statement in `text` and the problems met reading it, as JSON values (what a build
-    may keep in its reader cache: the YAML parser is slow, and a statement rarely changes)."""
+def parse_statement(text: str, path: str) -> tuple[RawFile | None, list[Problem]]:
+    """The statement in `text` (None when its front matter cannot be read) and the problems
+    met reading it."""
     problems: list[Problem] = []
     parts = split_front_matter(text)
     if isinstance(parts, str):
         problems.append(Problem(path, 1, parts, _FRONT_MATTER_HINTS[parts]))
-        return _encode_parsed((None, problems))
+        return None, problems
     front, front_line, body, body_line = parts
     data = parse_yaml(front, path, front_line, problems)
     found = None if data is None and problems else RawFile(path, data, body, body_line)
-    return _encode_parsed((found, problems))
+    return found, problems
+
+
+def statement_record(text: str, path: str) -> Any:
+    """`parse_statement` as JSON values (what a build may keep in a cache: the YAML parser is
+    slow, and a statement rarely changes)."""
+    return _encode_parsed(parse_statement(text, path))
 
 
 StatementRecords = Callable[[Sequence[tuple[str, str]]], Sequence[Any]]
@@ -597,11 +603,28 @@ def parse_git_log(output: str) -> dict[str, datetime]:
 # --- the repository ---------------------------------------------------------------------
 
 
-def load_repository(root: Path, records: StatementRecords = statement_records) -> RawRepository:
-    """Read a whole status repository; every problem met is recorded, none is raised.
+@dataclass(frozen=True)
+class StatementText:
+    """One statement file's text as read; None when it cannot be read (its problems say why)."""
 
-    `records` reads the statements' texts (a build passes its reader cache's, which reads
-    those it has not seen on two cores)."""
+    path: str
+    text: str | None
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class RawSources:
+    """A repository's files as read: its YAML files parsed, its statements' texts not yet."""
+
+    establishments: RawFile | None
+    mkdocs: RawFile | None
+    statements: tuple[StatementText, ...]  # sorted by path
+    updated: Mapping[str, datetime] = field(default_factory=dict)  # path -> last commit (UTC)
+    problems: tuple[Problem, ...] = ()  # of the YAML files and of the statements' folders
+
+
+def read_sources(root: Path) -> RawSources:
+    """Read a status repository's files; every problem met is recorded, none is raised."""
     root = Path(root)
     problems: list[Problem] = []
     establishments = _read_yaml_file(
@@ -616,26 +639,37 @@ def load_repository(root: Path, records: StatementRecords = statement_records) -
         problems,
         "a status repository has mkdocs.yml at its root, with site_name and site_url",
     )
-    texts: list[tuple[str, str | None, list[Problem]]] = []
+    texts: list[StatementText] = []
     for path, file in _statement_files(root, problems):
         unreadable: list[Problem] = []
-        texts.append((path, _read_text(file, path, unreadable), unreadable))
-    readable = [(text, path) for path, text, _ in texts if text is not None]
+        text = _read_text(file, path, unreadable)
+        texts.append(StatementText(path, text, tuple(unreadable)))
+    return RawSources(establishments, mkdocs, tuple(texts), git_times(root), tuple(problems))
+
+
+def load_repository(root: Path, records: StatementRecords = statement_records) -> RawRepository:
+    """Read a whole status repository; every problem met is recorded, none is raised.
+
+    `records` reads the statements' texts (a build passes its reader cache's, which reads
+    those it has not seen on two cores)."""
+    sources = read_sources(root)
+    problems = list(sources.problems)
+    readable = [(file.text, file.path) for file in sources.statements if file.text is not None]
     read = iter(records(readable))
     statements = []
-    for path, text, unreadable in texts:
-        problems.extend(unreadable)
-        if text is None:
+    for file in sources.statements:
+        problems.extend(file.problems)
+        if file.text is None:
             continue
-        statement, met = _decode_statement(next(read), path)
+        statement, met = _decode_statement(next(read), file.path)
         problems.extend(met)
         if statement is not None:
             statements.append(statement)
     return RawRepository(
-        establishments=establishments,
-        mkdocs=mkdocs,
+        establishments=sources.establishments,
+        mkdocs=sources.mkdocs,
         statements=tuple(statements),
-        updated=git_times(root),
+        updated=sources.updated,
         problems=tuple(problems),
     )
 
