@@ -26,18 +26,7 @@ from balise.output import (
     write_tree,
 )
 from balise.prefetch import Renderings
-from balise.render import merge
-from balise.render.api import render_api
-from balise.render.badges import render_badges
-from balise.render.calendar import render_calendar
-from balise.render.feeds import render_feeds, render_feeds_sitemaps
-from balise.render.headers import render_headers
-from balise.render.origins import foreign_loads
-from balise.render.pages import navigation
-from balise.render.search import render_search
-from balise.render.sitemap import render_sitemap
-from balise.render.sources import PageSources, templates_digest
-from balise.render.templates import page_environment, page_template_problems
+from balise.render.templates import page_template_problems
 from balise.stamp import (
     STAMP_FILE,
     combined_digest,
@@ -47,11 +36,13 @@ from balise.stamp import (
     source_state,
     stamp,
 )
-from balise.templating import template_problem
 from balise.text.markdown import Removed, removed_markup
 from balise.timeline import snapshot
 from balise.validate import validate_repository
 from balise.views import site_pages
+
+# The renderers are imported by the build that uses them (in `_build`), not by `check` (the
+# pre-commit hook): it loads no feed, calendar or MkDocs library.
 
 SITE_MARKER = "status.json"  # every Balise build has it; a folder without it is not ours to replace
 
@@ -205,6 +196,20 @@ def _build(
 ) -> BuildResult:
     """The build, its cache open: the cache is handed to each step that keeps results (the
     body renderings' memos, page sources, feed entries, MkDocs' pages); none imports it."""
+    from balise.render import merge
+    from balise.render.api import render_api
+    from balise.render.badges import render_badges
+    from balise.render.calendar import render_calendar
+    from balise.render.feeds import render_feeds, render_feeds_sitemaps
+    from balise.render.headers import render_headers
+    from balise.render.origins import foreign_loads
+    from balise.render.pages import navigation
+    from balise.render.search import render_search
+    from balise.render.sitemap import render_sitemap
+    from balise.render.sources import PageSources, templates_digest
+    from balise.render.templates import page_environment
+    from balise.templating import template_problem
+
     renderings = Renderings.of(cache)
     scan = cache.memo(
         "foreign-loads", lambda text, own, kind: foreign_loads(text, own, css=kind == "css")
