@@ -9,11 +9,12 @@ import os
 import re
 import stat
 import subprocess
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -315,18 +316,43 @@ def parse_yaml(text: str, path: str, first_line: int, problems: list[Problem]) -
 # --- files ------------------------------------------------------------------------------
 
 
+def _read_bytes(file: Path) -> bytes | None:
+    """The first MAX_FILE_BYTES + 1 bytes of a regular file; None for anything else (a FIFO,
+    a device: opened without waiting, and never read)."""
+    try:
+        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        if not stat.S_ISREG(os.stat(file).st_mode):  # a socket cannot be opened
+            return None
+        raise
+    try:
+        size = os.fstat(fd)
+    except OSError:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(size.st_mode):
+        os.close(fd)
+        return None
+    with os.fdopen(fd, "rb") as stream:
+        # A read the size of the file (not of the limit: a megabyte buffer per file is slow),
+        # then on to the limit if it grew meanwhile.
+        want = min(size.st_size, MAX_FILE_BYTES) + 1
+        data = stream.read(want)
+        if len(data) == want and want <= MAX_FILE_BYTES:
+            data += stream.read(MAX_FILE_BYTES + 1 - want)
+        return data
+
+
 def _read_text(file: Path, path: str, problems: list[Problem]) -> str | None:
     """The file's text, or None with a problem when it is not a small UTF-8 text file."""
     try:
-        info = file.stat()
-        if not stat.S_ISREG(info.st_mode):
-            problems.append(Problem(path, 1, "is not a regular file"))
-            return None
-        with file.open("rb") as stream:
-            data = stream.read(MAX_FILE_BYTES + 1)
+        data = _read_bytes(file)
     except OSError as error:
         reason = error.strerror or type(error).__name__
         problems.append(Problem(path, 1, f"file cannot be read ({reason})"))
+        return None
+    if data is None:
+        problems.append(Problem(path, 1, "is not a regular file"))
         return None
     if len(data) > MAX_FILE_BYTES:
         problems.append(
@@ -558,11 +584,24 @@ def _statement_files(root: Path, problems: list[Problem]) -> list[tuple[str, Pat
 
 def git_times(root: Path) -> dict[str, datetime]:
     """Path -> newest commit time (aware UTC) of each statement file; {} without git."""
+    return _git_times(_start_git_log(root))
+
+
+_GitLog = tuple[subprocess.Popen[bytes], IO[bytes]]
+
+
+def _start_git_log(root: Path) -> _GitLog | None:
+    """`git log` of the statements, started: it runs while the files are read. It writes into
+    a temporary file (a full pipe would stop it). None outside a work tree, or without git."""
     try:
         folder = root.resolve()
         if not any((parent / ".git").exists() for parent in (folder, *folder.parents)):
-            return {}  # not a work tree: spare a subprocess
-        result = subprocess.run(
+            return None  # not a work tree: spare a subprocess
+        output = tempfile.TemporaryFile()  # noqa: SIM115 (closed by _git_times)
+    except OSError:
+        return None
+    try:
+        process = subprocess.Popen(
             [
                 "git",
                 "-C",
@@ -575,16 +614,36 @@ def git_times(root: Path) -> dict[str, datetime]:
                 "--",
                 STATEMENTS_DIR,
             ],
-            capture_output=True,
             stdin=subprocess.DEVNULL,
-            timeout=60,
-            check=False,
+            stdout=output,
+            stderr=subprocess.DEVNULL,
         )
     except (OSError, subprocess.SubprocessError):
+        output.close()
+        return None
+    return process, output
+
+
+def _git_times(started: _GitLog | None) -> dict[str, datetime]:
+    """What the `git log` started says; {} when it fails."""
+    if started is None:
         return {}
-    if result.returncode != 0:
-        return {}
-    return parse_git_log(result.stdout.decode("utf-8", errors="replace"))
+    process, output = started
+    with output:
+        try:
+            returncode = process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            return {}
+        if returncode != 0:
+            return {}
+        try:
+            output.seek(0)
+            data = output.read()
+        except OSError:
+            return {}
+    return parse_git_log(data.decode("utf-8", errors="replace"))
 
 
 def parse_git_log(output: str) -> dict[str, datetime]:
@@ -626,6 +685,7 @@ class RawSources:
 def read_sources(root: Path) -> RawSources:
     """Read a status repository's files; every problem met is recorded, none is raised."""
     root = Path(root)
+    git_log = _start_git_log(root)
     problems: list[Problem] = []
     establishments = _read_yaml_file(
         root,
@@ -644,7 +704,8 @@ def read_sources(root: Path) -> RawSources:
         unreadable: list[Problem] = []
         text = _read_text(file, path, unreadable)
         texts.append(StatementText(path, text, tuple(unreadable)))
-    return RawSources(establishments, mkdocs, tuple(texts), git_times(root), tuple(problems))
+    updated = _git_times(git_log)
+    return RawSources(establishments, mkdocs, tuple(texts), updated, tuple(problems))
 
 
 def load_repository(root: Path, records: StatementRecords = statement_records) -> RawRepository:

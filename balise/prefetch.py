@@ -87,7 +87,8 @@ class Renderings:
         new: list[tuple[StatementText, str]] = []
         for file, key in zip(readable, keys, strict=True):
             entry = kept.get(key)
-            read = None if entry is None else _decode_entry(entry, file.path, sources.updated)
+            text = file.text or ""
+            read = None if entry is None else _decode_entry(entry, file.path, text, sources.updated)
             if read is None:
                 new.append((file, key))
                 continue
@@ -106,7 +107,7 @@ class Renderings:
             if statement is not None and not statement.draft:  # guards judge no draft
                 found = removed[statement.body] = self.removed(statement.body)
             judged[file.path] = one
-            entry = _encode_entry(one, found)
+            entry = _encode_entry(one, file.text or "", found)
             if entry is not None:
                 store.put(JUDGED, key, entry)
         problems = [*sources.problems, *(p for file in sources.statements for p in file.problems)]
@@ -222,26 +223,34 @@ _FIELDS: tuple[tuple[str, Callable[[Any], Any], Callable[[Any], Any]], ...] = (
 _KNOWN = {name for name, _, _ in _FIELDS} | {"updated"}
 
 
-def _encode_statement(statement: Statement) -> list[Any]:
+_BODY = [name for name, _, _ in _FIELDS].index("body")
+
+
+def _encode_statement(statement: Statement, text: str) -> list[Any]:
     unknown = {f.name for f in fields(Statement)} - _KNOWN
     if unknown:  # a field the entry would lose: a warm check would differ from a cold one
         raise TypeError(f"prefetch._FIELDS does not encode Statement.{', '.join(sorted(unknown))}")
-    return [encode(getattr(statement, name)) for name, encode, _ in _FIELDS]
+    values = [encode(getattr(statement, name)) for name, encode, _ in _FIELDS]
+    if text.endswith(statement.body):  # the body is the file's end: kept as where it starts
+        values[_BODY] = len(text) - len(statement.body)
+    return values
 
 
-def _decode_statement(values: list[Any], updated: datetime | None) -> Statement:
+def _decode_statement(values: list[Any], text: str, updated: datetime | None) -> Statement:
     if len(values) != len(_FIELDS):
         raise ValueError("an entry of another shape")
     found = {name: decode(value) for (name, _, decode), value in zip(_FIELDS, values, strict=True)}
+    if type(found["body"]) is int:
+        found["body"] = text[found["body"] :]
     return Statement(**found, updated=updated)
 
 
-def _encode_entry(judged: Judged, removed: tuple[Removed, ...] | None) -> Any:
+def _encode_entry(judged: Judged, text: str, removed: tuple[Removed, ...] | None) -> Any:
     try:
         checked = judged.checked
         if checked is not None:
             statement = checked.statement
-            encoded = None if statement is None else _encode_statement(statement)
+            encoded = None if statement is None else _encode_statement(statement, text)
             checked_value: Any = [checked.id, checked.id_line, encoded]
         else:
             checked_value = None
@@ -253,15 +262,18 @@ def _encode_entry(judged: Judged, removed: tuple[Removed, ...] | None) -> Any:
 
 
 def _decode_entry(
-    entry: Any, path: str, updated: Mapping[str, datetime]
+    entry: Any, path: str, text: str, updated: Mapping[str, datetime]
 ) -> tuple[Judged, tuple[Removed, ...] | None] | None:
-    """The entry read back; None when it is damaged (the statement is judged again)."""
+    """The entry of the file at `path` holding `text`, read back; None when it is damaged
+    (the statement is judged again)."""
     try:
         checked_value, problems, found = entry
         checked = None
         if checked_value is not None:
             statement_id, id_line, values = checked_value
-            statement = None if values is None else _decode_statement(values, updated.get(path))
+            statement = (
+                None if values is None else _decode_statement(values, text, updated.get(path))
+            )
             if statement is not None and statement.path != path:
                 return None
             checked = Checked(statement_id, id_line, statement)
