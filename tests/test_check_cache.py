@@ -269,3 +269,36 @@ def test_the_check_command_imports_none_of_the_build_s_renderers(tiny: Path) -> 
         "lxml.etree",
     ):
         assert module not in loaded, module
+
+
+def _git(repo: Path, *args: str, date: str) -> None:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_DATE": date,
+        "GIT_COMMITTER_DATE": date,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.org",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.org",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+    }
+    subprocess.run(["git", "-C", str(repo), *args], check=True, env=env, capture_output=True)
+
+
+def test_a_statement_committed_after_the_build_has_its_new_commit_time(
+    tiny: Path, tmp_path: Path
+) -> None:
+    """The reader cache keeps a statement without its git time: a commit that changes no
+    byte (the edit was built before it was committed) changes what check reads."""
+    _git(tiny, "init", "-q", date="2024-10-08T08:00:00+00:00")
+    _git(tiny, "add", ".", date="2024-10-08T08:00:00+00:00")
+    _git(tiny, "commit", "-qm", "one", date="2024-10-08T08:00:00+00:00")
+    edited = tiny / "statements/2024/2024-10-07-info.md"
+    edited.write_text(edited.read_text() + "\nMis à jour.\n")
+    before = built_then_checked(tiny, tmp_path / "site")
+    assert before == outcome(tiny)
+    _git(tiny, "commit", "-qam", "two", date="2024-10-09T09:30:00+00:00")
+    after = outcome(tiny, cache=tiny / cache.CACHE_DIR)
+    assert after == outcome(tiny)
+    assert after != before
+    assert "2024, 10, 9, 9, 30" in after[1]
