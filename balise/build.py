@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from balise import cache as build_cache
 from balise.errors import Problem
 from balise.guards import guard_warnings, legal_warnings
-from balise.load import MKDOCS_FILE, load_repository, statement_records
+from balise.load import MKDOCS_FILE, load_repository, read_sources
 from balise.model import Repository
 from balise.output import (
     clear_leftovers,
@@ -26,18 +26,7 @@ from balise.output import (
     write_tree,
 )
 from balise.prefetch import Renderings
-from balise.render import merge
-from balise.render.api import render_api
-from balise.render.badges import render_badges
-from balise.render.calendar import render_calendar
-from balise.render.feeds import render_feeds, render_feeds_sitemaps
-from balise.render.headers import render_headers
-from balise.render.origins import foreign_loads
-from balise.render.pages import navigation
-from balise.render.search import render_search
-from balise.render.sitemap import render_sitemap
-from balise.render.sources import PageSources, templates_digest
-from balise.render.templates import page_environment, page_template_problems
+from balise.render.templates import page_template_problems
 from balise.stamp import (
     STAMP_FILE,
     combined_digest,
@@ -48,11 +37,13 @@ from balise.stamp import (
     source_state,
     stamp,
 )
-from balise.templating import template_problem
-from balise.text.markdown import removed_markup
+from balise.text.markdown import Removed, removed_markup
 from balise.timeline import snapshot
-from balise.validate import summarize, validate_repository
+from balise.validate import validate_repository
 from balise.views import site_pages
+
+# The renderers are imported by the build that uses them (in `_build`), not by `check` (the
+# pre-commit hook): it loads no feed, calendar or MkDocs library.
 
 SITE_MARKER = "status.json"  # every Balise build has it; a folder without it is not ours to replace
 
@@ -104,12 +95,12 @@ def check(
             return check(
                 root, now, strict=strict, wall_clock=wall_clock, renderings=Renderings.of(kept)
             )
-    raw = load_repository(root, renderings.statement_records if renderings else statement_records)
-    summary, removed = summarize, removed_markup
-    if renderings is not None:
-        renderings.prefetch(raw.statements)  # bodies no build has seen, on two cores
-        summary, removed = renderings.summary, renderings.removed
-    validated = validate_repository(raw, summarize=summary)
+    removed: Callable[[str], tuple[Removed, ...]] = removed_markup
+    if renderings is None:
+        validated = validate_repository(load_repository(root))
+    else:  # the reader cache: files judged by an earlier build are read back
+        reading = renderings.validate(read_sources(root))
+        validated, removed = reading.validated, reading.removed
     problems = validated.problems
     if validated.repository is not None:
         problems = tuple(sorted(set(problems)))
@@ -225,6 +216,20 @@ def _build(
 ) -> BuildResult:
     """The build, its cache open: the cache is handed to each step that keeps results (the
     body renderings' memos, page sources, feed entries, MkDocs' pages); none imports it."""
+    from balise.render import merge
+    from balise.render.api import render_api
+    from balise.render.badges import render_badges
+    from balise.render.calendar import render_calendar
+    from balise.render.feeds import render_feeds, render_feeds_sitemaps
+    from balise.render.headers import render_headers
+    from balise.render.origins import foreign_loads
+    from balise.render.pages import navigation
+    from balise.render.search import render_search
+    from balise.render.sitemap import render_sitemap
+    from balise.render.sources import PageSources, templates_digest
+    from balise.render.templates import page_environment
+    from balise.templating import template_problem
+
     renderings = Renderings.of(cache)
     holding: dict[str, Path] = {}  # sha256 -> a built file holding those bytes
     scan = cache.memo(

@@ -30,7 +30,8 @@ _PARALLEL_MIN = 64  # fewer calls: forking a worker costs more than it saves
 _caches: weakref.WeakSet[Cache] = weakref.WeakSet()  # every cache of this process
 PACKAGE = Path(__file__).resolve().parent
 # The libraries whose output ends up in the site: a new version means new bytes.
-_LIBRARIES = ("mkdocs", "material", "markdown", "jinja2", "nh3", "yaml", "babel", "lxml.etree")
+# (lxml's package holds its version: `check` need not load lxml.etree to read it.)
+_LIBRARIES = ("mkdocs", "material", "markdown", "jinja2", "nh3", "yaml", "babel", "lxml")
 
 
 R = TypeVar("R")
@@ -176,6 +177,35 @@ class Cache:
             return None
         self._hits.append((kind, key))
         return value
+
+    def get_many(self, kind: str, keys: Iterable[str]) -> dict[str, Any]:
+        """The values stored under those keys, by key (keys not found are left out): one
+        query for the whole kind, not one per key (the kind holds one build's worth)."""
+        memory = self._memory.get(kind, {})
+        found: dict[str, Any] = {}
+        wanted: set[str] = set()
+        for key in keys:
+            value = memory.get(key)
+            if value is None:
+                value = self._unwritten.get((kind, key))
+            if value is not None:
+                found[key] = value
+            else:
+                wanted.add(key)
+        if not wanted or self._db is None or kind in self._transient:
+            return found
+        try:
+            rows = self._db.execute("SELECT key, value FROM entry WHERE kind = ?", (kind,))
+            for key, text in rows:
+                if key in wanted:
+                    try:
+                        found[key] = json.loads(text)
+                    except ValueError:
+                        continue  # a damaged entry: computed again
+                    self._hits.append((kind, key))
+        except sqlite3.Error:
+            pass  # a damaged table: what was not read is computed again
+        return found
 
     def put(self, kind: str, key: str, value: Any, *, persist: bool = True) -> None:
         """Store a value (not None) under key; JSON-serialisable when it persists."""

@@ -9,11 +9,12 @@ import os
 import re
 import stat
 import subprocess
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -315,18 +316,43 @@ def parse_yaml(text: str, path: str, first_line: int, problems: list[Problem]) -
 # --- files ------------------------------------------------------------------------------
 
 
+def _read_bytes(file: Path) -> bytes | None:
+    """The first MAX_FILE_BYTES + 1 bytes of a regular file; None for anything else (a FIFO,
+    a device: opened without waiting, and never read)."""
+    try:
+        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        if not stat.S_ISREG(os.stat(file).st_mode):  # a socket cannot be opened
+            return None
+        raise
+    try:
+        size = os.fstat(fd)
+    except OSError:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(size.st_mode):
+        os.close(fd)
+        return None
+    with os.fdopen(fd, "rb") as stream:
+        # A read the size of the file (not of the limit: a megabyte buffer per file is slow),
+        # then on to the limit if it grew meanwhile.
+        want = min(size.st_size, MAX_FILE_BYTES) + 1
+        data = stream.read(want)
+        if len(data) == want and want <= MAX_FILE_BYTES:
+            data += stream.read(MAX_FILE_BYTES + 1 - want)
+        return data
+
+
 def _read_text(file: Path, path: str, problems: list[Problem]) -> str | None:
     """The file's text, or None with a problem when it is not a small UTF-8 text file."""
     try:
-        info = file.stat()
-        if not stat.S_ISREG(info.st_mode):
-            problems.append(Problem(path, 1, "is not a regular file"))
-            return None
-        with file.open("rb") as stream:
-            data = stream.read(MAX_FILE_BYTES + 1)
+        data = _read_bytes(file)
     except OSError as error:
         reason = error.strerror or type(error).__name__
         problems.append(Problem(path, 1, f"file cannot be read ({reason})"))
+        return None
+    if data is None:
+        problems.append(Problem(path, 1, "is not a regular file"))
         return None
     if len(data) > MAX_FILE_BYTES:
         problems.append(
@@ -427,18 +453,24 @@ def _encode_parsed(parsed: tuple[RawFile | None, list[Problem]]) -> Any:
     return [raw, [[p.path, p.line, p.message, p.hint, p.warning] for p in problems]]
 
 
-def statement_record(text: str, path: str) -> Any:
-    """The statement in `text` and the problems met reading it, as JSON values (what a build
-    may keep in its reader cache: the YAML parser is slow, and a statement rarely changes)."""
+def parse_statement(text: str, path: str) -> tuple[RawFile | None, list[Problem]]:
+    """The statement in `text` (None when its front matter cannot be read) and the problems
+    met reading it."""
     problems: list[Problem] = []
     parts = split_front_matter(text)
     if isinstance(parts, str):
         problems.append(Problem(path, 1, parts, _FRONT_MATTER_HINTS[parts]))
-        return _encode_parsed((None, problems))
+        return None, problems
     front, front_line, body, body_line = parts
     data = parse_yaml(front, path, front_line, problems)
     found = None if data is None and problems else RawFile(path, data, body, body_line)
-    return _encode_parsed((found, problems))
+    return found, problems
+
+
+def statement_record(text: str, path: str) -> Any:
+    """`parse_statement` as JSON values (what a build may keep in a cache: the YAML parser is
+    slow, and a statement rarely changes)."""
+    return _encode_parsed(parse_statement(text, path))
 
 
 StatementRecords = Callable[[Sequence[tuple[str, str]]], Sequence[Any]]
@@ -552,11 +584,24 @@ def _statement_files(root: Path, problems: list[Problem]) -> list[tuple[str, Pat
 
 def git_times(root: Path) -> dict[str, datetime]:
     """Path -> newest commit time (aware UTC) of each statement file; {} without git."""
+    return _git_times(_start_git_log(root))
+
+
+_GitLog = tuple[subprocess.Popen[bytes], IO[bytes]]
+
+
+def _start_git_log(root: Path) -> _GitLog | None:
+    """`git log` of the statements, started: it runs while the files are read. It writes into
+    a temporary file (a full pipe would stop it). None outside a work tree, or without git."""
     try:
         folder = root.resolve()
         if not any((parent / ".git").exists() for parent in (folder, *folder.parents)):
-            return {}  # not a work tree: spare a subprocess
-        result = subprocess.run(
+            return None  # not a work tree: spare a subprocess
+        output = tempfile.TemporaryFile()  # noqa: SIM115 (closed by _git_times)
+    except OSError:
+        return None
+    try:
+        process = subprocess.Popen(
             [
                 "git",
                 "-C",
@@ -569,16 +614,36 @@ def git_times(root: Path) -> dict[str, datetime]:
                 "--",
                 STATEMENTS_DIR,
             ],
-            capture_output=True,
             stdin=subprocess.DEVNULL,
-            timeout=60,
-            check=False,
+            stdout=output,
+            stderr=subprocess.DEVNULL,
         )
     except (OSError, subprocess.SubprocessError):
+        output.close()
+        return None
+    return process, output
+
+
+def _git_times(started: _GitLog | None) -> dict[str, datetime]:
+    """What the `git log` started says; {} when it fails."""
+    if started is None:
         return {}
-    if result.returncode != 0:
-        return {}
-    return parse_git_log(result.stdout.decode("utf-8", errors="replace"))
+    process, output = started
+    with output:
+        try:
+            returncode = process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            return {}
+        if returncode != 0:
+            return {}
+        try:
+            output.seek(0)
+            data = output.read()
+        except OSError:
+            return {}
+    return parse_git_log(data.decode("utf-8", errors="replace"))
 
 
 def parse_git_log(output: str) -> dict[str, datetime]:
@@ -597,12 +662,30 @@ def parse_git_log(output: str) -> dict[str, datetime]:
 # --- the repository ---------------------------------------------------------------------
 
 
-def load_repository(root: Path, records: StatementRecords = statement_records) -> RawRepository:
-    """Read a whole status repository; every problem met is recorded, none is raised.
+@dataclass(frozen=True)
+class StatementText:
+    """One statement file's text as read; None when it cannot be read (its problems say why)."""
 
-    `records` reads the statements' texts (a build passes its reader cache's, which reads
-    those it has not seen on two cores)."""
+    path: str
+    text: str | None
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class RawSources:
+    """A repository's files as read: its YAML files parsed, its statements' texts not yet."""
+
+    establishments: RawFile | None
+    mkdocs: RawFile | None
+    statements: tuple[StatementText, ...]  # sorted by path
+    updated: Mapping[str, datetime] = field(default_factory=dict)  # path -> last commit (UTC)
+    problems: tuple[Problem, ...] = ()  # of the YAML files and of the statements' folders
+
+
+def read_sources(root: Path) -> RawSources:
+    """Read a status repository's files; every problem met is recorded, none is raised."""
     root = Path(root)
+    git_log = _start_git_log(root)
     problems: list[Problem] = []
     establishments = _read_yaml_file(
         root,
@@ -616,26 +699,38 @@ def load_repository(root: Path, records: StatementRecords = statement_records) -
         problems,
         "a status repository has mkdocs.yml at its root, with site_name and site_url",
     )
-    texts: list[tuple[str, str | None, list[Problem]]] = []
+    texts: list[StatementText] = []
     for path, file in _statement_files(root, problems):
         unreadable: list[Problem] = []
-        texts.append((path, _read_text(file, path, unreadable), unreadable))
-    readable = [(text, path) for path, text, _ in texts if text is not None]
+        text = _read_text(file, path, unreadable)
+        texts.append(StatementText(path, text, tuple(unreadable)))
+    updated = _git_times(git_log)
+    return RawSources(establishments, mkdocs, tuple(texts), updated, tuple(problems))
+
+
+def load_repository(root: Path, records: StatementRecords = statement_records) -> RawRepository:
+    """Read a whole status repository; every problem met is recorded, none is raised.
+
+    `records` reads the statements' texts (a build passes its reader cache's, which reads
+    those it has not seen on two cores)."""
+    sources = read_sources(root)
+    problems = list(sources.problems)
+    readable = [(file.text, file.path) for file in sources.statements if file.text is not None]
     read = iter(records(readable))
     statements = []
-    for path, text, unreadable in texts:
-        problems.extend(unreadable)
-        if text is None:
+    for file in sources.statements:
+        problems.extend(file.problems)
+        if file.text is None:
             continue
-        statement, met = _decode_statement(next(read), path)
+        statement, met = _decode_statement(next(read), file.path)
         problems.extend(met)
         if statement is not None:
             statements.append(statement)
     return RawRepository(
-        establishments=establishments,
-        mkdocs=mkdocs,
+        establishments=sources.establishments,
+        mkdocs=sources.mkdocs,
         statements=tuple(statements),
-        updated=git_times(root),
+        updated=sources.updated,
         problems=tuple(problems),
     )
 

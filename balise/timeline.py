@@ -257,10 +257,16 @@ def _history(
 def _concerning(
     statements: tuple[Statement, ...], registry_ids: list[str]
 ) -> dict[str, tuple[Statement, ...]]:
-    return {
-        establishment_id: tuple(s for s in statements if s.names(establishment_id))
-        for establishment_id in registry_ids
-    }
+    # One pass over the statements (not one per establishment): what `Statement.names` says.
+    naming: dict[str, list[Statement]] = {establishment_id: [] for establishment_id in registry_ids}
+    for statement in statements:
+        named = {key for key, _ in statement.status}
+        named.update(statement.concerns)
+        named.update(key.split("/", 1)[0] for key, _ in statement.service_status)
+        for establishment_id in named:
+            if establishment_id in naming:
+                naming[establishment_id].append(statement)
+    return {establishment_id: tuple(found) for establishment_id, found in naming.items()}
 
 
 def _named(statement: Statement, registry_ids: list[str]) -> tuple[str, ...]:

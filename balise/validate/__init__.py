@@ -6,12 +6,14 @@ schema is declared key by key (schema.Key) in registry, statement and site.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from balise.errors import Problem
-from balise.load import RawRepository
-from balise.model import Repository, sort_key
+from balise.load import RawFile, RawRepository
+from balise.model import Repository, Site, sort_key
 from balise.text import shorten, slugify
 from balise.validate.dates import parse_instant
 from balise.validate.registry import (
@@ -21,6 +23,7 @@ from balise.validate.registry import (
     PRESS_KEYS,
     REGISTRY_KEYS,
     SERVICE_KEYS,
+    Registry,
     registry,
 )
 from balise.validate.schema import Key, keys_table
@@ -30,6 +33,7 @@ from balise.validate.statement import (
     PLACEHOLDER,
     PLACEHOLDER_MESSAGE,
     STATEMENT_KEYS,
+    Checked,
     Context,
     duplicate_ids,
     statement,
@@ -45,6 +49,101 @@ class Validated:
     problems: tuple[Problem, ...]
 
 
+@dataclass(frozen=True)
+class Sources:
+    """The registry and mkdocs.yml judged: what each statement is then judged against."""
+
+    registry: Registry
+    site: Site | None
+    context: Context
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One statement file judged alone, by its schema against the registry: its outcome and
+    its problems. The rules between files (duplicate ids) are judged over all of them."""
+
+    path: str
+    checked: Checked | None  # None: its front matter could not be read
+    problems: tuple[Problem, ...]
+
+
+def judge_sources(
+    establishments: RawFile | None,
+    mkdocs: RawFile | None,
+    updated: Mapping[str, datetime],
+    *,
+    summarize: Callable[[str], str] = summarize,
+) -> Sources:
+    """establishments.yml and mkdocs.yml judged, and the context statements are judged in."""
+    problems: list[Problem] = []
+    found = registry(establishments, problems)
+    built_site = site(mkdocs, problems)
+    services = {e.id: e.services for e in found.establishments or ()}
+    # Services are judged only when the registry was read whole.
+    service_ids = (
+        tuple(service.id for service in found.services)
+        if found.establishments is not None
+        else None
+    )
+    context = Context(found.zone, found.ids, updated, summarize, services, service_ids)
+    return Sources(found, built_site, context, tuple(problems))
+
+
+def judge_statement(
+    path: str, raw: RawFile | None, met: Iterable[Problem], context: Context
+) -> Judged:
+    """One statement file judged alone; `met`: the problems met reading it (`raw` is None
+    when they leave nothing to judge)."""
+    problems = list(met)
+    checked = statement(raw, context, problems) if raw is not None else None
+    return Judged(path, checked, tuple(problems))
+
+
+def judged_against(context: Context) -> str:
+    """What judging a statement reads besides its own file, as one text: a statement judged
+    against the same text is judged the same (for the build's reader cache). Not `updated`,
+    which only sets the Statement's field of that name, nor `summarize`, a pure function of
+    the body (Balise's own code)."""
+    services = [(key, list(value)) for key, value in context.services.items()]
+    ids = None if context.ids is None else list(context.ids)
+    service_ids = None if context.service_ids is None else list(context.service_ids)
+    return json.dumps([context.zone, ids, services, service_ids], ensure_ascii=False)
+
+
+def validate_judged(
+    problems: Iterable[Problem], sources: Sources, judged: Iterable[Judged]
+) -> Validated:
+    """The rules between files over statements judged one by one, and the Repository (or
+    None) with every problem: those met reading the files, then the judges'."""
+    found = [*problems, *sources.problems]
+    checked: list[tuple[str, Checked]] = []
+    for one in judged:
+        found.extend(one.problems)
+        if one.checked is not None:
+            checked.append((one.path, one.checked))
+    duplicate_ids(checked, found)
+    unique = tuple(sorted(set(found)))
+    statements = [result.statement for _, result in checked if result.statement is not None]
+    repository = None
+    registry_ = sources.registry
+    if (
+        not any(not problem.warning for problem in unique)
+        and registry_.organisation is not None
+        and registry_.establishments is not None
+        and sources.site is not None
+    ):
+        repository = Repository(
+            organisation=registry_.organisation,
+            establishments=registry_.establishments,
+            statements=tuple(sorted(statements, key=sort_key)),
+            site=sources.site,
+            services=registry_.services,
+        )
+    return Validated(repository, unique)
+
+
 def validate_repository(
     raw: RawRepository, *, summarize: Callable[[str], str] = summarize
 ) -> Validated:
@@ -53,36 +152,9 @@ def validate_repository(
     `summarize` makes a statement's default summary from its body: the pure function, or the
     build's memo of it (the build owns the cache; validation never imports it).
     """
-    problems: list[Problem] = list(raw.problems)
-    found = registry(raw.establishments, problems)
-    built_site = site(raw.mkdocs, problems)
-    services = {e.id: e.services for e in found.establishments or ()}
-    # Services are judged only when the registry was read whole.
-    service_ids = (
-        tuple(service.id for service in found.services)
-        if found.establishments is not None
-        else None
-    )
-    context = Context(found.zone, found.ids, raw.updated, summarize, services, service_ids)
-    checked = [(file.path, statement(file, context, problems)) for file in raw.statements]
-    duplicate_ids(checked, problems)
-    unique = tuple(sorted(set(problems)))
-    statements = [result.statement for _, result in checked if result.statement is not None]
-    repository = None
-    if (
-        not any(not problem.warning for problem in unique)
-        and found.organisation is not None
-        and found.establishments is not None
-        and built_site is not None
-    ):
-        repository = Repository(
-            organisation=found.organisation,
-            establishments=found.establishments,
-            statements=tuple(sorted(statements, key=sort_key)),
-            site=built_site,
-            services=found.services,
-        )
-    return Validated(repository, unique)
+    sources = judge_sources(raw.establishments, raw.mkdocs, raw.updated, summarize=summarize)
+    judged = [judge_statement(file.path, file, (), sources.context) for file in raw.statements]
+    return validate_judged(raw.problems, sources, judged)
 
 
 __all__ = [
@@ -98,13 +170,21 @@ __all__ = [
     "SERVICE_KEYS",
     "SITE_KEYS",
     "STATEMENT_KEYS",
+    "Checked",
+    "Context",
+    "Judged",
     "Key",
+    "Sources",
     "Validated",
+    "judge_sources",
+    "judge_statement",
+    "judged_against",
     "keys_table",
     "parse_instant",
     "shorten",
     "site_problems",
     "slugify",
     "summarize",
+    "validate_judged",
     "validate_repository",
 ]
