@@ -12,6 +12,7 @@ document without making it (`expected`), and carries the previous site's file ov
 
 from __future__ import annotations
 
+import io
 import pickle
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
@@ -48,10 +49,18 @@ def split(xml: bytes, tag: bytes) -> tuple[bytes, list[bytes], bytes]:
 
 
 def _key(inputs: tuple[object, ...]) -> str | None:
+    """The digest of equal inputs, whichever objects hold them: pickled without its memo
+    (`fast`), a string met twice is written twice, so a statement read back from the reader
+    cache (new string objects) digests as the one just parsed (shared ones). The inputs are
+    values (frozen dataclasses, tuples): no cycle for the memo to break."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.fast = True
     try:
-        return digest(pickle.dumps(inputs, protocol=5))
-    except (pickle.PicklingError, TypeError, AttributeError):
+        pickler.dump(inputs)
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
         return None
+    return digest(buffer.getvalue())
 
 
 def _entries(
