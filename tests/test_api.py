@@ -449,3 +449,20 @@ def test_region_and_page_ids_are_ascii_slugs_that_drop_what_has_no_ascii_form() 
         "region-region-n1",  # `°` and `€` too
     ]
     assert documents["api/v2/summary.json"]["page"]["id"] == "statut-hopital-example-crise"
+
+
+def test_render_api_makes_each_file_when_read_and_the_same_bytes_each_time() -> None:
+    """The files are made lazily (one in memory at a time); every endpoint is there."""
+    from balise.render.api import STATUSPAGE_ENDPOINTS, render_api
+
+    repository = check(DATA / "tiny").repository
+    assert repository is not None
+    snap = snapshot(repository, TINY_NOW)
+    files = render_api(repository, snap)
+    assert set(statuspage_documents(repository, snap)) == set(STATUSPAGE_ENDPOINTS)
+    assert set(files) == {"status.json", "schema/status.json", *STATUSPAGE_ENDPOINTS}
+    first = {path: files[path] for path in files}
+    assert {path: files[path] for path in reversed(list(files))} == first  # made again
+    summary = json.loads(first["api/v2/summary.json"])
+    assert summary["page"]["url"] == repository.site.url
+    assert first["api/v2/summary.json"].endswith(b"}\n") and b"\n " not in first["status.json"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from importlib import resources
 from typing import Any
@@ -399,6 +400,17 @@ def _description(establishment: Establishment) -> str:
     return ", ".join(part for part in (establishment.city, establishment.region) if part)
 
 
+# The endpoints statuspage_documents makes (the tests check both say the same).
+STATUSPAGE_ENDPOINTS = (
+    views.STATUSPAGE_SUMMARY,
+    views.STATUSPAGE_STATUS,
+    views.STATUSPAGE_COMPONENTS,
+    views.STATUSPAGE_INCIDENTS,
+    views.STATUSPAGE_UNRESOLVED,
+    views.STATUSPAGE_MAINTENANCES,
+    views.STATUSPAGE_UPCOMING,
+    views.STATUSPAGE_ACTIVE,
+)
 INCIDENTS_LISTED = 50  # Statuspage's incidents.json: "the 50 most recent incidents"
 
 
@@ -443,11 +455,42 @@ def statuspage_documents(
 
 def render_api(
     repository: Repository, snap: Snapshot, bodies: BodyRenderer = PURE_RENDERER
-) -> dict[str, bytes]:
-    """`{output path: bytes}` for the machine-readable files."""
-    documents: dict[str, Any] = {
-        views.STATUS_JSON: status_document(repository, snap),
-        **statuspage_documents(repository, snap, bodies),
+) -> Mapping[str, bytes]:
+    """`{output path: bytes}` for the machine-readable files: each document is made and
+    dumped when its file is written, so one file's text is in memory at a time, not all."""
+    statuspage: dict[str, dict[str, Any]] = {}
+    dumped: set[str] = set()
+
+    def statuspage_file(path: str) -> bytes:
+        if not statuspage or path in dumped:  # the endpoints share parts: made together
+            statuspage.update(statuspage_documents(repository, snap, bodies))
+            dumped.clear()
+        data = dump(statuspage[path])
+        dumped.add(path)
+        if dumped == set(statuspage):
+            statuspage.clear()  # all written: what they share need not outlive them
+        return data
+
+    made: dict[str, Callable[[], bytes]] = {
+        views.STATUS_JSON: lambda: dump(status_document(repository, snap)),
+        views.STATUS_SCHEMA: lambda: dump(status_schema(repository), readable=True),
     }
-    data = {path: dump(document) for path, document in documents.items()}
-    return {**data, views.STATUS_SCHEMA: dump(status_schema(repository), readable=True)}
+    for path in STATUSPAGE_ENDPOINTS:
+        made[path] = lambda path=path: statuspage_file(path)
+    return _Made(made)
+
+
+class _Made(Mapping[str, bytes]):
+    """Files whose bytes are made when read."""
+
+    def __init__(self, made: Mapping[str, Callable[[], bytes]]) -> None:
+        self._made = made
+
+    def __getitem__(self, path: str) -> bytes:
+        return self._made[path]()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._made)
+
+    def __len__(self) -> int:
+        return len(self._made)
