@@ -130,6 +130,7 @@ class FeedFiles(Mapping[str, bytes]):
         self._document_inputs = document_inputs
         self._feeds = {document.path: document for document in documents}
         self._entries: dict[tuple[str, str], bytes] = {}  # of the documents made so far
+        self._unread = set(self._feeds)  # once every document is made, entries are let go
         self._inputs_keys: dict[str, str | None] | None = None
         self._document_keys: dict[str, str] | None = None
 
@@ -186,6 +187,13 @@ class FeedFiles(Mapping[str, bytes]):
         return len(self._feeds)
 
     def __getitem__(self, path: str) -> bytes:
+        made = self._make(path)
+        self._unread.discard(path)
+        if not self._unread:
+            self._entries.clear()  # the build goes on (search, headers) without them
+        return made
+
+    def _make(self, path: str) -> bytes:
         document = self._feeds[path]
         serialize = self._serialize
         statements = document.statements
