@@ -35,6 +35,9 @@ sys.path.insert(0, str(HERE))
 import corpus  # noqa: E402  (bench/ is not a package: a script beside its helpers)
 
 CACHE = ".balise-cache"
+# As on the team's machines, Python keeps the bytecode it compiles (some sandboxes and CI
+# images set PYTHONDONTWRITEBYTECODE, which makes every run compile Balise again: ~0.1 s).
+ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ def measure(command: list[str], out: Path | None) -> Run:
     """Run `command` to completion; its own rusage, not that of earlier children."""
     start = time.perf_counter()
     process = subprocess.Popen(
-        command, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        command, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV
     )
     stderr = process.stderr.read() if process.stderr else b""
     _, status, usage = os.wait4(process.pid, 0)
