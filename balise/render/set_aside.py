@@ -37,7 +37,7 @@ _SIMPLE_TAG = (
 )
 _INERT = re.compile(r"(?:[^<]++|" + _SIMPLE_TAG + r")*+", re.IGNORECASE)
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^<>]*?(/?)>")
-_TAG_NAME = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)")  # enough when no tag ends in "/>"
+_TAG_NAME = re.compile(r"<(/?[a-zA-Z][a-zA-Z0-9-]*)")  # enough when no tag ends in "/>"
 _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param"}
     | {"source", "track", "wbr"}
@@ -47,7 +47,7 @@ _VOID = frozenset(
 _REWRITTEN_CHARACTERS = ("\t", "\r", "\x02", "\x03", "```", "~~~")
 _SPACES_LINE = re.compile(r"\n +\n")
 _LOOSE_REFERENCE = re.compile(r"&(?!(?:[a-zA-Z][a-zA-Z0-9]*|#[0-9]+|#[xX][0-9a-fA-F]+);)[#a-zA-Z]")
-_ANCHOR = re.compile(r"\s(?:id|name)\s*=", re.IGNORECASE)
+_ANCHOR = re.compile(r"\s(?:id|name)(?=[\s=/>])", re.IGNORECASE)
 _ATTRIBUTE = re.compile(r'\s+([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:="([^"<>]*)")?')
 
 
@@ -76,11 +76,11 @@ def anchor_ids(text: str) -> frozenset[str | None]:
         if start < 0 or text.find(">", start) != end:
             continue  # in text, not in a tag
         tag = _TAG_NAME.match(text, start)
-        if tag is None or tag.group(1):
+        if tag is None or tag.group(1).startswith("/"):
             continue
         for attribute in _ATTRIBUTE.finditer(text, tag.end(), end):
             name, value = attribute.group(1).lower(), attribute.group(2)
-            if name == "id" or (name == "name" and tag.group(2).lower() == "a"):
+            if name == "id" or (name == "name" and tag.group(1).lower() == "a"):
                 found.add(None if value is None else html.unescape(value))
     return frozenset(found)
 
@@ -108,7 +108,9 @@ def read(text: str) -> Reading | None:
     if "/>" in text:
         tags = [c + n.lower() + s for c, n, s in _TAG.findall(text)]
     else:
-        tags = [c + n.lower() for c, n in _TAG_NAME.findall(text)]
+        tags = _TAG_NAME.findall(text)
+        if not all(map(str.islower, tags)):
+            tags = [t.lower() for t in tags]
     closes: list[str] = []
     closed: list[int] = []  # the indexes, in tags, of those closes
     stack: list[str] = []
