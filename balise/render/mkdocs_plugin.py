@@ -9,14 +9,13 @@ render/search.py); a stand-in registered under its name keeps the theme's search
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
-import re
 import shutil
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 from urllib.parse import urljoin
@@ -33,6 +32,7 @@ from mkdocs.utils import meta as markdown_meta
 
 from balise.digests import digest
 from balise.render.headers import ThemeScripts, script_sources
+from balise.render.set_aside import parts_copied, read
 from balise.render.sources import PageSources
 
 
@@ -47,7 +47,6 @@ class BuildCache(Protocol):
     def blob_target(self, kind: str, key: str) -> Path | None: ...
     def blobs_in_use(self, kind: str) -> None: ...
     def failed(self, error: Exception, where: Path | None = None) -> None: ...
-    def memo(self, kind: str, function: Callable[..., Any]) -> Callable[..., Any]: ...
 
 
 SEARCH_PLUGIN = "material/search"  # the name Material's templates look for
@@ -69,63 +68,6 @@ _OWN_META = ("title", "description", "balise_feeds", "hide", "template", "search
 
 # Markdown extensions whose preprocessors leave raw HTML alone (see _set_aside).
 _PLAIN_EXTENSIONS = frozenset({"toc", "tables", "fenced_code", "sane_lists"})
-# What Balise's templates write in quantity: lists of statements (history, establishment and
-# incident pages) and a statement's body, each between a start tag and its end tag.
-# (Each at a line start, checked apart: a pattern that starts with its literal is searched
-# for fast, one that starts with `^` or a look-behind is tried at every character.)
-_ASIDE = re.compile(r'<(?:ol class="balise-statements"[^<>\n]*|div class="balise-body")>\n')
-_ASIDE_END = {"<ol": "</ol>", "<di": "</div>"}
-_ASIDE_MIN = 1024  # below, setting a part aside costs more than it saves
-# Markup that every HTML parser reads alike and that changes no parser's state: text, and
-# simple tags whose attributes are double-quoted, no script, style, comment or event handler.
-_SIMPLE_TAG = (
-    r"<(?!(?:script|style|textarea|title|xmp|iframe|noembed|noframes|noscript|plaintext)"
-    r'[\s/>])/?[a-zA-Z][a-zA-Z0-9-]*(?:\s+(?!on|style)[a-zA-Z_:][-a-zA-Z0-9_:.]*(?:="[^"<>]*")?)*'
-    r"\s*/?>"
-)
-_INERT = re.compile(r"(?:[^<]+|" + _SIMPLE_TAG + r")*", re.IGNORECASE)
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^<>]*?(/?)>")
-_VOID = frozenset(
-    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param"}
-    | {"source", "track", "wbr"}
-)
-_ANCHOR = re.compile(r"\s(?:id|name)\s*=", re.IGNORECASE)
-
-
-def inert(html: str) -> bool:
-    """Whether `html` is text and simple tags only (see _SIMPLE_TAG)."""
-    return _INERT.fullmatch(html) is not None
-
-
-def _well_nested(html: str) -> bool:
-    """Every element closed, in order (void elements aside)."""
-    stack: list[str] = []
-    for closing, name, self_closing in _TAG.findall(html):
-        name = name.lower()
-        if name in _VOID or self_closing:
-            continue
-        if not closing:
-            stack.append(name)
-        elif not stack or stack.pop() != name:
-            return False
-    return not stack
-
-
-def copied_unchanged(html: str) -> bool:
-    """Whether Markdown, inside a raw HTML block, would copy `html` into the page as it is.
-
-    It copies text and tags as they are, after normalising whitespace (tabs, lines of
-    spaces) and finding code fences; MkDocs collects `id`s from it: none must be there.
-    """
-    return (
-        not any(c in html for c in "\t\r\x02\x03")
-        and "```" not in html
-        and "~~~" not in html
-        and re.search(r"(?:^|\n) +\n", html) is None
-        and _ANCHOR.search(html) is None
-        and inert(html)
-        and _well_nested(html)
-    )
 
 
 def _as_json_data(value: Any, depth: int = 0) -> Any:
@@ -171,38 +113,6 @@ class _Replay(logging.Handler):
             self.bucket.append([record.levelno, record.getMessage()])
 
 
-# A statement in a list: one `<li>` line group, as Balise's templates write it.
-_ITEM_START = re.compile(r'<li class="balise-statement[ "]')  # at a line start: see _ASIDE
-
-
-def _line_start(text: str, position: int) -> bool:
-    return position == 0 or text[position - 1] == "\n"
-
-
-@dataclass(frozen=True)
-class _Readings:
-    """How the plugin reads parts of pages: the pure functions, or the build's memos of them."""
-
-    copied_unchanged: Callable[[str], bool]
-
-    @classmethod
-    def of(cls, cache: BuildCache | None) -> _Readings:
-        if cache is None:
-            return cls(copied_unchanged)
-        return cls(cache.memo("copied-unchanged", copied_unchanged))
-
-
-def _items_copied(inner: str, readings: _Readings) -> bool:
-    """Whether a list is copied unchanged, read item by item (each item's reading is
-    memoized: a list of statements changes by an item or two from one build to the next)."""
-    starts = [m.start() for m in _ITEM_START.finditer(inner) if _line_start(inner, m.start())]
-    if not starts or starts[0] != 0:
-        return False
-    items = [inner[a:b] for a, b in zip(starts, [*starts[1:], len(inner)], strict=True)]
-    # Each item starts a line and ends one: the list is copied unchanged when each item is.
-    return all(item.endswith("</li>\n") and readings.copied_unchanged(item) for item in items)
-
-
 class SearchStandIn(BasePlugin):
     """Registered as `material/search` once Balise writes the search index: its only use is
     the `config.enabled` Material's templates read to show the search box. No events."""
@@ -228,7 +138,9 @@ class BalisePlugin(BasePlugin):
         super().__init__()
         self.sources = sources
         self.cache = cache
-        self.readings = _Readings.of(cache)
+        # How Markdown reads each segment of a page (set_aside.read), for this build: the same
+        # list item, the same card, is on several pages.
+        self._read = functools.lru_cache(maxsize=None)(read)
         self.theme = theme or ThemeScripts()  # the inline scripts the CSP may allow
         self.caching = (
             cache is not None and cache.folder is not None and isinstance(sources, PageSources)
@@ -243,7 +155,8 @@ class BalisePlugin(BasePlugin):
         self.search_settings: dict[str, Any] | None = None
         self._files: Files | None = None
         self._lists: dict[str, list[tuple[str, str]]] = {}  # page -> (placeholder, its part)
-        self._original: dict[str, str] = {}  # page -> its markdown, when lists were set aside
+        self._original: dict[str, str] = {}  # page -> its markdown, when parts were set aside
+        self._anchors: dict[str, frozenset[str | None]] = {}  # page -> ids in its parts aside
         # page -> (placeholder, the part or where it is in the spill file)
         self._aside: dict[str, list[tuple[str, str | tuple[int, int]]]] = {}
         self._spill: BinaryIO | None = None
@@ -375,33 +288,27 @@ class BalisePlugin(BasePlugin):
         return self._set_aside(page.file.src_uri, markdown)
 
     def _set_aside(self, path: str, markdown: str) -> str:
-        """Replace each big list's items, each body, by a comment: Markdown and MkDocs would
-        only parse them to copy them unchanged (see copied_unchanged); on_page_content puts
-        them back."""
-        parts: list[str] = []
-        position = 0
-        for start in _ASIDE.finditer(markdown):
-            if not _line_start(markdown, start.start()):
-                continue
-            begin = start.end()
-            opening = start.group()[:3]
-            end = markdown.find(_ASIDE_END[opening], begin)
-            if begin < position or end < 0 or end - begin < _ASIDE_MIN:
-                continue
-            inner = markdown[begin:end]
-            if opening in inner:
-                continue  # nested: the end found is not this element's
-            by_items = opening == "<ol" and _items_copied(inner, self.readings)
-            if not by_items and not self.readings.copied_unchanged(inner):
-                continue
-            placeholder = f"<!--balise-aside-{len(self._lists.get(path, ()))}-->"
-            self._lists.setdefault(path, []).append((placeholder, inner))
-            parts += [markdown[position:begin], placeholder]
-            position = end
+        """Replace the inside of each HTML block that Markdown would only parse to copy it
+        unchanged (set_aside.parts_copied: every block of Balise's own templates) by a
+        comment; on_page_content puts them back, and the `id`s MkDocs would have read in them.
+        """
+        parts = parts_copied(markdown, self._read)
         if not parts:
             return markdown
+        pieces: list[str] = []
+        aside: list[tuple[str, str]] = []
+        anchors: set[str | None] = set()
+        position = 0
+        for number, part in enumerate(parts):
+            placeholder = f"<!--balise-aside-{number}-->"
+            aside.append((placeholder, markdown[part.begin : part.end]))
+            pieces += [markdown[position : part.begin], placeholder]
+            position = part.end
+            anchors |= part.ids
+        self._lists[path] = aside
+        self._anchors[path] = frozenset(anchors)
         self._original[path] = markdown
-        return "".join([*parts, markdown[position:]])
+        return "".join([*pieces, markdown[position:]])
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         self.replay.bucket = None
@@ -412,7 +319,10 @@ class BalisePlugin(BasePlugin):
         if lists is None:
             return html
         original = self._original.pop(path)
+        anchors = self._anchors.pop(path)
         if all(html.count(placeholder) == 1 for placeholder, _ in lists):
+            # MkDocs reads the ids of a page's raw HTML (links to anchors are checked with them)
+            page.present_anchor_ids = (page.present_anchor_ids or set()) | anchors
             # Put back when the page is written (on_page_context); until then, on disk.
             self._aside[path] = [(placeholder, self._store(inner)) for placeholder, inner in lists]
             return html
