@@ -232,9 +232,7 @@ def test_incident_page_names_the_services_its_thread_set_apart() -> None:
     (mention,) = page.affected
     assert mention.status_label.status is Status.DEGRADED
     # the service whose status differs from the establishment's, with its name
-    assert [(name, label.status) for name, label in mention.services] == [
-        ("Imagerie", Status.DOWN)
-    ]
+    assert [(name, label.status) for name, label in mention.services] == [("Imagerie", Status.DOWN)]
 
 
 def test_press_page_lists_only_press_releases() -> None:
