@@ -9,6 +9,7 @@ nor an inline script that the theme's own templates do not write (see ThemeScrip
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import itertools
 import re
@@ -147,9 +148,15 @@ def inline_scripts(page: bytes | str) -> list[str]:
             or ((attributes.count('"') % 2) or (attributes.count("'") % 2))
         ):
             return inline_code(text).scripts
-        element = f"<script{attributes}>{content}</script>"
-        scripts += inline_code(element).scripts  # its type and src, as a parser reads them
+        scripts += _element_scripts(f"<script{attributes}>{content}</script>")
     return scripts
+
+
+@functools.lru_cache(maxsize=512)
+def _element_scripts(element: str) -> tuple[str, ...]:
+    """One script element's inline scripts, its type and src read as a parser reads them.
+    Pages share their theme's few scripts: each is parsed once per build, not once a page."""
+    return tuple(inline_code(element).scripts)
 
 
 # What a template value may put in a theme script: it must fill a JS string literal ("…")
