@@ -9,15 +9,15 @@ render/search.py); a stand-in registered under its name keeps the theme's search
 
 from __future__ import annotations
 
-import functools
+import hashlib
 import json
 import logging
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, TypeVar
 from urllib.parse import urljoin
 
 import jinja2
@@ -64,6 +64,26 @@ RECORDS = "page-records"  # what else a page left behind: its scripts' CSP sourc
 SAFE_PLUGINS = ("material.plugins.search.plugin.SearchPlugin",)
 # Keys of a page's meta that other pages show (Material's navigation: icon, subtitle, status).
 _OWN_META = ("title", "description", "balise_feeds", "hide", "template", "search")
+
+
+R = TypeVar("R")
+
+
+def remembered(function: Callable[[str], R]) -> Callable[[str], R]:
+    """`function` memoised by a digest of its text argument: what is kept for a text is its
+    16-byte digest and the result, not the text (at N = 10,000 the segments of every page
+    would be kept whole: about 190 MiB)."""
+    found: dict[bytes, R] = {}
+
+    def call(text: str) -> R:
+        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        try:
+            return found[key]
+        except KeyError:
+            result = found[key] = function(text)
+            return result
+
+    return call
 
 
 # Markdown extensions whose preprocessors leave raw HTML alone (see _set_aside).
@@ -140,7 +160,7 @@ class BalisePlugin(BasePlugin):
         self.cache = cache
         # How Markdown reads each segment of a page (set_aside.read), for this build: the same
         # list item, the same card, is on several pages.
-        self._read = functools.lru_cache(maxsize=None)(read)
+        self._read = remembered(read)
         self.theme = theme or ThemeScripts()  # the inline scripts the CSP may allow
         self.caching = (
             cache is not None and cache.folder is not None and isinstance(sources, PageSources)
