@@ -195,6 +195,13 @@ class BalisePlugin(BasePlugin):
         finally:
             self._spill = None
             logger.removeHandler(self.replay)
+            # What only the build needed: MkDocs' files (and their pages), each page's
+            # markdown and parts. The rest of the build (feeds, API, search) goes on without
+            # them, even if something of MkDocs' keeps this plugin alive.
+            self._files = None
+            self._read = remembered(read)
+            for held in (self._lists, self._original, self._anchors, self._aside):
+                held.clear()
 
     # --- configuration ----------------------------------------------------------------
 
