@@ -5,7 +5,6 @@ Holds the order of the steps; the steps themselves live in their own modules.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -295,10 +294,6 @@ def _build(
                     refused = tuple(Problem("mkdocs.yml", 1, message) for message in error.messages)
                     return BuildResult((*checked.problems, *refused), repository)
                 site_dir, warnings, scripts = site.site_dir, site.warnings, site.scripts
-                # MkDocs' pages, files and navigation point at each other: let them go now,
-                # before the feeds, the API and the search index are made (at N = 10,000
-                # they would otherwise still hold ~60 MiB at the peak).
-                gc.collect()
                 # The sha256 of what Balise writes, and of what it carried over unchanged from
                 # the last build (same inode): the stamp reads back only what MkDocs wrote.
                 known = recorded_digests(site_dir, record_of=out)
