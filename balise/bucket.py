@@ -31,6 +31,7 @@ from balise.object_store import (
     summary,
     to_inspect,
 )
+from balise.stamp import FileDigest
 
 INSTALL = "pip install 'balise[s3]' (boto3)"
 CREDENTIALS = (
@@ -203,8 +204,10 @@ class Bucket:
             f"delete {self.target}{path}", self.client.delete_object, Key=self.target.key(path)
         )
 
-    def publish(self, site: Path, message: str, release: str) -> str:
-        del message, release  # objects carry no history
+    def publish(
+        self, site: Path, files: Mapping[str, FileDigest], message: str, release: str
+    ) -> str:
+        del files, message, release  # objects carry no history; each is hashed as it is read
         objects = [site_object(path, (site / path).read_bytes()) for path in site_files(site)]
         plan = plan_upload(objects, self.deployed(objects))
         if plan.empty:

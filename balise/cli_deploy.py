@@ -17,6 +17,7 @@ from balise.cli_exit import EXIT_INVALID, EXIT_NETWORK, EXIT_OK, EXIT_USAGE
 from balise.deploy import (
     TARGET_FORMS,
     DeploySettings,
+    GitTarget,
     Target,
     changes,
     commit_message,
@@ -29,7 +30,7 @@ from balise.deploy import (
     served,
     valid_keep,
 )
-from balise.stamp import read_stamp, site_digest, source_state
+from balise.stamp import combined_digest, read_stamp, site_digests, source_state
 from balise.targets import (
     DeployFailed,
     TargetRefused,
@@ -85,7 +86,10 @@ def deploy(args: argparse.Namespace) -> int:
     chosen = _targets(args, root)
 
     stamp = read_stamp(site)
-    digest = site_digest(site)  # reads only the files written since the last deploy read them
+    # Only the files written since the last deploy read them are read (a git branch also
+    # needs each file's blob id); every target is given what is known of them.
+    files = site_digests(site, blobs=any(isinstance(t, GitTarget) for t in chosen))
+    digest = combined_digest({name: entry.sha256 for name, entry in files.items()})
     state = source_state(root)
     reasons = refusals(stamp, digest, state.files if state.clean is not None else None)
     doubt = far_from_clock(stamp, wall_clock())
@@ -115,7 +119,7 @@ def deploy(args: argparse.Namespace) -> int:
             if args.dry_run:
                 return
             message = commit_message(new, found, stamp)
-            where = opened.publish(site, message, release_name(stamp, digest))
+            where = opened.publish(site, files, message, release_name(stamp, digest))
             _say(f"Deployed: {where}")
 
     return _each_target(chosen, "deploy to", deploy_to)

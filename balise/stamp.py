@@ -115,19 +115,35 @@ def record_path(site: Path) -> Path | None:
     return folder.with_name(f".{folder.name}{RECORD_SUFFIX}") if folder.name else None
 
 
+def _walk(site: Path) -> list[tuple[str, os.DirEntry[str]]]:
+    """Every entry of a built site that is not a folder (files, links, a link to a folder),
+    by POSIX path relative to it, in path order (as `Path` sorts: folder by folder)."""
+    found: list[tuple[str, os.DirEntry[str]]] = []
+
+    def visit(folder: str, prefix: str) -> None:
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError:
+            return  # as os.walk: a folder that cannot be listed (or is gone) holds nothing
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                visit(entry.path, f"{prefix}{entry.name}/")
+            else:
+                found.append((prefix + entry.name, entry))
+
+    visit(os.fspath(site), "")
+    return found
+
+
 def site_files(site: Path, *, with_stamp: bool = False) -> dict[str, Path]:
     """Every file (or link) of a built site but the stamp (unless `with_stamp`), by POSIX
-    path relative to it."""
-    found = {}
-    for folder, folders, files in os.walk(site):
-        folders.sort()
-        here = Path(folder)
-        for name in [*files, *(f for f in folders if (here / f).is_symlink())]:
-            path = here / name
-            relative = path.relative_to(site).as_posix()
-            if relative != STAMP_FILE or with_stamp:
-                found[relative] = path
-    return {relative: found[relative] for relative in sorted(found, key=_parts)}
+    path relative to it, in path order."""
+    return {
+        relative: Path(entry.path)
+        for relative, entry in _walk(site)
+        if relative != STAMP_FILE or with_stamp
+    }
 
 
 def _content(path: Path) -> bytes:
@@ -178,24 +194,41 @@ def trusted_entries(site: Path, entries: Any, written_ns: int) -> dict[str, File
     """Of the entries recorded at `written_ns` (the record's mtime), those of the regular
     files of `site` whose inode, size and mtime are still those recorded and older than the
     record: a write into a file after it was hashed moves its mtime past the record's."""
+    return _unchanged(site, _entries(entries), written_ns)
+
+
+def _unchanged(
+    site: Path, listed: Mapping[str, FileDigest], written_ns: int
+) -> dict[str, FileDigest]:
+    """Of `listed`, recorded at `written_ns`, the entries of files of `site` still as recorded."""
+    root = os.fspath(site)
     trusted = {}
-    try:
-        listed = {name: FileDigest(*entry) for name, entry in entries.items()}
-    except (AttributeError, TypeError):
-        return {}
     for relative, entry in listed.items():
         try:
-            found = os.lstat(site / relative)
+            found = os.lstat(os.path.join(root, relative))
         except (OSError, ValueError):
             continue
-        if (
-            S_ISREG(found.st_mode)
-            and (found.st_ino, found.st_size, found.st_mtime_ns)
-            == (entry.inode, entry.size, entry.mtime_ns)
-            and found.st_mtime_ns < written_ns
-        ):
+        if _still(entry, found, written_ns):
             trusted[relative] = entry
     return trusted
+
+
+def _entries(entries: Any) -> dict[str, FileDigest]:
+    """A record's entries as read from its JSON; none if they are not entries."""
+    try:
+        return {name: FileDigest(*entry) for name, entry in entries.items()}
+    except (AttributeError, TypeError):
+        return {}
+
+
+def _still(entry: FileDigest, found: os.stat_result, written_ns: int) -> bool:
+    """The file `found` (its lstat) is still the regular file `entry` recorded at `written_ns`."""
+    return (
+        S_ISREG(found.st_mode)
+        and (found.st_ino, found.st_size, found.st_mtime_ns)
+        == (entry.inode, entry.size, entry.mtime_ns)
+        and found.st_mtime_ns < written_ns
+    )
 
 
 def recorded(site: Path, record_of: Path | None = None) -> dict[str, FileDigest]:
@@ -204,18 +237,25 @@ def recorded(site: Path, record_of: Path | None = None) -> dict[str, FileDigest]
 
     With `record_of` the previous site, a build learns the digests of the files it carried
     over from it by hard link (the same inode) without reading them."""
-    path = record_path(record_of or site)
+    entries, written = _record(record_of or site)
+    return _unchanged(site, entries, written)
+
+
+def _record(site: Path) -> tuple[dict[str, FileDigest], int]:
+    """The entries of the record of `site` as written, and when it was written (none if
+    there is no readable record)."""
+    path = record_path(site)
     if path is None:
-        return {}
+        return {}, 0
     try:
         with path.open("rb") as opened:
             written = os.fstat(opened.fileno()).st_mtime_ns
             data = json.loads(opened.read())
     except (OSError, ValueError):
-        return {}
+        return {}, 0
     if not isinstance(data, dict) or data.get("version") != _RECORD_VERSION:
-        return {}
-    return trusted_entries(site, data.get("files"), written)
+        return {}, 0
+    return _entries(data.get("files")), written
 
 
 def recorded_digests(site: Path, record_of: Path | None = None) -> dict[str, str]:
@@ -257,15 +297,19 @@ def git_blob(content: bytes) -> str:
 
 
 def site_digests(site: Path, *, blobs: bool = False) -> dict[str, FileDigest]:
-    """What is known of every file of `site`: from its record where the file is unchanged,
-    else read and hashed (and recorded for the next time); `blobs`: with git blob ids."""
-    known = recorded(site)
+    """What is known of every file of `site` but the stamp, in path order: from its record
+    where the file is unchanged, else read and hashed (and recorded for the next time);
+    `blobs`: with git blob ids."""
+    known, written = _record(site)
     files: dict[str, FileDigest] = {}
     changed = False
-    for relative, path in site_files(site).items():
+    for relative, found in _walk(site):
+        if relative == STAMP_FILE:
+            continue
+        stat = found.stat(follow_symlinks=False)  # before reading: a write moves the mtime
         entry = known.get(relative)
-        if entry is None or (blobs and entry.blob is None):
-            stat = os.lstat(path)  # before reading: a write after it moves the mtime
+        if entry is None or not _still(entry, stat, written) or (blobs and entry.blob is None):
+            path = Path(found.path)
             content = _content(path)
             entry = FileDigest(
                 hashlib.sha256(content).hexdigest(),

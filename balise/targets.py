@@ -42,7 +42,6 @@ from balise.stamp import (
     git_blob,
     read_stamp,
     record_entries,
-    site_digests,
     site_files,
     tree_digest,
     trusted_entries,
@@ -79,7 +78,10 @@ def settings_from_config(root: Path) -> DeploySettings:
 class Opened(Protocol):
     def deployed_status(self) -> Mapping[str, Any] | None: ...
 
-    def publish(self, site: Path, message: str, release: str) -> str: ...
+    def publish(
+        self, site: Path, files: Mapping[str, FileDigest], message: str, release: str
+    ) -> str:
+        """Publish the built `site`, whose files are `files` (see `stamp.site_digests`)."""
 
     def previous(self) -> Release | None:
         """The complete release deployed before the one served now, if one was kept."""
@@ -177,13 +179,15 @@ class Folder:
         except OSError:
             return None
 
-    def publish(self, site: Path, message: str, release: str) -> str:
+    def publish(
+        self, site: Path, files: Mapping[str, FileDigest], message: str, release: str
+    ) -> str:
         del message  # a folder keeps no log; the release name says what it is
         self.releases.mkdir(parents=True, exist_ok=True)
         previous = self.current()
         final = self.releases / release
         if self._order(final, previous) is None:
-            self._copy(site, final, previous)
+            self._copy(site, files, final, previous)
         self._switch(final)
         self._prune(final, previous)
         return str(final)
@@ -258,20 +262,23 @@ class Folder:
             return None
         return None if entries is None else trusted_entries(release, entries, written)
 
-    def _shared(self, site: Path, files: Mapping[str, FileDigest], live: Path | None) -> set[str]:
-        """The paths of the site whose bytes are those of the live release's file there."""
+    def _shared(
+        self, site: Path, files: Mapping[str, FileDigest], live: Path | None
+    ) -> dict[str, FileDigest]:
+        """The files of the site whose bytes are those of the live release's file at the
+        same path, with what is known of that file (a hard link to it is the same inode)."""
         if live is None or not live.is_dir():
-            return set()
+            return {}
         recorded = self._recorded(live)
         if recorded is not None:
             return {
-                name
+                name: recorded[name]
                 for name, entry in files.items()
                 if name in recorded and recorded[name].sha256 == entry.sha256
             }
-        shared = set()  # no digests recorded: the same size, then the same bytes
-        for name, path in site_files(site).items():
-            kept = live / name
+        shared = {}  # no digests recorded: the same size, then the same bytes
+        for name in files:
+            path, kept = site / name, live / name
             if (
                 kept.is_file()
                 and not kept.is_symlink()
@@ -279,35 +286,24 @@ class Folder:
                 and kept.stat().st_size == path.stat().st_size
                 and filecmp.cmp(kept, path, shallow=False)
             ):
-                shared.add(name)
+                found = os.lstat(kept)
+                shared[name] = FileDigest(
+                    files[name].sha256, None, found.st_ino, found.st_size, found.st_mtime_ns
+                )
         return shared
 
-    def _copy(self, site: Path, final: Path, live: Path | None) -> None:
+    def _copy(
+        self, site: Path, files: Mapping[str, FileDigest], final: Path, live: Path | None
+    ) -> None:
+        """Make the release `final` of `site`: each file the live release has with the same
+        bytes is hard-linked from it, the others are copied from the site; marked last."""
         partial = self.releases / f".partial-{final.name}-{os.getpid()}"
         made = [self._order(r, None) for r in self.releases.iterdir() if r.is_dir()]
         try:
             self._remove(final)  # an unmarked folder of that name: a copy killed before its mark
-            files = site_digests(site)
             shared = self._shared(site, files, live)
-
-            def share_or_copy(source: str, destination: str) -> str:
-                name = Path(source).relative_to(site).as_posix()
-                if live is not None and name in shared:
-                    try:
-                        os.link(live / name, destination)
-                        return destination
-                    except OSError:
-                        pass  # another filesystem (EXDEV), no hard links there: a copy
-                return shutil.copy2(source, destination)
-
-            shutil.copytree(site, partial, symlinks=False, copy_function=share_or_copy)
+            made_now = _release_of(site, files, partial, live, shared)
             os.replace(partial, final)
-            made_now = {}
-            for name, entry in files.items():
-                found = os.lstat(final / name)
-                made_now[name] = FileDigest(
-                    entry.sha256, entry.blob, found.st_ino, found.st_size, found.st_mtime_ns
-                )
             order = 1 + max((m for m in made if m is not None), default=0)
             self._mark(final, order, made_now)  # last
         except OSError as error:
@@ -355,6 +351,58 @@ class Folder:
                 entry.unlink()
         else:
             shutil.rmtree(entry, ignore_errors=True)
+
+
+def _release_of(
+    site: Path,
+    files: Mapping[str, FileDigest],
+    release: Path,
+    live: Path | None,
+    shared: Mapping[str, FileDigest],
+) -> dict[str, FileDigest]:
+    """Fill the new folder `release` with the files of `site` (the stamp too): a file of
+    `shared` as a hard link to the live release's, any other as a copy (a link in the site
+    as what it points to, a folder it points to copied whole). What is known of each file
+    of the release, for its mark."""
+    source, target = os.fspath(site), os.fspath(release)
+    made: dict[str, FileDigest] = {}
+    folders: set[str] = set()
+
+    def folder_for(relative: str) -> None:
+        parent = relative.rpartition("/")[0]
+        if parent in folders:
+            return
+        if parent:
+            folder_for(parent)
+        os.mkdir(os.path.join(target, parent) if parent else target)
+        folders.add(parent)
+
+    folder_for("")
+    for relative in [*files, STAMP_FILE]:
+        origin, copy = os.path.join(source, relative), os.path.join(target, relative)
+        if relative == STAMP_FILE and not os.path.lexists(origin):
+            continue
+        folder_for(relative)
+        if live is not None and relative in shared:
+            try:
+                os.link(os.path.join(live, relative), copy)
+                made[relative] = shared[relative]
+                continue
+            except OSError:
+                pass  # another filesystem (EXDEV), no hard links there: a copy
+        if os.path.isdir(origin):  # a link to a folder (a build makes none)
+            shutil.copytree(origin, copy)
+        else:
+            shutil.copy2(origin, copy)
+        if relative in files:
+            found = os.lstat(copy)
+            entry = files[relative]
+            made[relative] = FileDigest(
+                entry.sha256, entry.blob, found.st_ino, found.st_size, found.st_mtime_ns
+            )
+    for relative in sorted(folders, key=len, reverse=True):  # deepest first: mtimes stay
+        shutil.copystat(os.path.join(source, relative), os.path.join(target, relative))
+    return made
 
 
 def _link_or_bytes(path: Path) -> bytes:
@@ -535,9 +583,11 @@ class GitRemote:
         tree = self.git("write-tree").decode().strip()
         return self._commit_and_push(tree, message)
 
-    def publish(self, site: Path, message: str, release: str) -> str:
+    def publish(
+        self, site: Path, files: Mapping[str, FileDigest], message: str, release: str
+    ) -> str:
         del release  # the commit is the release
-        self._add_site(site)
+        self._add_site(site, files)
         empty = self.git("hash-object", "-w", "--stdin", data=b"").decode().strip()
         # GitHub Pages would run Jekyll, which hides files starting with "_" (`_headers`).
         self.git("update-index", "--add", "--cacheinfo", f"100644,{empty},.nojekyll")
@@ -550,11 +600,10 @@ class GitRemote:
             return f"{self.target}: already up to date at {self.parent[:12]}, nothing pushed"
         return self._commit_and_push(tree, message)
 
-    def _add_site(self, site: Path) -> None:
+    def _add_site(self, site: Path, files: Mapping[str, FileDigest]) -> None:
         """Put the site in the index as `git add --all --force .` would, writing only the
         blobs the branch's tree lacks: a file's blob id is computed from its bytes (or taken
-        from the digests recorded beside the site), and an unchanged file's blob is there."""
-        files = site_digests(site, blobs=True)
+        from `files`, what is known of them), and an unchanged file's blob is there."""
         entries = []
         for name, path in site_files(site, with_stamp=True).items():
             if ".git" in name.lower().split("/"):

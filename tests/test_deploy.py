@@ -312,21 +312,19 @@ def test_a_failure_in_the_middle_of_a_folder_deploy_leaves_the_previous_site(
     link = os.readlink(public)
     add_statement(repo)
 
-    real_copytree, copied = shutil.copytree, []
+    real_link, real_copy, copied = os.link, shutil.copy2, []
 
-    def copy_then_fail(source, destination, *args, copy_function=shutil.copy2, **kwargs):
-        if args:  # copytree's own recursive call already carries the failing copy
-            return real_copytree(source, destination, *args, **kwargs)
-
-        def copy(src, dst):  # a file shared with the previous release or copied: both fail
-            if len(copied) == 10:
+    def failing(real):
+        def once_ten_are_made(source, destination, *args, **kwargs):
+            if len(copied) == 10:  # a file shared with the previous release or copied: both fail
                 raise OSError(28, "No space left on device")
-            copied.append(src)
-            return copy_function(src, dst)
+            copied.append(source)
+            return real(source, destination, *args, **kwargs)
 
-        return real_copytree(source, destination, copy_function=copy, **kwargs)
+        return once_ten_are_made
 
-    monkeypatch.setattr(balise.targets.shutil, "copytree", copy_then_fail)
+    monkeypatch.setattr(balise.targets.os, "link", failing(real_link))
+    monkeypatch.setattr(balise.targets.shutil, "copy2", failing(real_copy))
     code, err = deploy(capsys, repo, "--to", f"folder:{public}", "--keep", "2")
     assert code == 3
     assert "No space left on device" in err
