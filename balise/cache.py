@@ -62,8 +62,10 @@ class Cache:
     """Tables of JSON values and folders of blobs, by kind; memory-only without a folder.
 
     Tables live in one SQLite file (read entry by entry, so memory follows what a build
-    uses, not what the cache holds). What a build uses (reads or writes) is kept when it
-    closes and everything else is dropped: the cache holds one build's worth of entries.
+    uses, not what the cache holds). When a build closes it, the entries it did not use
+    (read or write) are dropped once they outnumber those it used: the cache holds at most
+    two builds' worth of entries, and a build that changes little writes only what it put
+    (no bookkeeping of each entry it read). Blobs no build uses are dropped at every close.
     """
 
     _BATCH = 2000  # entries written at a time
@@ -76,7 +78,7 @@ class Cache:
         self._db: sqlite3.Connection | None = None
         self._pending: list[tuple[str, str, str]] = []  # puts not yet written
         self._unwritten: dict[tuple[str, str], Any] = {}  # their values, until written
-        self._hits: list[tuple[str, str]] = []  # gets to mark as used
+        self._used: set[tuple[str, str]] = set()  # what this build read or wrote
         self._blobs_used: dict[str, set[str]] = {}
         # Read-only (`check`): what earlier builds kept is read, nothing is written; what is
         # computed stays in memory for this process only.
@@ -125,7 +127,7 @@ class Cache:
         writes (the parent records what the worker sends back)."""
         self._inherited = self._db  # the parent's: never used nor closed here
         self._db = None
-        self._pending, self._hits = [], []
+        self._pending, self._used = [], set()
         self._read_only = True
         if self.folder is not None and self._inherited is not None:
             self._db = self._open_read_only(self.folder / TABLES)
@@ -175,7 +177,7 @@ class Cache:
             value = json.loads(row[0])
         except ValueError:
             return None
-        self._hits.append((kind, key))
+        self._used.add((kind, key))
         return value
 
     def get_many(self, kind: str, keys: Iterable[str]) -> dict[str, Any]:
@@ -202,7 +204,7 @@ class Cache:
                         found[key] = json.loads(text)
                     except ValueError:
                         continue  # a damaged entry: computed again
-                    self._hits.append((kind, key))
+                    self._used.add((kind, key))
         except sqlite3.Error:
             pass  # a damaged table: what was not read is computed again
         return found
@@ -230,12 +232,10 @@ class Cache:
                     "INSERT OR REPLACE INTO entry (kind, key, value, used) VALUES (?, ?, ?, 1)",
                     self._pending,
                 )
-                self._db.executemany(
-                    "UPDATE entry SET used = 1 WHERE kind = ? AND key = ?", self._hits
-                )
         except sqlite3.Error as error:  # not written: the next build computes it again
             self.failed(error, self.folder / TABLES if self.folder else None)
-        self._pending, self._hits = [], []
+        self._used.update((kind, key) for kind, key, _ in self._pending)
+        self._pending = []
         self._unwritten.clear()
 
     # --- blobs --------------------------------------------------------------------------
@@ -296,7 +296,8 @@ class Cache:
     # --- the end of a build ---------------------------------------------------------------
 
     def close(self) -> None:
-        """Keep exactly what this build used; drop older code versions' folders."""
+        """Write what is pending; drop the entries this build did not use once they
+        outnumber those it used, the blobs it did not use, and older code versions' folders."""
         if self.folder is None:
             return
         if self._reader:
@@ -307,10 +308,9 @@ class Cache:
         self._flush()
         if self._db is not None:
             try:
-                with self._db:
-                    self._db.execute("BEGIN")
-                    self._db.execute("DELETE FROM entry WHERE used = 0")
-                    self._db.execute("UPDATE entry SET used = 0")
+                (rows,) = self._db.execute("SELECT count(*) FROM entry").fetchone()
+                if rows - len(self._used) > len(self._used):
+                    self._keep_only(self._used)
                 # Back to one file between builds: `check` reads it without SQLite making
                 # or removing the WAL files beside it (a reader closing last would).
                 self._db.execute("PRAGMA journal_mode=DELETE")
@@ -331,6 +331,24 @@ class Cache:
                     shutil.rmtree(entry.path, ignore_errors=True)
         except OSError:
             pass  # a cache that cannot be written only costs the next build time
+
+    def _keep_only(self, used: set[tuple[str, str]]) -> None:
+        """Drop every entry of the tables but those `used` (the `used` column is not read:
+        tables of an older Balise kept it up to date)."""
+        assert self._db is not None
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS kept (kind TEXT, key TEXT,"
+                " PRIMARY KEY (kind, key)) WITHOUT ROWID"
+            )
+            self._db.execute("DELETE FROM kept")
+            self._db.executemany("INSERT OR IGNORE INTO kept VALUES (?, ?)", used)
+            self._db.execute(
+                "DELETE FROM entry WHERE NOT EXISTS"
+                " (SELECT 1 FROM kept WHERE kept.kind = entry.kind AND kept.key = entry.key)"
+            )
+            self._db.execute("DELETE FROM kept")
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
