@@ -74,29 +74,36 @@ class Fingerprints:
 
     def digest(self, value: object) -> str:
         buffer = io.BytesIO()
-        _Pickler(buffer, self).dump(value)
+        _Pickler(buffer, self, value).dump(value)
         return digest(buffer.getvalue())
 
-    def reference(self, value: object) -> str | None:
-        if type(value) not in _SHARED:
-            return None  # pickled in place: small, or not shared
+    def reference(self, value: object) -> str:
         found = self._known.get(id(value))
         if found is None:
             found = self._known[id(value)] = (value, self.digest(value))
         return found[1]
 
 
+def _shared(digest: str) -> str:
+    """What a shared value is in the pickle of a value holding it: its digest. (Never
+    called: a fingerprint is hashed, not read back.)"""
+    return digest
+
+
 class _Pickler(pickle.Pickler):
-    def __init__(self, buffer: io.BytesIO, fingerprints: Fingerprints) -> None:
+    """Pickles `top` in place and each shared value it holds as its digest. Pickle asks
+    `reducer_override` only of values that are not plain (strings, numbers, lists, dicts...):
+    Python runs for those few, not for every string."""
+
+    def __init__(self, buffer: io.BytesIO, fingerprints: Fingerprints, top: object) -> None:
         super().__init__(buffer, protocol=5)
         self._fingerprints = fingerprints
-        self._top = True
+        self._top = top
 
-    def persistent_id(self, obj: object) -> str | None:
-        if self._top:  # the value itself is pickled; what it holds is referenced
-            self._top = False
-            return None
-        return self._fingerprints.reference(obj)
+    def reducer_override(self, obj: object) -> object:
+        if type(obj) in _SHARED and obj is not self._top:
+            return _shared, (self._fingerprints.reference(obj),)
+        return NotImplemented
 
 
 class PageSources(Mapping[str, bytes]):
