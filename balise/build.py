@@ -220,6 +220,7 @@ def _build(
     from balise.render.api import render_api
     from balise.render.badges import render_badges
     from balise.render.calendar import render_calendar
+    from balise.render.compiled_templates import keep_compiled
     from balise.render.feeds import render_feeds, render_feeds_sitemaps
     from balise.render.headers import render_headers
     from balise.render.origins import foreign_loads
@@ -251,6 +252,8 @@ def _build(
     bodies = renderings.bodies()
     try:
         env = page_environment(root)
+        if cache.folder is not None:
+            keep_compiled(env, cache.folder, cache.failed)
         sources = PageSources(
             pages,
             env,

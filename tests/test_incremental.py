@@ -356,3 +356,29 @@ def test_a_disk_that_fills_up_under_a_warm_cache_only_costs_time(
     # What the cache holds is still only right: the next build, on a free disk, is the same.
     assert build(tiny, tmp_path / "site", TINY_NOW, cache=store).ok
     assert_same_site(tmp_path / "site", tmp_path / "cold")
+
+
+def test_an_edited_page_template_rebuilds_to_the_bytes_of_a_cold_build(
+    tiny: Path, tmp_path: Path
+) -> None:
+    """Compiled templates are kept in the cache: an edited one is compiled again."""
+    _write(tiny / "templates/pages/notice.html", "<p>Essai</p>\n")
+    edit = lambda repo: _write(repo / "templates/pages/notice.html", "<p>Autre essai</p>\n")  # noqa: E731
+    warm, cold = cold_and_warm(tiny, tmp_path, TINY_NOW, edit)
+    assert_same_site(warm, cold)
+    assert "Autre essai" in (warm / "index.html").read_text()
+
+
+def test_an_edited_theme_override_rebuilds_to_the_bytes_of_a_cold_build(
+    tiny: Path, tmp_path: Path
+) -> None:
+    config = tiny / "mkdocs.yml"
+    config.write_text(config.read_text().replace("theme:\n", "theme:\n  custom_dir: overrides\n"))
+    main = '{% extends "base.html" %}\n{% block announce %}ANNOUNCE{% endblock %}\n'
+    _write(tiny / "overrides/main.html", main.replace("ANNOUNCE", "Première annonce"))
+    edit = lambda repo: _write(  # noqa: E731
+        repo / "overrides/main.html", main.replace("ANNOUNCE", "Seconde annonce")
+    )
+    warm, cold = cold_and_warm(tiny, tmp_path, TINY_NOW, edit)
+    assert_same_site(warm, cold)
+    assert "Seconde annonce" in (warm / "index.html").read_text()

@@ -31,6 +31,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import meta as markdown_meta
 
 from balise.digests import digest
+from balise.render.compiled_templates import keep_compiled
 from balise.render.headers import ThemeScripts, script_sources
 from balise.render.set_aside import parts_copied, read
 from balise.render.sources import PageSources
@@ -388,6 +389,8 @@ class BalisePlugin(BasePlugin):
         self, env: jinja2.Environment, *, config: MkDocsConfig, files: Files
     ) -> jinja2.Environment:
         env.auto_reload = False  # no template changes during a build: spare a stat per use
+        if self.cache is not None and self.cache.folder is not None:
+            keep_compiled(env, self.cache.folder, self.cache.failed)  # the theme's templates
         return env
 
     # --- writing ------------------------------------------------------------------------
