@@ -155,6 +155,9 @@ class Cache:
             "CREATE TABLE IF NOT EXISTS entry (kind TEXT, key TEXT, value TEXT, used INTEGER,"
             " PRIMARY KEY (kind, key)) WITHOUT ROWID"
         )
+        # How many entries there are, kept as they are written: counting them would read
+        # every page of the table (seconds, on a cold disk, at N = 10,000).
+        db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER)")
         return db
 
     def get(self, kind: str, key: str) -> Any | None:
@@ -232,6 +235,10 @@ class Cache:
                     "INSERT OR REPLACE INTO entry (kind, key, value, used) VALUES (?, ?, ?, 1)",
                     self._pending,
                 )
+                # (an entry put again is counted again: the count only ever runs ahead)
+                self._db.execute(
+                    "UPDATE meta SET value = value + ? WHERE name = 'rows'", (len(self._pending),)
+                )
         except sqlite3.Error as error:  # not written: the next build computes it again
             self.failed(error, self.folder / TABLES if self.folder else None)
         self._used.update((kind, key) for kind, key, _ in self._pending)
@@ -308,9 +315,11 @@ class Cache:
         self._flush()
         if self._db is not None:
             try:
-                (rows,) = self._db.execute("SELECT count(*) FROM entry").fetchone()
+                rows = self._rows()
                 if rows - len(self._used) > len(self._used):
                     self._keep_only(self._used)
+                    rows = self._count()
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('rows', ?)", (rows,))
                 # Back to one file between builds: `check` reads it without SQLite making
                 # or removing the WAL files beside it (a reader closing last would).
                 self._db.execute("PRAGMA journal_mode=DELETE")
@@ -331,6 +340,19 @@ class Cache:
                     shutil.rmtree(entry.path, ignore_errors=True)
         except OSError:
             pass  # a cache that cannot be written only costs the next build time
+
+    def _rows(self) -> int:
+        """How many entries the tables hold, or (after puts of keys already there) more."""
+        assert self._db is not None
+        found = self._db.execute("SELECT value FROM meta WHERE name = 'rows'").fetchone()
+        if found is None or not isinstance(found[0], int) or found[0] < len(self._used):
+            return self._count()  # tables of an older Balise, or a count that cannot be
+        return int(found[0])
+
+    def _count(self) -> int:
+        assert self._db is not None
+        (rows,) = self._db.execute("SELECT count(*) FROM entry").fetchone()
+        return int(rows)
 
     def _keep_only(self, used: set[tuple[str, str]]) -> None:
         """Drop every entry of the tables but those `used` (the `used` column is not read:

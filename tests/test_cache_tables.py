@@ -59,3 +59,18 @@ def test_the_cache_never_holds_more_than_two_builds_worth(tmp_path: Path) -> Non
         sizes.append(len(keys(folder)))
         assert set(live) <= keys(folder)
     assert max(sizes) <= 2 * 10 and min(sizes) == 10  # swept when the stale ones outnumbered
+
+
+def test_the_entries_are_counted_as_written_not_read_again(tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    a_build(folder, reads=[], writes=[f"k{i}" for i in range(10)])
+    store = Cache(folder)
+    assert store.folder is not None
+    with closing(sqlite3.connect(store.folder / TABLES)) as db:
+        assert db.execute("SELECT value FROM meta WHERE name = 'rows'").fetchone() == (10,)
+        db.execute("UPDATE meta SET value = 'damaged' WHERE name = 'rows'")
+        db.commit()
+    a_build(folder, reads=["k0"], writes=["new"])  # counted again: 11 rows, 9 unused > 2
+    assert keys(folder) == {"k0", "new"}
+    with closing(sqlite3.connect(store.folder / TABLES)) as db:
+        assert db.execute("SELECT value FROM meta WHERE name = 'rows'").fetchone() == (2,)
