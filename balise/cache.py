@@ -364,7 +364,6 @@ class Cache:
                 "CREATE TEMP TABLE IF NOT EXISTS kept (kind TEXT, key TEXT,"
                 " PRIMARY KEY (kind, key)) WITHOUT ROWID"
             )
-            self._db.execute("DELETE FROM kept")
             self._db.executemany("INSERT OR IGNORE INTO kept VALUES (?, ?)", used)
             self._db.execute(
                 "DELETE FROM entry WHERE NOT EXISTS"

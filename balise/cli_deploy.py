@@ -30,7 +30,7 @@ from balise.deploy import (
     served,
     valid_keep,
 )
-from balise.stamp import combined_digest, read_stamp, site_digests, source_state
+from balise.stamp import digest_of, read_stamp, site_digests, source_state
 from balise.targets import (
     DeployFailed,
     TargetRefused,
@@ -89,7 +89,7 @@ def deploy(args: argparse.Namespace) -> int:
     # Only the files written since the last deploy read them are read (a git branch also
     # needs each file's blob id); every target is given what is known of them.
     files = site_digests(site, blobs=any(isinstance(t, GitTarget) for t in chosen))
-    digest = combined_digest({name: entry.sha256 for name, entry in files.items()})
+    digest = digest_of(files)
     state = source_state(root)
     reasons = refusals(stamp, digest, state.files if state.clean is not None else None)
     doubt = far_from_clock(stamp, wall_clock())

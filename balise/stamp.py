@@ -329,7 +329,12 @@ def site_digests(site: Path, *, blobs: bool = False) -> dict[str, FileDigest]:
 
 def site_digest(site: Path) -> str:
     """`tree_digest(site)`, reading only the files written since they were last hashed."""
-    return combined_digest({name: entry.sha256 for name, entry in site_digests(site).items()})
+    return digest_of(site_digests(site))
+
+
+def digest_of(files: Mapping[str, FileDigest]) -> str:
+    """The site's digest from what is known of its files (see `site_digests`)."""
+    return combined_digest({name: entry.sha256 for name, entry in files.items()})
 
 
 def stamp(state: SourceState, now: datetime, digest: str, *, strict: bool, warnings: int) -> bytes:
